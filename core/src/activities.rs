@@ -1,0 +1,215 @@
+//! Activities: what happened with a contact (a page visit, a purchase, a call).
+//!
+//! Integrators push them in batches through the API; users log them from the contact card.
+//! A batch is checked whole and stored in one transaction: all or nothing, with the index
+//! of the bad item in the error path.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::{Map, Value};
+
+use crate::auth::Actor;
+use crate::clock::stored;
+use crate::contacts::{Access, visibility};
+use crate::entities::{activities, contacts};
+use crate::{Core, Error, Result};
+
+/// The kinds of activity Kartoteka knows.
+pub const KINDS: [&str; 11] = [
+    "page_visit",
+    "link_click",
+    "purchase",
+    "email_sent",
+    "email_open",
+    "email_click",
+    "sms",
+    "call",
+    "meeting",
+    "support_request",
+    "note",
+];
+
+/// Kinds that count as being in touch with the contact ("last contact date").
+pub const CONTACT_KINDS: [&str; 4] = ["email_sent", "sms", "call", "meeting"];
+
+/// The most activities one request may record.
+pub const MAX_BATCH: usize = 1_000;
+
+/// An activity to record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewActivity {
+    pub contact_id: i64,
+    pub kind: String,
+    /// Defaults to now.
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub properties: Map<String, Value>,
+    pub amount: Option<f64>,
+}
+
+/// A recorded activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub contact_id: i64,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub properties: Map<String, Value>,
+    pub amount: Option<f64>,
+    pub recorded_by: Option<i64>,
+}
+
+impl From<activities::Model> for Activity {
+    fn from(m: activities::Model) -> Self {
+        Activity {
+            id: m.id,
+            contact_id: m.contact_id,
+            kind: m.kind,
+            occurred_at: m.occurred_at,
+            properties: match m.properties {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+            amount: m.amount,
+            recorded_by: m.recorded_by,
+        }
+    }
+}
+
+fn check(item: &NewActivity) -> Result<()> {
+    if !KINDS.contains(&item.kind.as_str()) {
+        return Err(Error::invalid(
+            "kind",
+            format!(
+                "unknown activity kind `{}`; expected one of {}",
+                item.kind,
+                KINDS.join(", ")
+            ),
+        ));
+    }
+    if let Some(amount) = item.amount
+        && (!amount.is_finite() || amount.abs() > 1e13)
+    {
+        return Err(Error::invalid(
+            "amount",
+            "must be a finite number below 10^13",
+        ));
+    }
+    if item.properties.len() > 50 {
+        return Err(Error::invalid("properties", "at most 50 properties"));
+    }
+    let size = serde_json::to_vec(&item.properties)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > 16 * 1024 {
+        return Err(Error::invalid(
+            "properties",
+            "must be at most 16 KiB as JSON",
+        ));
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Records activities on contacts `actor` can see; all or none.
+    pub async fn record_activities(
+        &self,
+        actor: &Actor,
+        items: Vec<NewActivity>,
+    ) -> Result<Vec<Activity>> {
+        if items.is_empty() {
+            return Err(Error::invalid("", "no activities given"));
+        }
+        if items.len() > MAX_BATCH {
+            return Err(Error::invalid(
+                "",
+                format!("at most {MAX_BATCH} activities per request"),
+            ));
+        }
+        let batch = items.len() > 1;
+        let at = |i: usize, e: Error| if batch { e.under(&format!("[{i}]")) } else { e };
+        for (i, item) in items.iter().enumerate() {
+            check(item).map_err(|e| at(i, e))?;
+        }
+        let mut ids: Vec<i64> = items.iter().map(|i| i.contact_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let visible: Vec<i64> = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .filter(contacts::Column::Id.is_in(ids))
+            .filter(visibility::condition(actor, Access::Read))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if let Some((i, item)) = items
+            .iter()
+            .enumerate()
+            .find(|(_, item)| !visible.contains(&item.contact_id))
+        {
+            return Err(at(
+                i,
+                Error::invalid(
+                    "contact_id",
+                    format!("no contact with id {}", item.contact_id),
+                ),
+            ));
+        }
+        let now = stored(self.clock.now());
+        let txn = self.db.begin().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let model = activities::ActiveModel {
+                contact_id: Set(item.contact_id),
+                kind: Set(item.kind),
+                occurred_at: Set(stored(item.occurred_at.unwrap_or(now))),
+                properties: Set(Value::Object(item.properties)),
+                amount: Set(item.amount),
+                recorded_by: Set(Some(actor.user_id)),
+                created_at: Set(now),
+                ..Default::default()
+            };
+            out.push(Activity::from(
+                sea_orm::ActiveModelTrait::insert(model, &txn).await?,
+            ));
+        }
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// The latest activities of a visible contact, newest first.
+    pub async fn list_activities(
+        &self,
+        actor: &Actor,
+        contact_id: i64,
+        limit: u64,
+    ) -> Result<Vec<Activity>> {
+        contacts::Entity::find_by_id(contact_id)
+            .filter(visibility::condition(actor, Access::Read))
+            .one(&self.db)
+            .await?
+            .ok_or(Error::NotFound { what: "contact" })?;
+        Ok(activities::Entity::find()
+            .filter(activities::Column::ContactId.eq(contact_id))
+            .order_by_desc(activities::Column::OccurredAt)
+            .order_by_desc(activities::Column::Id)
+            .limit(limit.clamp(1, 500))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Activity::from)
+            .collect())
+    }
+
+    /// When the contact was last in touch (a call, meeting, email sent or SMS).
+    pub async fn last_contacted(&self, contact_id: i64) -> Result<Option<DateTime<Utc>>> {
+        Ok(activities::Entity::find()
+            .filter(activities::Column::ContactId.eq(contact_id))
+            .filter(activities::Column::Kind.is_in(CONTACT_KINDS))
+            .order_by_desc(activities::Column::OccurredAt)
+            .one(&self.db)
+            .await?
+            .map(|a| a.occurred_at))
+    }
+}

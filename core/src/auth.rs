@@ -1,0 +1,430 @@
+//! Users, roles, passwords, web sessions and API tokens.
+//!
+//! - Passwords are hashed with argon2id (the crate's defaults: 19 MiB, 2 passes), on a
+//!   blocking thread so a sign-in never stalls the async runtime.
+//! - Sessions and API tokens are random 256-bit secrets. Only their SHA-256 is stored
+//!   (`auth_tokens`), so a leaked table does not leak live credentials, and every server
+//!   instance sharing the database sees the same sessions.
+//! - A web session carries its own CSRF token, checked on every form post by `web`.
+//! - Failed sign-ins are counted per account: after [`MAX_FAILED_LOGINS`] the account is
+//!   locked for [`LOCKOUT`], whatever address the attempts come from.
+
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use crate::clock::stored;
+use crate::entities::{auth_tokens, users};
+use crate::{Core, Error, Result};
+
+/// Failed sign-ins in a row that lock an account.
+pub const MAX_FAILED_LOGINS: i32 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT: Duration = Duration::minutes(15);
+/// How long a web session lives.
+pub const SESSION_TTL: Duration = Duration::days(7);
+/// How long an API token lives.
+pub const API_TOKEN_TTL: Duration = Duration::days(90);
+
+/// What a user may do. Admins see and change everything; managers and agents see the
+/// contacts they own or were granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Manager,
+    Agent,
+}
+
+impl Role {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+        }
+    }
+
+    /// Every role, for pickers.
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Agent];
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "agent" => Ok(Role::Agent),
+            other => Err(Error::invalid(
+                "role",
+                format!("unknown role `{other}`; expected admin, manager or agent"),
+            )),
+        }
+    }
+}
+
+/// Who is acting: every service call that touches contacts takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether the actor is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Fails with `Forbidden` unless the actor is an admin.
+    pub fn require_admin(&self) -> Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("only admins may do this".into()))
+        }
+    }
+}
+
+/// A user as shown to other code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl TryFrom<users::Model> for User {
+    type Error = Error;
+    fn try_from(m: users::Model) -> Result<Self> {
+        Ok(User {
+            id: m.id,
+            role: m.role.parse()?,
+            email: m.email,
+            name: m.name,
+        })
+    }
+}
+
+impl User {
+    /// The user as an actor.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id,
+            email: self.email.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// A new web session: the cookie value and the CSRF token its forms carry.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A resolved web session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub csrf_token: String,
+}
+
+const KIND_SESSION: &str = "session";
+const KIND_API: &str = "api";
+
+/// A fresh random secret, URL-safe.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks the shape of an email address: one `@`, something on both sides, a dot in the
+/// domain, no spaces. Deliverability is the mail server's business.
+pub fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.len() <= 254
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = new_salt()?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| Error::Internal(format!("stored password hash is unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// A hash to verify against when the account does not exist, so that the answer takes as
+/// long as for a real account and does not reveal which emails are registered.
+fn dummy_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        new_salt()
+            .ok()
+            .and_then(|salt| {
+                Argon2::default()
+                    .hash_password(b"not a password of anyone", &salt)
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .unwrap_or_default()
+    })
+    .clone()
+}
+
+fn new_salt() -> Result<SaltString> {
+    let bytes: [u8; 16] = rand::random();
+    SaltString::encode_b64(&bytes).map_err(|e| Error::Internal(format!("salt: {e}")))
+}
+
+const BAD_CREDENTIALS: &str = "wrong email or password";
+
+impl Core {
+    /// Creates a user. The password must have at least 8 characters.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
+        let email = email.trim().to_lowercase();
+        if !valid_email(&email) {
+            return Err(Error::invalid("email", "not a valid email address"));
+        }
+        if password.chars().count() < 8 {
+            return Err(Error::invalid(
+                "password",
+                "must have at least 8 characters",
+            ));
+        }
+        let taken = users::Entity::find()
+            .filter(users::Column::Email.eq(&email))
+            .count(&self.db)
+            .await?
+            > 0;
+        if taken {
+            return Err(Error::conflict(format!(
+                "a user with email {email} already exists"
+            )));
+        }
+        let hash = hash_password(password.to_owned()).await?;
+        let model = users::ActiveModel {
+            email: Set(email),
+            name: Set(name.trim().to_owned()),
+            password_hash: Set(hash),
+            role: Set(role.as_str().to_owned()),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+            created_at: Set(stored(self.clock.now())),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        User::try_from(model)
+    }
+
+    /// All users, by email.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        use sea_orm::QueryOrder;
+        users::Entity::find()
+            .order_by_asc(users::Column::Email)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+    }
+
+    /// Checks an email and password, counting failures per account.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<User> {
+        let now = self.clock.now();
+        let email = email.trim().to_lowercase();
+        let Some(user) = users::Entity::find()
+            .filter(users::Column::Email.eq(&email))
+            .one(&self.db)
+            .await?
+        else {
+            verify_password(password.to_owned(), dummy_hash()).await?;
+            return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
+        };
+        if let Some(until) = user.locked_until
+            && until > now
+        {
+            return Err(Error::RateLimited {
+                retry_after_secs: std::cmp::max((until - now).num_seconds(), 1),
+            });
+        }
+        if verify_password(password.to_owned(), user.password_hash.clone()).await? {
+            if user.failed_logins != 0 || user.locked_until.is_some() {
+                let mut active: users::ActiveModel = user.clone().into();
+                active.failed_logins = Set(0);
+                active.locked_until = Set(None);
+                active.update(&self.db).await?;
+            }
+            return User::try_from(user);
+        }
+        // Count the failure atomically, so parallel guesses can't slip past the limit.
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::FailedLogins,
+                Expr::col(users::Column::FailedLogins).add(1),
+            )
+            .filter(users::Column::Id.eq(user.id))
+            .exec(&self.db)
+            .await?;
+        let failed = users::Entity::find_by_id(user.id)
+            .one(&self.db)
+            .await?
+            .map(|u| u.failed_logins)
+            .unwrap_or(0);
+        if failed >= MAX_FAILED_LOGINS {
+            users::Entity::update_many()
+                .col_expr(users::Column::FailedLogins, Expr::value(0))
+                .col_expr(
+                    users::Column::LockedUntil,
+                    Expr::value(stored(now + LOCKOUT)),
+                )
+                .filter(users::Column::Id.eq(user.id))
+                .exec(&self.db)
+                .await?;
+            return Err(Error::RateLimited {
+                retry_after_secs: LOCKOUT.num_seconds(),
+            });
+        }
+        Err(Error::Unauthorized(BAD_CREDENTIALS.into()))
+    }
+
+    /// Opens a web session for `user`.
+    pub async fn start_session(&self, user: &User) -> Result<NewSession> {
+        let token = random_token();
+        let csrf_token = random_token();
+        let now = stored(self.clock.now());
+        let expires_at = now + SESSION_TTL;
+        auth_tokens::ActiveModel {
+            token_hash: Set(token_hash(&token)),
+            user_id: Set(user.id),
+            kind: Set(KIND_SESSION.into()),
+            csrf_token: Set(Some(csrf_token.clone())),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(NewSession {
+            token,
+            csrf_token,
+            expires_at,
+        })
+    }
+
+    /// Issues a bearer token for the API.
+    pub async fn issue_api_token(&self, user: &User) -> Result<String> {
+        let token = random_token();
+        let now = stored(self.clock.now());
+        auth_tokens::ActiveModel {
+            token_hash: Set(token_hash(&token)),
+            user_id: Set(user.id),
+            kind: Set(KIND_API.into()),
+            csrf_token: Set(None),
+            created_at: Set(now),
+            expires_at: Set(now + API_TOKEN_TTL),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(token)
+    }
+
+    async fn resolve_token(
+        &self,
+        token: &str,
+        kind: &str,
+    ) -> Result<Option<(Actor, Option<String>)>> {
+        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if row.kind != kind || row.expires_at <= self.clock.now() {
+            return Ok(None);
+        }
+        let Some(user) = users::Entity::find_by_id(row.user_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(Some((User::try_from(user)?.actor(), row.csrf_token)))
+    }
+
+    /// The session behind a cookie value, if it is live.
+    pub async fn resolve_session(&self, token: &str) -> Result<Option<Session>> {
+        Ok(self
+            .resolve_token(token, KIND_SESSION)
+            .await?
+            .map(|(actor, csrf)| Session {
+                actor,
+                csrf_token: csrf.unwrap_or_default(),
+            }))
+    }
+
+    /// The actor behind a bearer token, if it is live.
+    pub async fn resolve_api_token(&self, token: &str) -> Result<Option<Actor>> {
+        Ok(self
+            .resolve_token(token, KIND_API)
+            .await?
+            .map(|(actor, _)| actor))
+    }
+
+    /// Ends a session or revokes a token.
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        auth_tokens::Entity::delete_by_id(token_hash(token))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Number of users; the server prints how to create the first admin when it is zero.
+    pub async fn count_users(&self) -> Result<u64> {
+        Ok(users::Entity::find().count(&self.db).await?)
+    }
+}

@@ -1,0 +1,851 @@
+//! Contacts: people and companies.
+//!
+//! Every write goes through one path: the current state (or an empty one) plus the
+//! requested changes make a [`ContactDraft`], the draft is checked as a whole against the
+//! schema, and the row is written with `WHERE id = ? AND version = ?`. A write that meets a
+//! newer version changes nothing and answers [`Error::Conflict`]; two writers can't lose
+//! each other's changes, on one server or several. Each write appends an audit event
+//! (who, when, what changed) in the same transaction.
+
+pub mod cursor;
+pub mod visibility;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+
+pub use cursor::{Cursor, Sort, SortKey};
+pub use visibility::Access;
+
+use crate::auth::Actor;
+use crate::clock::stored;
+use crate::entities::{contact_events, contacts, users};
+use crate::fields::{Schema, value};
+use crate::{Core, Error, Result};
+
+/// A person or a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactKind {
+    Person,
+    Company,
+}
+
+impl ContactKind {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Person => "person",
+            ContactKind::Company => "company",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "person" => Ok(ContactKind::Person),
+            "company" => Ok(ContactKind::Company),
+            other => Err(Error::invalid(
+                "kind",
+                format!("expected `person` or `company`, got `{other}`"),
+            )),
+        }
+    }
+}
+
+/// A contact as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: i64,
+    pub kind: ContactKind,
+    pub type_key: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub company_id: Option<i64>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub owner_id: Option<i64>,
+    pub do_not_contact: bool,
+    pub score: Option<f64>,
+    pub score_band: Option<String>,
+    pub fields: Map<String, Value>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every writable property of a contact: what a create sends, and what a patch produces
+/// when applied to the current state. Checked as a whole before it is written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactDraft {
+    pub kind: String,
+    pub type_key: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub company_id: Option<i64>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// `None` on create means "the creator".
+    pub owner_id: Option<i64>,
+    pub do_not_contact: bool,
+    /// On create: the extra-field values. On a patch: replaced by the merged values.
+    pub fields: Map<String, Value>,
+}
+
+/// A partial update. `None` leaves a property alone; for nullable properties `Some(None)`
+/// clears it. `fields` is merged key by key (a `null` value removes that key).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactPatch {
+    /// The version the change was made against.
+    pub version: i64,
+    pub kind: Option<String>,
+    pub type_key: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub position: Option<Option<String>>,
+    pub company_id: Option<Option<i64>>,
+    pub street: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub postal_code: Option<Option<String>>,
+    pub latitude: Option<Option<f64>>,
+    pub longitude: Option<Option<f64>>,
+    pub owner_id: Option<Option<i64>>,
+    pub do_not_contact: Option<bool>,
+    pub fields: Option<Map<String, Value>>,
+}
+
+/// A page of a keyset-paged list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub sort: Sort,
+    pub limit: u64,
+    pub after: Option<String>,
+}
+
+/// The largest page a caller may ask for.
+pub const MAX_PAGE: u64 = 500;
+
+/// One entry of a contact's audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_email: Option<String>,
+    pub action: String,
+    pub changes: Value,
+}
+
+fn to_contact(m: contacts::Model, schema: &Schema) -> Result<Contact> {
+    let type_key = schema
+        .types
+        .by_id(m.type_id)
+        .map(|t| t.key.clone())
+        .unwrap_or_default();
+    Ok(Contact {
+        id: m.id,
+        kind: ContactKind::parse(&m.kind)?,
+        type_key,
+        name: m.name,
+        email: m.email,
+        phone: m.phone,
+        position: m.position,
+        company_id: m.company_id,
+        street: m.street,
+        city: m.city,
+        region: m.region,
+        country: m.country,
+        postal_code: m.postal_code,
+        latitude: m.latitude,
+        longitude: m.longitude,
+        owner_id: m.owner_id,
+        do_not_contact: m.do_not_contact,
+        score: m.score,
+        score_band: m.score_band,
+        fields: match m.fields {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+impl Contact {
+    /// The writable part of the contact.
+    pub fn draft(&self) -> ContactDraft {
+        ContactDraft {
+            kind: self.kind.as_str().to_owned(),
+            type_key: self.type_key.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            position: self.position.clone(),
+            company_id: self.company_id,
+            street: self.street.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            country: self.country.clone(),
+            postal_code: self.postal_code.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            owner_id: self.owner_id,
+            do_not_contact: self.do_not_contact,
+            fields: self.fields.clone(),
+        }
+    }
+}
+
+impl ContactPatch {
+    /// The draft that results from applying this patch to `base`.
+    fn apply(&self, mut base: ContactDraft) -> ContactDraft {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *target = v.clone();
+            }
+        }
+        set(&mut base.kind, &self.kind);
+        set(&mut base.type_key, &self.type_key);
+        set(&mut base.name, &self.name);
+        set(&mut base.email, &self.email);
+        set(&mut base.phone, &self.phone);
+        set(&mut base.position, &self.position);
+        set(&mut base.company_id, &self.company_id);
+        set(&mut base.street, &self.street);
+        set(&mut base.city, &self.city);
+        set(&mut base.region, &self.region);
+        set(&mut base.country, &self.country);
+        set(&mut base.postal_code, &self.postal_code);
+        set(&mut base.latitude, &self.latitude);
+        set(&mut base.longitude, &self.longitude);
+        set(&mut base.owner_id, &self.owner_id);
+        set(&mut base.do_not_contact, &self.do_not_contact);
+        base
+    }
+}
+
+/// Trims a text column, maps empty to `None`, and checks its length and characters.
+fn clean_text(path: &str, value: &Option<String>, max: usize) -> Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > max {
+        return Err(Error::invalid(
+            path,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(path, "must not contain control characters"));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// The checked form of a draft, ready to store.
+struct Checked {
+    kind: ContactKind,
+    type_id: i64,
+    draft: ContactDraft,
+}
+
+impl Core {
+    /// Checks a draft: core columns here, extra fields against the schema (merging
+    /// `changes` into `current_fields`).
+    async fn check_draft(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        schema: &Schema,
+        mut draft: ContactDraft,
+        current_fields: &Map<String, Value>,
+        changes: &Map<String, Value>,
+        self_id: Option<i64>,
+    ) -> Result<Checked> {
+        let kind = ContactKind::parse(draft.kind.trim())?;
+        draft.kind = kind.as_str().to_owned();
+        let type_key = draft.type_key.trim().to_owned();
+        let contact_type = schema
+            .types
+            .by_key(&type_key)
+            .ok_or_else(|| Error::invalid("type", format!("no contact type `{type_key}`")))?;
+        draft.type_key = type_key;
+        draft.name = clean_text("name", &Some(draft.name.clone()), 200)?
+            .ok_or_else(|| Error::invalid("name", "is required"))?;
+        draft.email = clean_text("email", &draft.email, 254)?.map(|e| e.to_lowercase());
+        if let Some(email) = &draft.email
+            && !crate::auth::valid_email(email)
+        {
+            return Err(Error::invalid(
+                "email",
+                format!("`{email}` is not an email address"),
+            ));
+        }
+        draft.phone = clean_text("phone", &draft.phone, 40)?;
+        if let Some(phone) = &draft.phone
+            && !value::valid_phone(phone)
+        {
+            return Err(Error::invalid(
+                "phone",
+                format!("`{phone}` is not a phone number (digits, spaces, +, -, parentheses)"),
+            ));
+        }
+        draft.position = clean_text("position", &draft.position, 200)?;
+        draft.street = clean_text("street", &draft.street, 200)?;
+        draft.city = clean_text("city", &draft.city, 100)?;
+        draft.region = clean_text("region", &draft.region, 100)?;
+        draft.country = clean_text("country", &draft.country, 100)?;
+        draft.postal_code = clean_text("postal_code", &draft.postal_code, 20)?;
+        match (draft.latitude, draft.longitude) {
+            (Some(lat), Some(lon)) => value::check_lat_lon(lat, lon).map_err(|m| {
+                Error::invalid(
+                    if m.starts_with("lat") {
+                        "latitude"
+                    } else {
+                        "longitude"
+                    },
+                    m,
+                )
+            })?,
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::invalid(
+                    "longitude",
+                    "is required when latitude is given",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "latitude",
+                    "is required when longitude is given",
+                ));
+            }
+        }
+        if let Some(company_id) = draft.company_id {
+            if kind == ContactKind::Company {
+                return Err(Error::invalid(
+                    "company_id",
+                    "a company can't belong to a company",
+                ));
+            }
+            if Some(company_id) == self_id {
+                return Err(Error::invalid(
+                    "company_id",
+                    "a contact can't belong to itself",
+                ));
+            }
+            let company = contacts::Entity::find_by_id(company_id)
+                .filter(visibility::condition(actor, Access::Read))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid("company_id", format!("no company with id {company_id}"))
+                })?;
+            if company.kind != ContactKind::Company.as_str() {
+                return Err(Error::invalid(
+                    "company_id",
+                    format!("contact {company_id} is a person, not a company"),
+                ));
+            }
+        }
+        if let Some(owner) = draft.owner_id
+            && users::Entity::find_by_id(owner).one(db).await?.is_none()
+        {
+            return Err(Error::invalid("owner", format!("no user with id {owner}")));
+        }
+        draft.fields = schema.merge_fields(&draft.type_key, current_fields, changes)?;
+        Ok(Checked {
+            kind,
+            type_id: contact_type.id,
+            draft,
+        })
+    }
+
+    /// Reads one contact visible to `actor` at `level`.
+    async fn find_contact(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        id: i64,
+        level: Access,
+    ) -> Result<contacts::Model> {
+        contacts::Entity::find_by_id(id)
+            .filter(visibility::condition(actor, level))
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound { what: "contact" })
+    }
+
+    /// One contact.
+    pub async fn get_contact(&self, actor: &Actor, id: i64) -> Result<Contact> {
+        let schema = self.schema().await?;
+        to_contact(
+            self.find_contact(&self.db, actor, id, Access::Read).await?,
+            &schema,
+        )
+    }
+
+    /// Whether `actor` may change contact `id`.
+    pub async fn can_write_contact(&self, actor: &Actor, id: i64) -> Result<bool> {
+        Ok(self
+            .find_contact(&self.db, actor, id, Access::Write)
+            .await
+            .is_ok())
+    }
+
+    /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty.
+    pub async fn create_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<Contact> {
+        let schema = self.schema().await?;
+        draft.owner_id = draft.owner_id.or(Some(actor.user_id));
+        let changes = std::mem::take(&mut draft.fields);
+        let checked = self
+            .check_draft(&self.db, actor, &schema, draft, &Map::new(), &changes, None)
+            .await?;
+        let now = stored(self.clock.now());
+        let txn = self.db.begin().await?;
+        let d = &checked.draft;
+        let model = contacts::ActiveModel {
+            kind: Set(checked.kind.as_str().to_owned()),
+            type_id: Set(checked.type_id),
+            name: Set(d.name.clone()),
+            email: Set(d.email.clone()),
+            phone: Set(d.phone.clone()),
+            position: Set(d.position.clone()),
+            company_id: Set(d.company_id),
+            street: Set(d.street.clone()),
+            city: Set(d.city.clone()),
+            region: Set(d.region.clone()),
+            country: Set(d.country.clone()),
+            postal_code: Set(d.postal_code.clone()),
+            latitude: Set(d.latitude),
+            longitude: Set(d.longitude),
+            owner_id: Set(d.owner_id),
+            do_not_contact: Set(d.do_not_contact),
+            score: Set(None),
+            score_band: Set(None),
+            fields: Set(Value::Object(d.fields.clone())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        record_event(
+            &txn,
+            model.id,
+            actor,
+            now,
+            "created",
+            snapshot(&checked.draft),
+        )
+        .await?;
+        txn.commit().await?;
+        to_contact(model, &schema)
+    }
+
+    /// Applies `patch` to contact `id` if it is still at `patch.version`.
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: ContactPatch,
+    ) -> Result<Contact> {
+        let schema = self.schema().await?;
+        let current = to_contact(
+            self.find_contact(&self.db, actor, id, Access::Write)
+                .await?,
+            &schema,
+        )?;
+        if current.version != patch.version {
+            return Err(stale(current.version, patch.version));
+        }
+        let before = current.draft();
+        let changes = patch.fields.clone().unwrap_or_default();
+        let checked = self
+            .check_draft(
+                &self.db,
+                actor,
+                &schema,
+                patch.apply(before.clone()),
+                &current.fields,
+                &changes,
+                Some(id),
+            )
+            .await?;
+        let diff = difference(&before, &checked.draft);
+        if diff.is_empty() {
+            return Ok(current);
+        }
+        let now = stored(self.clock.now());
+        let d = &checked.draft;
+        let txn = self.db.begin().await?;
+        let update = contacts::ActiveModel {
+            kind: Set(checked.kind.as_str().to_owned()),
+            type_id: Set(checked.type_id),
+            name: Set(d.name.clone()),
+            email: Set(d.email.clone()),
+            phone: Set(d.phone.clone()),
+            position: Set(d.position.clone()),
+            company_id: Set(d.company_id),
+            street: Set(d.street.clone()),
+            city: Set(d.city.clone()),
+            region: Set(d.region.clone()),
+            country: Set(d.country.clone()),
+            postal_code: Set(d.postal_code.clone()),
+            latitude: Set(d.latitude),
+            longitude: Set(d.longitude),
+            owner_id: Set(d.owner_id),
+            do_not_contact: Set(d.do_not_contact),
+            fields: Set(Value::Object(d.fields.clone())),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let result = contacts::Entity::update_many()
+            .set(update)
+            .col_expr(
+                contacts::Column::Version,
+                Expr::col(contacts::Column::Version).add(1),
+            )
+            .filter(contacts::Column::Id.eq(id))
+            .filter(contacts::Column::Version.eq(patch.version))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected == 0 {
+            txn.rollback().await?;
+            // Someone wrote in between our read and our write.
+            let now_version = contacts::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .map(|c| c.version);
+            return match now_version {
+                Some(v) => Err(stale(v, patch.version)),
+                None => Err(Error::NotFound { what: "contact" }),
+            };
+        }
+        record_event(&txn, id, actor, now, "updated", Value::Object(diff)).await?;
+        txn.commit().await?;
+        self.get_contact(actor, id).await
+    }
+
+    /// Deletes contact `id`; with `version`, only if it is still at that version. A
+    /// company's people stay, without a company.
+    pub async fn delete_contact(&self, actor: &Actor, id: i64, version: Option<i64>) -> Result<()> {
+        let schema = self.schema().await?;
+        let current = to_contact(
+            self.find_contact(&self.db, actor, id, Access::Write)
+                .await?,
+            &schema,
+        )?;
+        if let Some(v) = version
+            && v != current.version
+        {
+            return Err(stale(current.version, v));
+        }
+        let now = stored(self.clock.now());
+        let txn = self.db.begin().await?;
+        if current.kind == ContactKind::Company {
+            let members: Vec<i64> = contacts::Entity::find()
+                .select_only()
+                .column(contacts::Column::Id)
+                .filter(contacts::Column::CompanyId.eq(id))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            for member in &members {
+                record_event(
+                    &txn,
+                    *member,
+                    actor,
+                    now,
+                    "updated",
+                    json!({"company_id": [id, null]}),
+                )
+                .await?;
+            }
+            contacts::Entity::update_many()
+                .col_expr(
+                    contacts::Column::CompanyId,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(
+                    contacts::Column::Version,
+                    Expr::col(contacts::Column::Version).add(1),
+                )
+                .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
+                .filter(contacts::Column::CompanyId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        let mut delete = contacts::Entity::delete_many().filter(contacts::Column::Id.eq(id));
+        if let Some(v) = version {
+            delete = delete.filter(contacts::Column::Version.eq(v));
+        }
+        if delete.exec(&txn).await?.rows_affected == 0 {
+            txn.rollback().await?;
+            return Err(Error::conflict(
+                "the contact changed while it was being deleted; reload and try again",
+            ));
+        }
+        record_event(&txn, id, actor, now, "deleted", snapshot(&current.draft())).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A page of the contacts visible to `actor`, in `query.sort` order.
+    pub async fn list_contacts(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Contact>> {
+        self.list_contacts_where(actor, query, Condition::all())
+            .await
+    }
+
+    /// A page of visible contacts that also satisfy `extra`.
+    pub async fn list_contacts_where(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+        extra: Condition,
+    ) -> Result<Page<Contact>> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let sort = query.sort;
+        let after = query
+            .after
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .map(|a| Cursor::decode(a, sort))
+            .transpose()?;
+        let key_col = match sort.key {
+            SortKey::Name => contacts::Column::Name,
+            SortKey::CreatedAt => contacts::Column::CreatedAt,
+        };
+        let mut select = contacts::Entity::find()
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(extra);
+        if let Some(cursor) = &after {
+            let key_value: sea_orm::Value = match sort.key {
+                SortKey::Name => cursor.name.clone().into(),
+                SortKey::CreatedAt => cursor.created_at.into(),
+            };
+            let left = Expr::tuple([
+                Expr::col((contacts::Entity, key_col)).into(),
+                Expr::col((contacts::Entity, contacts::Column::Id)).into(),
+            ]);
+            let right = Expr::tuple([Expr::val(key_value).into(), Expr::val(cursor.id).into()]);
+            select = select.filter(if sort.descending {
+                left.lt(right)
+            } else {
+                left.gt(right)
+            });
+        }
+        select = if sort.descending {
+            select
+                .order_by_desc(key_col)
+                .order_by_desc(contacts::Column::Id)
+        } else {
+            select
+                .order_by_asc(key_col)
+                .order_by_asc(contacts::Column::Id)
+        };
+        let mut rows = select.limit(limit + 1).all(&self.db).await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(
+                Cursor {
+                    sort: sort.key,
+                    descending: sort.descending,
+                    name: (sort.key == SortKey::Name).then(|| last.name.clone()),
+                    created_at: (sort.key == SortKey::CreatedAt).then_some(last.created_at),
+                    id: last.id,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        let schema = self.schema().await?;
+        let items = rows
+            .into_iter()
+            .map(|m| to_contact(m, &schema))
+            .collect::<Result<_>>()?;
+        Ok(Page { items, next })
+    }
+
+    /// How many contacts `actor` sees.
+    pub async fn count_contacts(&self, actor: &Actor) -> Result<u64> {
+        Ok(contacts::Entity::find()
+            .filter(visibility::condition(actor, Access::Read))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Companies visible to `actor`, by name: id and name, at most `limit`.
+    pub async fn list_companies(&self, actor: &Actor, limit: u64) -> Result<Vec<(i64, String)>> {
+        Ok(contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()))
+            .order_by_asc(contacts::Column::Name)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The people of a company, visible to `actor`, by name (at most 200).
+    pub async fn company_members(
+        &self,
+        actor: &Actor,
+        company_id: i64,
+    ) -> Result<Vec<(i64, String)>> {
+        Ok(contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(contacts::Column::CompanyId.eq(company_id))
+            .order_by_asc(contacts::Column::Name)
+            .limit(200)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// A visible contact's audit trail, newest first.
+    pub async fn contact_history(&self, actor: &Actor, id: i64) -> Result<Vec<ContactEvent>> {
+        self.find_contact(&self.db, actor, id, Access::Read).await?;
+        let events = contact_events::Entity::find()
+            .filter(contact_events::Column::ContactId.eq(id))
+            .order_by_desc(contact_events::Column::Id)
+            .limit(200)
+            .all(&self.db)
+            .await?;
+        let users: std::collections::HashMap<i64, String> = users::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect();
+        Ok(events
+            .into_iter()
+            .map(|e| ContactEvent {
+                id: e.id,
+                at: e.at,
+                user_email: e.user_id.and_then(|u| users.get(&u).cloned()),
+                action: e.action,
+                changes: e.changes,
+            })
+            .collect())
+    }
+}
+
+fn stale(current: i64, sent: i64) -> Error {
+    Error::Conflict {
+        message: format!(
+            "the contact was changed by someone else (you edited version {sent}, it is now at version {current}); reload it and apply your change again"
+        ),
+        details: Some(json!({"current_version": current, "your_version": sent})),
+    }
+}
+
+async fn record_event(
+    db: &impl ConnectionTrait,
+    contact_id: i64,
+    actor: &Actor,
+    at: DateTime<Utc>,
+    action: &str,
+    changes: Value,
+) -> Result<()> {
+    contact_events::ActiveModel {
+        contact_id: Set(contact_id),
+        user_id: Set(Some(actor.user_id)),
+        at: Set(at),
+        action: Set(action.to_owned()),
+        changes: Set(changes),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The core columns of a draft and its extra fields, as `name -> value`.
+fn columns(d: &ContactDraft) -> Vec<(String, Value)> {
+    let mut out = vec![
+        ("kind".to_owned(), json!(d.kind)),
+        ("type".to_owned(), json!(d.type_key)),
+        ("name".to_owned(), json!(d.name)),
+        ("email".to_owned(), json!(d.email)),
+        ("phone".to_owned(), json!(d.phone)),
+        ("position".to_owned(), json!(d.position)),
+        ("company_id".to_owned(), json!(d.company_id)),
+        ("street".to_owned(), json!(d.street)),
+        ("city".to_owned(), json!(d.city)),
+        ("region".to_owned(), json!(d.region)),
+        ("country".to_owned(), json!(d.country)),
+        ("postal_code".to_owned(), json!(d.postal_code)),
+        ("latitude".to_owned(), json!(d.latitude)),
+        ("longitude".to_owned(), json!(d.longitude)),
+        ("owner".to_owned(), json!(d.owner_id)),
+        ("do_not_contact".to_owned(), json!(d.do_not_contact)),
+    ];
+    out.extend(
+        d.fields
+            .iter()
+            .map(|(k, v)| (format!("fields.{k}"), v.clone())),
+    );
+    out
+}
+
+fn snapshot(d: &ContactDraft) -> Value {
+    Value::Object(
+        columns(d)
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .collect(),
+    )
+}
+
+/// `{property: [old, new]}` for every property that differs.
+fn difference(before: &ContactDraft, after: &ContactDraft) -> Map<String, Value> {
+    let old: Map<String, Value> = columns(before).into_iter().collect();
+    let new: Map<String, Value> = columns(after).into_iter().collect();
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let a = old.get(k).unwrap_or(&Value::Null);
+            let b = new.get(k).unwrap_or(&Value::Null);
+            (a != b).then(|| (k.clone(), json!([a, b])))
+        })
+        .collect()
+}

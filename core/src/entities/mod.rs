@@ -1,0 +1,13 @@
+//! sea-orm entities, one per table, mirroring `migrations/` column for column.
+//!
+//! These are storage shapes only: no behaviour, no serde, never bound from a request. The
+//! domain types and the services that read and write them live beside, in `crate::*`.
+
+pub mod activities;
+pub mod auth_tokens;
+pub mod contact_events;
+pub mod contact_types;
+pub mod contacts;
+pub mod field_defs;
+pub mod grants;
+pub mod users;

@@ -1,0 +1,83 @@
+//! The one error type of `core`.
+//!
+//! Every service returns [`Result<T>`]. The variants are what a caller can act on:
+//! - [`Error::Validation`]: the input is wrong; `path` says where (`fields.birthday`,
+//!   `parent`), `message` says why. The web layer answers 400.
+//! - [`Error::NotFound`]: the thing does not exist *for this actor* (an invisible contact is
+//!   not found, never forbidden, so existence does not leak). 404.
+//! - [`Error::Conflict`]: the write is refused because of the state it met: a stale
+//!   `version`, a duplicate key, a type still in use, a field conversion that would lose
+//!   values. `details` carries a machine-readable report when there is one. 409.
+//! - [`Error::Unauthorized`] / [`Error::Forbidden`]: who you are / what you may do. 401 / 403.
+//! - [`Error::RateLimited`]: too many failed sign-ins for the account. 429.
+//! - [`Error::Db`] and [`Error::Internal`]: our fault. Logged in full, shown as a generic 500.
+
+use serde_json::Value;
+
+/// A `core` result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is invalid at `path`.
+    #[error("{path}: {message}")]
+    Validation { path: String, message: String },
+    /// Nothing of this kind with this identity is visible to the actor.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The write conflicts with the current state.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        details: Option<Value>,
+    },
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed attempts; try again after the given number of seconds.
+    #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: i64 },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// An invariant of ours broke.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A validation error at `path`.
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A conflict without a report.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// The same error with `prefix.` put in front of a validation path.
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            Error::Validation { path, message } if path.is_empty() => Error::Validation {
+                path: prefix.to_owned(),
+                message,
+            },
+            Error::Validation { path, message } => Error::Validation {
+                path: format!("{prefix}.{path}"),
+                message,
+            },
+            other => other,
+        }
+    }
+}

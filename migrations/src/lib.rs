@@ -1,0 +1,32 @@
+#![doc = include_str!("../README.md")]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_users;
+mod m20261123_000002_auth_tokens;
+mod m20261123_000003_contact_types;
+mod m20261123_000004_field_defs;
+mod m20261123_000005_contacts;
+mod m20261123_000006_activities;
+mod m20261123_000007_contact_events;
+mod m20261123_000008_grants;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_users::Migration),
+            Box::new(m20261123_000002_auth_tokens::Migration),
+            Box::new(m20261123_000003_contact_types::Migration),
+            Box::new(m20261123_000004_field_defs::Migration),
+            Box::new(m20261123_000005_contacts::Migration),
+            Box::new(m20261123_000006_activities::Migration),
+            Box::new(m20261123_000007_contact_events::Migration),
+            Box::new(m20261123_000008_grants::Migration),
+        ]
+    }
+}
