@@ -6,6 +6,7 @@ pub mod clock;
 pub mod contact_types;
 pub mod contacts;
 pub mod db;
+pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod fields;
@@ -36,6 +37,32 @@ impl Core {
     /// The database connection.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Loads the demo into an empty base (refused when contacts exist).
+    pub async fn load_demo(
+        &self,
+        mut options: demo::DemoOptions,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<demo::DemoReport> {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let existing = entities::contacts::Entity::find().count(&self.db).await?;
+        if existing > 0 {
+            return Err(Error::conflict(format!(
+                "the base already has {existing} contacts; the demo only loads into an empty base"
+            )));
+        }
+        if options.owner_ids.is_empty() {
+            options.owner_ids = self.list_users().await?.into_iter().map(|u| u.id).collect();
+        }
+        Ok(demo::load(&self.db, self.clock.now(), &options, progress).await?)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        use sea_orm::ConnectionTrait;
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
     }
 
     /// The clock.

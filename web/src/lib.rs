@@ -1,1 +1,80 @@
+#![doc = include_str!("../README.md")]
 
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod pages;
+pub mod router;
+pub mod urls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kartoteka_core::{Clock, Core};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use app::AppState;
+pub use config::Config;
+
+/// A server running in the background.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The domain services it uses.
+    pub core: Core,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the server.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Connects to `config.database_url`, migrates, and returns the domain services.
+pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Core> {
+    let db = kartoteka_core::db::connect(&config.database_url).await?;
+    kartoteka_core::db::migrate(&db).await?;
+    Ok(Core::new(db, clock))
+}
+
+/// Serves `core` on `listener` in the background.
+pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        core: core.clone(),
+        config: Arc::new(config),
+    };
+    let app = router::build(state);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running { addr, core, task })
+}
+
+/// Opens the database and serves it on `config.bind` (or an already bound `listener`).
+pub async fn start(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: Option<TcpListener>,
+) -> anyhow::Result<Running> {
+    let core = open(&config, clock).await?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(config.bind).await?,
+    };
+    serve(listener, core, config)
+}

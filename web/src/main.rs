@@ -1,1 +1,227 @@
-fn main() {}
+//! The `kartoteka` command: serve, migrate, users, demo data.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use kartoteka_core::SystemClock;
+use kartoteka_core::auth::Role;
+use kartoteka_web::config::{Config, redact_url};
+
+#[derive(Parser)]
+#[command(
+    name = "kartoteka",
+    version,
+    about = "Kartoteka: contacts, segments and bulk actions for sales and marketing teams."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the web server (the default); migrates the database first.
+    Serve,
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Manages users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fills an empty base with a realistic demo: people, companies, fields, activities.
+    Demo {
+        /// Number of people.
+        #[arg(long, default_value_t = 2000)]
+        people: usize,
+        /// Number of companies.
+        #[arg(long, default_value_t = 300)]
+        companies: usize,
+        /// Average activities per person.
+        #[arg(long, default_value_t = 6)]
+        activities: usize,
+        /// Seed of the generator: the same seed gives the same base.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates a user. The password is asked for, or read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "manager", "agent"])]
+        role: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists users.
+    List,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = Config::from_environment()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            println!(
+                "Database {} is up to date.",
+                redact_url(&config.database_url)
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    name,
+                    password_stdin,
+                },
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: kartoteka_core::Error| anyhow::anyhow!("{e}"))?;
+            let password = read_password(password_stdin)?;
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            let user = core
+                .create_user(&email, &name, &password, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Created {} ({}) with id {}.",
+                user.email,
+                user.role.as_str(),
+                user.id
+            );
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::List,
+        } => {
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            for user in core
+                .list_users()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!("{}\t{}\t{}", user.id, user.role.as_str(), user.email);
+            }
+            Ok(())
+        }
+        Command::Demo {
+            people,
+            companies,
+            activities,
+            seed,
+        } => {
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            let options = kartoteka_core::demo::DemoOptions {
+                people,
+                companies,
+                activities_per_contact: activities,
+                seed,
+                owner_ids: vec![],
+            };
+            let started = std::time::Instant::now();
+            let report = core
+                .load_demo(options, &|done, total| {
+                    if total > 0 {
+                        eprint!(
+                            "\rLoading demo: {:>3}% ({done}/{total} rows)",
+                            done * 100 / total
+                        );
+                    }
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!();
+            println!(
+                "Loaded {} people, {} companies, {} activities and {} field definitions in {:.1}s.",
+                report.people,
+                report.companies,
+                report.activities,
+                report.fields,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(database = %redact_url(&config.database_url), "opening the database");
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "can't listen on {} (set KARTOTEKA_BIND to another address)",
+                config.bind
+            )
+        })?;
+    let running =
+        kartoteka_web::start(config.clone(), Arc::new(SystemClock), Some(listener)).await?;
+    let users = running
+        .core
+        .count_users()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Kartoteka is running at http://{}/", running.addr);
+    if users == 0 {
+        println!("No users yet. Create the first admin in another terminal:");
+        println!("  kartoteka user add --email you@example.com --role admin");
+        println!(
+            "(with cargo: cargo run -p kartoteka-web -- user add --email you@example.com --role admin)"
+        );
+    }
+    std::io::stdout().flush().ok();
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("Stopping.");
+    running.stop();
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            bail!("standard input held no password");
+        }
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password; pass --password-stdin and pipe it in");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Repeat it: ")?;
+    if first != second {
+        bail!("the two passwords differ");
+    }
+    Ok(first)
+}

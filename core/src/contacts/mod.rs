@@ -19,11 +19,11 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 pub use cursor::{Cursor, Sort, SortKey};
-pub use visibility::Access;
+pub use visibility::{Access, Grantee};
 
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::entities::{contact_events, contacts, users};
+use crate::entities::{contact_events, contacts, grants, users};
 use crate::fields::{Schema, value};
 use crate::{Core, Error, Result};
 
@@ -620,6 +620,40 @@ impl Core {
         Ok(())
     }
 
+    /// Lets `grantee` see (and with `Access::Write`, change) contact `id`. Admins only;
+    /// the bulk "grant access" action builds on this.
+    pub async fn grant_access(
+        &self,
+        actor: &Actor,
+        id: i64,
+        grantee: Grantee,
+        level: Access,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        self.find_contact(&self.db, actor, id, Access::Read).await?;
+        let (user_id, role) = match grantee {
+            Grantee::User(user) => {
+                users::Entity::find_by_id(user)
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(|| Error::invalid("user_id", format!("no user with id {user}")))?;
+                (Some(user), None)
+            }
+            Grantee::Role(role) => (None, Some(role.as_str().to_owned())),
+        };
+        grants::ActiveModel {
+            contact_id: Set(id),
+            user_id: Set(user_id),
+            role: Set(role),
+            level: Set(level.as_str().to_owned()),
+            created_at: Set(stored(self.clock.now())),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
     /// A page of the contacts visible to `actor`, in `query.sort` order.
     pub async fn list_contacts(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Contact>> {
         self.list_contacts_where(actor, query, Condition::all())
@@ -718,6 +752,27 @@ impl Core {
             .into_tuple()
             .all(&self.db)
             .await?)
+    }
+
+    /// The names of the visible contacts among `ids`.
+    pub async fn contact_names(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(i64, String)> = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(contacts::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The people of a company, visible to `actor`, by name (at most 200).

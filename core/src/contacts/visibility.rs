@@ -18,6 +18,25 @@ pub enum Access {
     Write,
 }
 
+/// Who a grant is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// One user.
+    User(i64),
+    /// Everyone with a role.
+    Role(crate::auth::Role),
+}
+
+impl Access {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
 /// The condition on `contacts` that keeps the rows `actor` may access at `level`.
 pub fn condition(actor: &Actor, level: Access) -> Condition {
     if actor.is_admin() {

@@ -1,0 +1,80 @@
+//! `/activities`: record one or a batch; list a contact's history.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use kartoteka_core::activities::NewActivity;
+
+use super::dto::{ActivityBatch, ActivityIn, ActivityOut, ErrorBody, Items};
+use super::json::{ApiJson, number_param, path_id, query_pairs};
+use crate::app::AppState;
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+
+fn to_new(a: ActivityIn) -> NewActivity {
+    NewActivity {
+        contact_id: a.contact_id,
+        kind: a.kind,
+        occurred_at: a.occurred_at,
+        properties: a.properties,
+        amount: a.amount,
+    }
+}
+
+/// Records one activity (an object) or a batch (an array), all or nothing.
+#[utoipa::path(post, path = "/api/v1/activities", request_body = ActivityBatch,
+    responses((status = 201, body = Items<ActivityOut>), (status = 400, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<ActivityBatch>,
+) -> Result<(StatusCode, Json<Items<ActivityOut>>), ApiError> {
+    let items = match body {
+        ActivityBatch::One(a) => vec![to_new(a)],
+        ActivityBatch::Many(list) => list.into_iter().map(to_new).collect(),
+    };
+    let recorded = state.core.record_activities(&actor, items).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Items::all(
+            recorded.into_iter().map(ActivityOut::from).collect(),
+        )),
+    ))
+}
+
+/// A contact's activities, newest first (`?contact_id=&limit=`).
+#[utoipa::path(get, path = "/api/v1/activities",
+    params(("contact_id" = i64, Query), ("limit" = Option<u64>, Query, description = "1-500, default 100")),
+    responses((status = 200, body = Items<ActivityOut>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Items<ActivityOut>>, ApiError> {
+    let pairs = query_pairs(query.as_deref());
+    let contact_id: i64 = number_param(&pairs, "contact_id")?
+        .ok_or_else(|| ApiError::invalid("contact_id", "is required"))?;
+    let limit = number_param(&pairs, "limit")?.unwrap_or(100);
+    let items = state
+        .core
+        .list_activities(&actor, contact_id, limit)
+        .await?;
+    Ok(Json(Items::all(
+        items.into_iter().map(ActivityOut::from).collect(),
+    )))
+}
+
+/// A contact's activities, newest first.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/activities", params(("id" = i64, Path)),
+    responses((status = 200, body = Items<ActivityOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_for_contact(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<ActivityOut>>, ApiError> {
+    let id = path_id(&id, "contact")?;
+    let items = state.core.list_activities(&actor, id, 100).await?;
+    Ok(Json(Items::all(
+        items.into_iter().map(ActivityOut::from).collect(),
+    )))
+}

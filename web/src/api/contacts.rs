@@ -1,0 +1,111 @@
+//! `/contacts`: list (keyset), get, create, patch, delete.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use kartoteka_core::contacts::{ListQuery, Sort};
+
+use super::dto::{ContactCreate, ContactList, ContactOut, ContactUpdate, ErrorBody};
+use super::json::{ApiJson, number_param, param, path_id, query_pairs};
+use crate::app::AppState;
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+
+/// The default page size.
+pub const DEFAULT_LIMIT: u64 = 50;
+
+/// Lists the contacts the caller sees, a page at a time.
+#[utoipa::path(get, path = "/api/v1/contacts",
+    params(("limit" = Option<u64>, Query, description = "1-500, default 50"),
+           ("after" = Option<String>, Query, description = "the `next` of the previous page"),
+           ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at")),
+    responses((status = 200, body = ContactList), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ContactList>, ApiError> {
+    let pairs = query_pairs(query.as_deref());
+    let limit: u64 = number_param(&pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=kartoteka_core::contacts::MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!(
+                "must be between 1 and {}",
+                kartoteka_core::contacts::MAX_PAGE
+            ),
+        ));
+    }
+    let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
+        Some(s) => Sort::parse(s)?,
+        None => Sort::default(),
+    };
+    let list_query = ListQuery {
+        sort,
+        limit,
+        after: param(&pairs, "after").map(str::to_owned),
+    };
+    let page = state.core.list_contacts(&actor, &list_query).await?;
+    Ok(Json(ContactList {
+        items: page.items.into_iter().map(ContactOut::from).collect(),
+        next: page.next,
+    }))
+}
+
+/// One contact.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ContactOut), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<ContactOut>, ApiError> {
+    let id = path_id(&id, "contact")?;
+    Ok(Json(state.core.get_contact(&actor, id).await?.into()))
+}
+
+/// Creates a contact.
+#[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactCreate,
+    responses((status = 201, body = ContactOut), (status = 400, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<ContactCreate>,
+) -> Result<(StatusCode, Json<ContactOut>), ApiError> {
+    let contact = state.core.create_contact(&actor, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(contact.into())))
+}
+
+/// Changes a contact. `version` must be the version read; otherwise 409.
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), request_body = ContactUpdate,
+    responses((status = 200, body = ContactOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactUpdate>,
+) -> Result<Json<ContactOut>, ApiError> {
+    let id = path_id(&id, "contact")?;
+    Ok(Json(
+        state
+            .core
+            .update_contact(&actor, id, body.into())
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes a contact; with `?version=`, only if it is still at that version.
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", params(("id" = i64, Path), ("version" = Option<i64>, Query)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, "contact")?;
+    let version = number_param(&query_pairs(query.as_deref()), "version")?;
+    state.core.delete_contact(&actor, id, version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

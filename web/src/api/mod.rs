@@ -1,0 +1,62 @@
+//! `/api/v1`: the JSON API. One module per resource; every handler calls one `core` service.
+
+pub mod activities;
+pub mod contact_types;
+pub mod contacts;
+pub mod dto;
+pub mod fields;
+pub mod json;
+pub mod openapi;
+pub mod token;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The API's routes, to nest under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/token", post(token::create))
+        .route("/openapi.json", get(openapi::document))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route(
+            "/contacts/{id}",
+            get(contacts::get_one)
+                .patch(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route(
+            "/contacts/{id}/activities",
+            get(activities::list_for_contact),
+        )
+        .route(
+            "/activities",
+            get(activities::list).post(activities::create),
+        )
+        .route("/fields", get(fields::list).post(fields::create))
+        .route(
+            "/fields/{key}",
+            get(fields::get_one)
+                .patch(fields::update)
+                .delete(fields::delete),
+        )
+        .route(
+            "/contact-types",
+            get(contact_types::list).post(contact_types::create),
+        )
+        .route(
+            "/contact-types/{key}",
+            get(contact_types::get_one)
+                .patch(contact_types::update)
+                .delete(contact_types::delete),
+        )
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError(kartoteka_core::Error::NotFound {
+        what: "API resource",
+    })
+}

@@ -1,0 +1,43 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::{activities, contact_types, contacts, dto, fields, token};
+
+/// The API's description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields and activities. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    paths(
+        token::create,
+        contacts::list, contacts::get_one, contacts::create, contacts::update, contacts::delete,
+        activities::create, activities::list, activities::list_for_contact,
+        fields::list, fields::get_one, fields::create, fields::update, fields::delete,
+        contact_types::list, contact_types::get_one, contact_types::create, contact_types::update, contact_types::delete,
+    ),
+    components(schemas(dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
+        dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
+        dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

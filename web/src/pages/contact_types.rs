@@ -1,0 +1,158 @@
+//! The contact-type tree: add, rename, move, remove (admins).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kartoteka_core::Error;
+use kartoteka_core::contact_types::{ContactType, ContactTypePatch, NewContactType};
+
+use super::Nav;
+use super::contacts::Choice;
+use crate::app::AppState;
+use crate::auth::{CheckedForm, SessionUser};
+use crate::error::{PageError, render};
+use crate::urls;
+
+/// The contact-type routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(urls::CONTACT_TYPES, get(list).post(create))
+        .route("/contact-types/{key}", post(update))
+        .route("/contact-types/{key}/delete", post(delete))
+}
+
+/// A type as a row of the tree, with the choices its forms need.
+#[derive(Debug, Clone)]
+pub struct TypeRow {
+    pub key: String,
+    pub label: String,
+    pub indent: String,
+    pub update_url: String,
+    pub delete_url: String,
+    pub parents: Vec<Choice>,
+    pub targets: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "types/list.html")]
+struct TypesPage {
+    nav: Nav,
+    rows: Vec<TypeRow>,
+    parents: Vec<Choice>,
+    error: Option<String>,
+    form_key: String,
+    form_label: String,
+}
+
+fn choice(t: &ContactType, selected: bool) -> Choice {
+    Choice {
+        value: t.key.clone(),
+        label: format!("{}{}", "\u{2003}".repeat(t.depth), t.label),
+        selected,
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &SessionUser,
+    error: Option<Error>,
+    form: Option<&crate::auth::FormData>,
+) -> Result<Response, PageError> {
+    let tree = state.core.type_tree().await?;
+    let all = tree.all();
+    let rows = all
+        .iter()
+        .map(|t| TypeRow {
+            key: t.key.clone(),
+            label: t.label.clone(),
+            indent: "\u{2003}".repeat(t.depth * 2),
+            update_url: urls::contact_type(&t.key),
+            delete_url: format!("{}/delete", urls::contact_type(&t.key)),
+            parents: all
+                .iter()
+                .filter(|p| !tree.lineage(&p.key).contains(&t.key.as_str()))
+                .map(|p| choice(p, t.parent.as_deref() == Some(p.key.as_str())))
+                .collect(),
+            targets: all
+                .iter()
+                .filter(|p| p.key != t.key)
+                .map(|p| choice(p, false))
+                .collect(),
+        })
+        .collect();
+    let status = error
+        .as_ref()
+        .map(|e| crate::error::classify(e).0)
+        .unwrap_or(StatusCode::OK);
+    let error = match error {
+        Some(e @ (Error::Db(_) | Error::Internal(_))) => return Err(PageError::Core(e)),
+        Some(Error::Validation { path, message }) => Some(format!("{path}: {message}")),
+        Some(e) => Some(e.to_string()),
+        None => None,
+    };
+    let page = TypesPage {
+        nav: Nav::new(user, "types"),
+        rows,
+        parents: all.iter().map(|p| choice(p, false)).collect(),
+        error,
+        form_key: form.map(|f| f.text("key")).unwrap_or_default(),
+        form_label: form.map(|f| f.text("label")).unwrap_or_default(),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
+    page(&state, &user, None, None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    let input = NewContactType {
+        key: form.text("key"),
+        label: form.text("label"),
+        parent: form.opt("parent"),
+    };
+    match state.core.create_contact_type(&user.actor, input).await {
+        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
+        Err(e) => page(&state, &user, Some(e), Some(&form)).await,
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    let patch = ContactTypePatch {
+        label: form.opt("label"),
+        parent: Some(form.opt("parent")),
+    };
+    match state
+        .core
+        .update_contact_type(&user.actor, &key, patch)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    match state
+        .core
+        .delete_contact_type(&user.actor, &key, form.get("reassign_to"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}

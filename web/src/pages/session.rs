@@ -1,0 +1,156 @@
+//! Sign in and sign out.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use kartoteka_core::Error;
+
+use crate::api::json::{param, query_pairs};
+use crate::app::AppState;
+use crate::auth::{
+    CheckedForm, FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, constant_time_eq, cookie, set_cookie,
+};
+use crate::error::PageError;
+use crate::urls;
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    csrf_token: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// Only local paths are followed after sign-in, so the form can't be used to send people
+/// elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => urls::HOME.to_owned(),
+    }
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    next: String,
+    email: String,
+    error: Option<String>,
+) -> Response {
+    let csrf_token = kartoteka_core::auth::random_token();
+    let page = LoginPage {
+        csrf_token: csrf_token.clone(),
+        next,
+        email,
+        error,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, axum::response::Html(html)).into_response();
+            let value = set_cookie(
+                LOGIN_CSRF_COOKIE,
+                &csrf_token,
+                3600,
+                state.config.secure_cookies(),
+            );
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// The sign-in form.
+pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    login_page(
+        &state,
+        StatusCode::OK,
+        safe_next(param(&pairs, "next")),
+        String::new(),
+        None,
+    )
+}
+
+/// Checks the credentials and opens a session.
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = FormData::parse(&body);
+    let next = safe_next(form.get("next"));
+    let email = form.text("email");
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let sent = form.text("csrf_token");
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
+        return login_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            next,
+            email,
+            Some("The form expired. Please sign in again.".into()),
+        );
+    }
+    let user = match state
+        .core
+        .authenticate(&email, &form.text("password"))
+        .await
+    {
+        Ok(user) => user,
+        Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. })) => {
+            let status = if matches!(e, Error::RateLimited { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            return login_page(
+                &state,
+                status,
+                next,
+                email,
+                Some(crate::error::public_message(&e)),
+            );
+        }
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let session = match state.core.start_session(&user).await {
+        Ok(s) => s,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let mut response = Redirect::to(&next).into_response();
+    let secure = state.config.secure_cookies();
+    let max_age = kartoteka_core::auth::SESSION_TTL.num_seconds();
+    for value in [
+        set_cookie(SESSION_COOKIE, &session.token, max_age, secure),
+        set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// Ends the session.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    let _ = form;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        state.core.end_session(&token).await?;
+    }
+    let mut response = Redirect::to(urls::LOGIN).into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        "",
+        0,
+        state.config.secure_cookies(),
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}

@@ -1,0 +1,54 @@
+//! The page URLs, in one place: templates and redirects use these instead of literals.
+
+/// Percent-encodes `s` for a query string value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub const HOME: &str = "/";
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
+pub const CONTACTS: &str = "/contacts";
+pub const NEW_CONTACT: &str = "/contacts/new";
+pub const CONTACT_TYPES: &str = "/contact-types";
+pub const FIELDS: &str = "/fields";
+pub const ASSETS_CSS: &str = "/assets/app.css";
+
+/// A contact's card.
+pub fn contact(id: i64) -> String {
+    format!("/contacts/{id}")
+}
+
+/// A contact's edit form.
+pub fn edit_contact(id: i64) -> String {
+    format!("/contacts/{id}/edit")
+}
+
+/// Where a contact's delete form posts.
+pub fn delete_contact(id: i64) -> String {
+    format!("/contacts/{id}/delete")
+}
+
+/// Where a contact's "log an activity" form posts.
+pub fn contact_activities(id: i64) -> String {
+    format!("/contacts/{id}/activities")
+}
+
+/// A field's edit page.
+pub fn field(key: &str) -> String {
+    format!("/fields/{}", encode(key))
+}
+
+/// A contact type's edit page.
+pub fn contact_type(key: &str) -> String {
+    format!("/contact-types/{}", encode(key))
+}
