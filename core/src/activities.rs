@@ -5,9 +5,7 @@
 //! of the bad item in the error path.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use serde_json::{Map, Value};
 
 use crate::auth::Actor;
@@ -91,10 +89,7 @@ fn check(item: &NewActivity) -> Result<()> {
     if let Some(amount) = item.amount
         && (!amount.is_finite() || amount.abs() > 1e13)
     {
-        return Err(Error::invalid(
-            "amount",
-            "must be a finite number below 10^13",
-        ));
+        return Err(Error::invalid("amount", "must be a finite number below 10^13"));
     }
     if item.properties.len() > 50 {
         return Err(Error::invalid("properties", "at most 50 properties"));
@@ -103,21 +98,14 @@ fn check(item: &NewActivity) -> Result<()> {
         .map(|v| v.len())
         .unwrap_or(usize::MAX);
     if size > 16 * 1024 {
-        return Err(Error::invalid(
-            "properties",
-            "must be at most 16 KiB as JSON",
-        ));
+        return Err(Error::invalid("properties", "must be at most 16 KiB as JSON"));
     }
     Ok(())
 }
 
 impl Core {
     /// Records activities on contacts `actor` can see; all or none.
-    pub async fn record_activities(
-        &self,
-        actor: &Actor,
-        items: Vec<NewActivity>,
-    ) -> Result<Vec<Activity>> {
+    pub async fn record_activities(&self, actor: &Actor, items: Vec<NewActivity>) -> Result<Vec<Activity>> {
         if items.is_empty() {
             return Err(Error::invalid("", "no activities given"));
         }
@@ -150,10 +138,7 @@ impl Core {
         {
             return Err(at(
                 i,
-                Error::invalid(
-                    "contact_id",
-                    format!("no contact with id {}", item.contact_id),
-                ),
+                Error::invalid("contact_id", format!("no contact with id {}", item.contact_id)),
             ));
         }
         let now = stored(self.clock.now());
@@ -170,21 +155,14 @@ impl Core {
                 created_at: Set(now),
                 ..Default::default()
             };
-            out.push(Activity::from(
-                sea_orm::ActiveModelTrait::insert(model, &txn).await?,
-            ));
+            out.push(Activity::from(sea_orm::ActiveModelTrait::insert(model, &txn).await?));
         }
         txn.commit().await?;
         Ok(out)
     }
 
     /// The latest activities of a visible contact, newest first.
-    pub async fn list_activities(
-        &self,
-        actor: &Actor,
-        contact_id: i64,
-        limit: u64,
-    ) -> Result<Vec<Activity>> {
+    pub async fn list_activities(&self, actor: &Actor, contact_id: i64, limit: u64) -> Result<Vec<Activity>> {
         contacts::Entity::find_by_id(contact_id)
             .filter(visibility::condition(actor, Access::Read))
             .one(&self.db)

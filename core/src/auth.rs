@@ -186,9 +186,7 @@ async fn verify_password(password: String, hash: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| Error::Internal(format!("stored password hash is unreadable: {e}")))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?
@@ -221,22 +219,13 @@ const BAD_CREDENTIALS: &str = "wrong email or password";
 
 impl Core {
     /// Creates a user. The password must have at least 8 characters.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        name: &str,
-        password: &str,
-        role: Role,
-    ) -> Result<User> {
+    pub async fn create_user(&self, email: &str, name: &str, password: &str, role: Role) -> Result<User> {
         let email = email.trim().to_lowercase();
         if !valid_email(&email) {
             return Err(Error::invalid("email", "not a valid email address"));
         }
         if password.chars().count() < 8 {
-            return Err(Error::invalid(
-                "password",
-                "must have at least 8 characters",
-            ));
+            return Err(Error::invalid("password", "must have at least 8 characters"));
         }
         let taken = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
@@ -244,9 +233,7 @@ impl Core {
             .await?
             > 0;
         if taken {
-            return Err(Error::conflict(format!(
-                "a user with email {email} already exists"
-            )));
+            return Err(Error::conflict(format!("a user with email {email} already exists")));
         }
         let hash = hash_password(password.to_owned()).await?;
         let model = users::ActiveModel {
@@ -322,10 +309,7 @@ impl Core {
         if failed >= MAX_FAILED_LOGINS {
             users::Entity::update_many()
                 .col_expr(users::Column::FailedLogins, Expr::value(0))
-                .col_expr(
-                    users::Column::LockedUntil,
-                    Expr::value(stored(now + LOCKOUT)),
-                )
+                .col_expr(users::Column::LockedUntil, Expr::value(stored(now + LOCKOUT)))
                 .filter(users::Column::Id.eq(user.id))
                 .exec(&self.db)
                 .await?;
@@ -376,15 +360,8 @@ impl Core {
         Ok(token)
     }
 
-    async fn resolve_token(
-        &self,
-        token: &str,
-        kind: &str,
-    ) -> Result<Option<(Actor, Option<String>)>> {
-        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token))
-            .one(&self.db)
-            .await?
-        else {
+    async fn resolve_token(&self, token: &str, kind: &str) -> Result<Option<(Actor, Option<String>)>> {
+        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token)).one(&self.db).await? else {
             return Ok(None);
         };
         if row.kind != kind || row.expires_at <= self.clock.now() {
@@ -409,10 +386,7 @@ impl Core {
 
     /// The actor behind a bearer token, if it is live.
     pub async fn resolve_api_token(&self, token: &str) -> Result<Option<Actor>> {
-        Ok(self
-            .resolve_token(token, KIND_API)
-            .await?
-            .map(|(actor, _)| actor))
+        Ok(self.resolve_token(token, KIND_API).await?.map(|(actor, _)| actor))
     }
 
     /// Ends a session or revokes a token.

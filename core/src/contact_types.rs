@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 
@@ -139,16 +139,8 @@ impl TypeTree {
             }
         }
         let by_id = ordered.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
-        let by_key = ordered
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.key.clone(), i))
-            .collect();
-        TypeTree {
-            ordered,
-            by_id,
-            by_key,
-        }
+        let by_key = ordered.iter().enumerate().map(|(i, t)| (t.key.clone(), i)).collect();
+        TypeTree { ordered, by_id, by_key }
     }
 
     /// Every type, depth first.
@@ -229,11 +221,7 @@ impl Core {
     }
 
     /// Creates a type under `parent` (or as a root).
-    pub async fn create_contact_type(
-        &self,
-        actor: &Actor,
-        input: NewContactType,
-    ) -> Result<ContactType> {
+    pub async fn create_contact_type(&self, actor: &Actor, input: NewContactType) -> Result<ContactType> {
         actor.require_admin()?;
         let key = input.key.trim().to_owned();
         if !valid_key(&key) {
@@ -274,23 +262,14 @@ impl Core {
             .await?
             .by_key(&key)
             .cloned()
-            .ok_or(Error::NotFound {
-                what: "contact type",
-            })
+            .ok_or(Error::NotFound { what: "contact type" })
     }
 
     /// Renames or moves a type. A type can't move under itself or its own descendants.
-    pub async fn update_contact_type(
-        &self,
-        actor: &Actor,
-        key: &str,
-        patch: ContactTypePatch,
-    ) -> Result<ContactType> {
+    pub async fn update_contact_type(&self, actor: &Actor, key: &str, patch: ContactTypePatch) -> Result<ContactType> {
         actor.require_admin()?;
         let tree = self.type_tree().await?;
-        let current = tree.by_key(key).ok_or(Error::NotFound {
-            what: "contact type",
-        })?;
+        let current = tree.by_key(key).ok_or(Error::NotFound { what: "contact type" })?;
         let mut active: contact_types::ActiveModel = contact_types::ActiveModel {
             id: Set(current.id),
             ..Default::default()
@@ -303,15 +282,13 @@ impl Core {
             active.parent_id = Set(match parent {
                 None => None,
                 Some(p) => {
-                    let target = tree.by_key(p).ok_or_else(|| {
-                        Error::invalid("parent", format!("no contact type `{p}`"))
-                    })?;
+                    let target = tree
+                        .by_key(p)
+                        .ok_or_else(|| Error::invalid("parent", format!("no contact type `{p}`")))?;
                     if tree.lineage(p).contains(&key) {
                         return Err(Error::invalid(
                             "parent",
-                            format!(
-                                "`{p}` is `{key}` itself or lies under it; a type can't move into its own subtree"
-                            ),
+                            format!("`{p}` is `{key}` itself or lies under it; a type can't move into its own subtree"),
                         ));
                     }
                     Some(target.id)
@@ -323,26 +300,17 @@ impl Core {
             .await?
             .by_key(key)
             .cloned()
-            .ok_or(Error::NotFound {
-                what: "contact type",
-            })
+            .ok_or(Error::NotFound { what: "contact type" })
     }
 
     /// Removes a type. Its subtypes must go first; its contacts move to `reassign_to`, which
     /// is required when any contact (or field) uses the type.
-    pub async fn delete_contact_type(
-        &self,
-        actor: &Actor,
-        key: &str,
-        reassign_to: Option<&str>,
-    ) -> Result<()> {
+    pub async fn delete_contact_type(&self, actor: &Actor, key: &str, reassign_to: Option<&str>) -> Result<()> {
         actor.require_admin()?;
         let tree = self.type_tree().await?;
         let current = tree
             .by_key(key)
-            .ok_or(Error::NotFound {
-                what: "contact type",
-            })?
+            .ok_or(Error::NotFound { what: "contact type" })?
             .clone();
         let subtypes: Vec<&str> = tree
             .all()
@@ -415,16 +383,11 @@ impl Core {
                     changes: Set(json!({"type": [key, target.key]})),
                     ..Default::default()
                 });
-                contact_events::Entity::insert_many(events)
-                    .exec(&txn)
-                    .await?;
+                contact_events::Entity::insert_many(events).exec(&txn).await?;
             }
             contacts::Entity::update_many()
                 .col_expr(contacts::Column::TypeId, Expr::value(target.id))
-                .col_expr(
-                    contacts::Column::Version,
-                    Expr::col(contacts::Column::Version).add(1),
-                )
+                .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
                 .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
                 .filter(contacts::Column::TypeId.eq(current.id))
                 .exec(&txn)
@@ -441,9 +404,7 @@ impl Core {
                 active.update(&txn).await?;
             }
         }
-        contact_types::Entity::delete_by_id(current.id)
-            .exec(&txn)
-            .await?;
+        contact_types::Entity::delete_by_id(current.id).exec(&txn).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -453,10 +414,6 @@ impl Core {
 pub(crate) fn json_strings(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }

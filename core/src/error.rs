@@ -28,10 +28,7 @@ pub enum Error {
     NotFound { what: &'static str },
     /// The write conflicts with the current state.
     #[error("{message}")]
-    Conflict {
-        message: String,
-        details: Option<Value>,
-    },
+    Conflict { message: String, details: Option<Value> },
     /// Not signed in, or the credentials are wrong.
     #[error("{0}")]
     Unauthorized(String),

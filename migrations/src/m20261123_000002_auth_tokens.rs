@@ -12,12 +12,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuthTokens::Table)
-                    .col(
-                        ColumnDef::new(AuthTokens::TokenHash)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(AuthTokens::TokenHash).string().not_null().primary_key())
                     .col(ColumnDef::new(AuthTokens::UserId).big_integer().not_null())
                     .col(ColumnDef::new(AuthTokens::Kind).string().not_null())
                     .col(ColumnDef::new(AuthTokens::CsrfToken).string().null())

@@ -17,20 +17,10 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(ContactTypes::Key)
-                            .string()
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(ContactTypes::Key).string().not_null().unique_key())
                     .col(ColumnDef::new(ContactTypes::Label).string().not_null())
                     .col(ColumnDef::new(ContactTypes::ParentId).big_integer().null())
-                    .col(
-                        ColumnDef::new(ContactTypes::Position)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
+                    .col(ColumnDef::new(ContactTypes::Position).integer().not_null().default(0))
                     .foreign_key(
                         ForeignKey::create()
                             .from(ContactTypes::Table, ContactTypes::ParentId)

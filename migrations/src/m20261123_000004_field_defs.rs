@@ -17,38 +17,19 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(FieldDefs::Key)
-                            .string()
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(FieldDefs::Key).string().not_null().unique_key())
                     .col(ColumnDef::new(FieldDefs::Label).string().not_null())
                     .col(ColumnDef::new(FieldDefs::Kind).string().not_null())
                     .col(ColumnDef::new(FieldDefs::Options).json_binary().not_null())
-                    .col(
-                        ColumnDef::new(FieldDefs::Required)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .col(ColumnDef::new(FieldDefs::Required).boolean().not_null().default(false))
                     .col(
                         ColumnDef::new(FieldDefs::Searchable)
                             .boolean()
                             .not_null()
                             .default(false),
                     )
-                    .col(
-                        ColumnDef::new(FieldDefs::AppliesTo)
-                            .json_binary()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(FieldDefs::Position)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
+                    .col(ColumnDef::new(FieldDefs::AppliesTo).json_binary().not_null())
+                    .col(ColumnDef::new(FieldDefs::Position).integer().not_null().default(0))
                     .col(
                         ColumnDef::new(FieldDefs::CreatedAt)
                             .timestamp_with_time_zone()

@@ -54,12 +54,7 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Contacts::Version)
-                            .big_integer()
-                            .not_null()
-                            .default(1),
-                    )
+                    .col(ColumnDef::new(Contacts::Version).big_integer().not_null().default(1))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Contacts::Table, Contacts::TypeId)
@@ -84,10 +79,7 @@ impl MigrationTrait for Migration {
         // The table scrolls by keyset on (sort key, id): one index per sort order.
         let indexes: [(&str, Vec<Contacts>); 6] = [
             ("contacts_name_id", vec![Contacts::Name, Contacts::Id]),
-            (
-                "contacts_created_id",
-                vec![Contacts::CreatedAt, Contacts::Id],
-            ),
+            ("contacts_created_id", vec![Contacts::CreatedAt, Contacts::Id]),
             ("contacts_owner", vec![Contacts::OwnerId, Contacts::Id]),
             ("contacts_company", vec![Contacts::CompanyId]),
             ("contacts_type", vec![Contacts::TypeId]),

@@ -20,22 +20,14 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(Activities::ContactId)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Activities::ContactId).big_integer().not_null())
                     .col(ColumnDef::new(Activities::Kind).string().not_null())
                     .col(
                         ColumnDef::new(Activities::OccurredAt)
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(Activities::Properties)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Activities::Properties).json_binary().not_null())
                     .col(ColumnDef::new(Activities::Amount).double().null())
                     .col(ColumnDef::new(Activities::RecordedBy).big_integer().null())
                     .col(

@@ -19,23 +19,11 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(
-                        ColumnDef::new(ContactEvents::ContactId)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ContactEvents::ContactId).big_integer().not_null())
                     .col(ColumnDef::new(ContactEvents::UserId).big_integer().null())
-                    .col(
-                        ColumnDef::new(ContactEvents::At)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ContactEvents::At).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(ContactEvents::Action).string().not_null())
-                    .col(
-                        ColumnDef::new(ContactEvents::Changes)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ContactEvents::Changes).json_binary().not_null())
                     .to_owned(),
             )
             .await?;

@@ -25,11 +25,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Grants::UserId).big_integer().null())
                     .col(ColumnDef::new(Grants::Role).string().null())
                     .col(ColumnDef::new(Grants::Level).string().not_null())
-                    .col(
-                        ColumnDef::new(Grants::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Grants::CreatedAt).timestamp_with_time_zone().not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .from(Grants::Table, Grants::ContactId)
@@ -77,9 +73,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Grants::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Grants::Table).to_owned()).await
     }
 }
 

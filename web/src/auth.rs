@@ -51,10 +51,7 @@ pub struct SessionUser {
 impl FromRequestParts<AppState> for SessionUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let next = parts
             .uri
             .path_and_query()
@@ -80,28 +77,17 @@ pub struct ApiUser(pub Actor);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        }) else {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))) else {
             return Err(ApiError(Error::Unauthorized(
-                "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token"
-                    .into(),
+                "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token".into(),
             )));
         };
         match state.core.resolve_api_token(token.trim()).await? {
             Some(actor) => Ok(ApiUser(actor)),
             None => Err(ApiError(Error::Unauthorized(
-                "the token is unknown or expired; get a new one from POST /api/v1/auth/token"
-                    .into(),
+                "the token is unknown or expired; get a new one from POST /api/v1/auth/token".into(),
             ))),
         }
     }
@@ -123,10 +109,7 @@ impl FormData {
 
     /// The first value of `name`, trimmed; `None` when absent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim())
     }
 
     /// The first value of `name`, or empty.
@@ -150,8 +133,7 @@ impl FormData {
 
     /// Whether a checkbox `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
-        self.get(name)
-            .is_some_and(|v| matches!(v, "on" | "true" | "1" | "yes"))
+        self.get(name).is_some_and(|v| matches!(v, "on" | "true" | "1" | "yes"))
     }
 
     /// Every pair, in order.

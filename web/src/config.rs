@@ -36,9 +36,9 @@ impl Config {
         Ok(Config {
             database_url: var("KARTOTEKA_DATABASE_URL")
                 .unwrap_or_else(|| kartoteka_core::db::DEFAULT_DATABASE_URL.into()),
-            bind: bind.parse().with_context(|| {
-                format!("KARTOTEKA_BIND={bind} is not an address like 127.0.0.1:8080")
-            })?,
+            bind: bind
+                .parse()
+                .with_context(|| format!("KARTOTEKA_BIND={bind} is not an address like 127.0.0.1:8080"))?,
             base_url: var("KARTOTEKA_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             secret: var("KARTOTEKA_SECRET"),
         })
@@ -46,9 +46,7 @@ impl Config {
 
     /// Whether the server is reached over https, so cookies must be `Secure`.
     pub fn secure_cookies(&self) -> bool {
-        self.base_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.base_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 

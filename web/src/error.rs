@@ -65,8 +65,7 @@ impl IntoResponse for ApiError {
         match &self.0 {
             Error::Validation { path, .. } => body["path"] = Value::String(path.clone()),
             Error::Conflict {
-                details: Some(details),
-                ..
+                details: Some(details), ..
             } => body["details"] = details.clone(),
             _ => {}
         }
@@ -132,7 +131,8 @@ impl IntoResponse for PageError {
             PageError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Form expired".to_owned(),
-                "The form was missing its security token or it had expired. Go back, reload the page and submit again.".to_owned(),
+                "The form was missing its security token or it had expired. Go back, reload the page and submit again."
+                    .to_owned(),
             ),
             PageError::Core(e) => {
                 let (status, _) = classify(&e);

@@ -66,11 +66,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
 }
 
 /// Opens the database and serves it on `config.bind` (or an already bound `listener`).
-pub async fn start(
-    config: Config,
-    clock: Arc<dyn Clock>,
-    listener: Option<TcpListener>,
-) -> anyhow::Result<Running> {
+pub async fn start(config: Config, clock: Arc<dyn Clock>, listener: Option<TcpListener>) -> anyhow::Result<Running> {
     let core = open(&config, clock).await?;
     let listener = match listener {
         Some(l) => l,

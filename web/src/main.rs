@@ -71,9 +71,8 @@ enum UserCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -83,10 +82,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
-            println!(
-                "Database {} is up to date.",
-                redact_url(&config.database_url)
-            );
+            println!("Database {} is up to date.", redact_url(&config.database_url));
             Ok(())
         }
         Command::User {
@@ -107,23 +103,14 @@ async fn main() -> anyhow::Result<()> {
                 .create_user(&email, &name, &password, role)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "Created {} ({}) with id {}.",
-                user.email,
-                user.role.as_str(),
-                user.id
-            );
+            println!("Created {} ({}) with id {}.", user.email, user.role.as_str(), user.id);
             Ok(())
         }
         Command::User {
             command: UserCommand::List,
         } => {
             let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
-            for user in core
-                .list_users()
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-            {
+            for user in core.list_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
                 println!("{}\t{}\t{}", user.id, user.role.as_str(), user.email);
             }
             Ok(())
@@ -146,10 +133,7 @@ async fn main() -> anyhow::Result<()> {
             let report = core
                 .load_demo(options, &|done, total| {
                     if total > 0 {
-                        eprint!(
-                            "\rLoading demo: {:>3}% ({done}/{total} rows)",
-                            done * 100 / total
-                        );
+                        eprint!("\rLoading demo: {:>3}% ({done}/{total} rows)", done * 100 / total);
                     }
                 })
                 .await
@@ -170,33 +154,22 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(database = %redact_url(&config.database_url), "opening the database");
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| {
-            format!(
-                "can't listen on {} (set KARTOTEKA_BIND to another address)",
-                config.bind
-            )
-        })?;
-    let running =
-        kartoteka_web::start(config.clone(), Arc::new(SystemClock), Some(listener)).await?;
-    let users = running
-        .core
-        .count_users()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
+        format!(
+            "can't listen on {} (set KARTOTEKA_BIND to another address)",
+            config.bind
+        )
+    })?;
+    let running = kartoteka_web::start(config.clone(), Arc::new(SystemClock), Some(listener)).await?;
+    let users = running.core.count_users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Kartoteka is running at http://{}/", running.addr);
     if users == 0 {
         println!("No users yet. Create the first admin in another terminal:");
         println!("  kartoteka user add --email you@example.com --role admin");
-        println!(
-            "(with cargo: cargo run -p kartoteka-web -- user add --email you@example.com --role admin)"
-        );
+        println!("(with cargo: cargo run -p kartoteka-web -- user add --email you@example.com --role admin)");
     }
     std::io::stdout().flush().ok();
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     println!("Stopping.");
     running.stop();
     Ok(())

@@ -79,12 +79,7 @@ impl Cursor {
 
     /// Reads a cursor made by `encode` for the same sort order.
     pub fn decode(text: &str, sort: Sort) -> Result<Self> {
-        let bad = || {
-            Error::invalid(
-                "after",
-                "not a cursor from this list; start again from the first page",
-            )
-        };
+        let bad = || Error::invalid("after", "not a cursor from this list; start again from the first page");
         let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| bad())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         if cursor.sort != sort.key || cursor.descending != sort.descending {

@@ -13,8 +13,8 @@ pub mod visibility;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -23,7 +23,7 @@ pub use visibility::{Access, Grantee};
 
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::entities::{contact_events, contacts, grants, users};
+use crate::entities::{contact_events, contact_types, contacts, grants, users};
 use crate::fields::{Schema, value};
 use crate::{Core, Error, Result};
 
@@ -162,12 +162,11 @@ pub struct ContactEvent {
     pub changes: Value,
 }
 
-fn to_contact(m: contacts::Model, schema: &Schema) -> Result<Contact> {
-    let type_key = schema
-        .types
-        .by_id(m.type_id)
-        .map(|t| t.key.clone())
-        .unwrap_or_default();
+/// A contact row with its type, as read in one query.
+type Joined = (contacts::Model, Option<contact_types::Model>);
+
+fn to_contact((m, contact_type): Joined) -> Result<Contact> {
+    let type_key = contact_type.map(|t| t.key).unwrap_or_default();
     Ok(Contact {
         id: m.id,
         kind: ContactKind::parse(&m.kind)?,
@@ -259,10 +258,7 @@ fn clean_text(path: &str, value: &Option<String>, max: usize) -> Result<Option<S
         return Ok(None);
     }
     if v.chars().count() > max {
-        return Err(Error::invalid(
-            path,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(Error::invalid(path, format!("must be at most {max} characters")));
     }
     if v.chars().any(char::is_control) {
         return Err(Error::invalid(path, "must not contain control characters"));
@@ -298,16 +294,13 @@ impl Core {
             .by_key(&type_key)
             .ok_or_else(|| Error::invalid("type", format!("no contact type `{type_key}`")))?;
         draft.type_key = type_key;
-        draft.name = clean_text("name", &Some(draft.name.clone()), 200)?
-            .ok_or_else(|| Error::invalid("name", "is required"))?;
+        draft.name =
+            clean_text("name", &Some(draft.name.clone()), 200)?.ok_or_else(|| Error::invalid("name", "is required"))?;
         draft.email = clean_text("email", &draft.email, 254)?.map(|e| e.to_lowercase());
         if let Some(email) = &draft.email
             && !crate::auth::valid_email(email)
         {
-            return Err(Error::invalid(
-                "email",
-                format!("`{email}` is not an email address"),
-            ));
+            return Err(Error::invalid("email", format!("`{email}` is not an email address")));
         }
         draft.phone = clean_text("phone", &draft.phone, 40)?;
         if let Some(phone) = &draft.phone
@@ -325,50 +318,28 @@ impl Core {
         draft.country = clean_text("country", &draft.country, 100)?;
         draft.postal_code = clean_text("postal_code", &draft.postal_code, 20)?;
         match (draft.latitude, draft.longitude) {
-            (Some(lat), Some(lon)) => value::check_lat_lon(lat, lon).map_err(|m| {
-                Error::invalid(
-                    if m.starts_with("lat") {
-                        "latitude"
-                    } else {
-                        "longitude"
-                    },
-                    m,
-                )
-            })?,
+            (Some(lat), Some(lon)) => value::check_lat_lon(lat, lon)
+                .map_err(|m| Error::invalid(if m.starts_with("lat") { "latitude" } else { "longitude" }, m))?,
             (None, None) => {}
             (Some(_), None) => {
-                return Err(Error::invalid(
-                    "longitude",
-                    "is required when latitude is given",
-                ));
+                return Err(Error::invalid("longitude", "is required when latitude is given"));
             }
             (None, Some(_)) => {
-                return Err(Error::invalid(
-                    "latitude",
-                    "is required when longitude is given",
-                ));
+                return Err(Error::invalid("latitude", "is required when longitude is given"));
             }
         }
         if let Some(company_id) = draft.company_id {
             if kind == ContactKind::Company {
-                return Err(Error::invalid(
-                    "company_id",
-                    "a company can't belong to a company",
-                ));
+                return Err(Error::invalid("company_id", "a company can't belong to a company"));
             }
             if Some(company_id) == self_id {
-                return Err(Error::invalid(
-                    "company_id",
-                    "a contact can't belong to itself",
-                ));
+                return Err(Error::invalid("company_id", "a contact can't belong to itself"));
             }
             let company = contacts::Entity::find_by_id(company_id)
                 .filter(visibility::condition(actor, Access::Read))
                 .one(db)
                 .await?
-                .ok_or_else(|| {
-                    Error::invalid("company_id", format!("no company with id {company_id}"))
-                })?;
+                .ok_or_else(|| Error::invalid("company_id", format!("no company with id {company_id}")))?;
             if company.kind != ContactKind::Company.as_str() {
                 return Err(Error::invalid(
                     "company_id",
@@ -404,21 +375,25 @@ impl Core {
             .ok_or(Error::NotFound { what: "contact" })
     }
 
+    /// A contact with its type, visible to `actor` at `level`.
+    async fn read_contact(&self, actor: &Actor, id: i64, level: Access) -> Result<Contact> {
+        let joined = contacts::Entity::find_by_id(id)
+            .find_also_related(contact_types::Entity)
+            .filter(visibility::condition(actor, level))
+            .one(&self.db)
+            .await?
+            .ok_or(Error::NotFound { what: "contact" })?;
+        to_contact(joined)
+    }
+
     /// One contact.
     pub async fn get_contact(&self, actor: &Actor, id: i64) -> Result<Contact> {
-        let schema = self.schema().await?;
-        to_contact(
-            self.find_contact(&self.db, actor, id, Access::Read).await?,
-            &schema,
-        )
+        self.read_contact(actor, id, Access::Read).await
     }
 
     /// Whether `actor` may change contact `id`.
     pub async fn can_write_contact(&self, actor: &Actor, id: i64) -> Result<bool> {
-        Ok(self
-            .find_contact(&self.db, actor, id, Access::Write)
-            .await
-            .is_ok())
+        Ok(self.find_contact(&self.db, actor, id, Access::Write).await.is_ok())
     }
 
     /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty.
@@ -459,32 +434,17 @@ impl Core {
         }
         .insert(&txn)
         .await?;
-        record_event(
-            &txn,
-            model.id,
-            actor,
-            now,
-            "created",
-            snapshot(&checked.draft),
-        )
-        .await?;
+        record_event(&txn, model.id, actor, now, "created", snapshot(&checked.draft)).await?;
         txn.commit().await?;
-        to_contact(model, &schema)
+        let mut contact = to_contact((model, None))?;
+        contact.type_key = checked.draft.type_key;
+        Ok(contact)
     }
 
     /// Applies `patch` to contact `id` if it is still at `patch.version`.
-    pub async fn update_contact(
-        &self,
-        actor: &Actor,
-        id: i64,
-        patch: ContactPatch,
-    ) -> Result<Contact> {
+    pub async fn update_contact(&self, actor: &Actor, id: i64, patch: ContactPatch) -> Result<Contact> {
         let schema = self.schema().await?;
-        let current = to_contact(
-            self.find_contact(&self.db, actor, id, Access::Write)
-                .await?,
-            &schema,
-        )?;
+        let current = self.read_contact(actor, id, Access::Write).await?;
         if current.version != patch.version {
             return Err(stale(current.version, patch.version));
         }
@@ -531,10 +491,7 @@ impl Core {
         };
         let result = contacts::Entity::update_many()
             .set(update)
-            .col_expr(
-                contacts::Column::Version,
-                Expr::col(contacts::Column::Version).add(1),
-            )
+            .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
             .filter(contacts::Column::Id.eq(id))
             .filter(contacts::Column::Version.eq(patch.version))
             .exec(&txn)
@@ -542,10 +499,7 @@ impl Core {
         if result.rows_affected == 0 {
             txn.rollback().await?;
             // Someone wrote in between our read and our write.
-            let now_version = contacts::Entity::find_by_id(id)
-                .one(&self.db)
-                .await?
-                .map(|c| c.version);
+            let now_version = contacts::Entity::find_by_id(id).one(&self.db).await?.map(|c| c.version);
             return match now_version {
                 Some(v) => Err(stale(v, patch.version)),
                 None => Err(Error::NotFound { what: "contact" }),
@@ -559,12 +513,7 @@ impl Core {
     /// Deletes contact `id`; with `version`, only if it is still at that version. A
     /// company's people stay, without a company.
     pub async fn delete_contact(&self, actor: &Actor, id: i64, version: Option<i64>) -> Result<()> {
-        let schema = self.schema().await?;
-        let current = to_contact(
-            self.find_contact(&self.db, actor, id, Access::Write)
-                .await?,
-            &schema,
-        )?;
+        let current = self.read_contact(actor, id, Access::Write).await?;
         if let Some(v) = version
             && v != current.version
         {
@@ -581,25 +530,11 @@ impl Core {
                 .all(&txn)
                 .await?;
             for member in &members {
-                record_event(
-                    &txn,
-                    *member,
-                    actor,
-                    now,
-                    "updated",
-                    json!({"company_id": [id, null]}),
-                )
-                .await?;
+                record_event(&txn, *member, actor, now, "updated", json!({"company_id": [id, null]})).await?;
             }
             contacts::Entity::update_many()
-                .col_expr(
-                    contacts::Column::CompanyId,
-                    Expr::value(Option::<i64>::None),
-                )
-                .col_expr(
-                    contacts::Column::Version,
-                    Expr::col(contacts::Column::Version).add(1),
-                )
+                .col_expr(contacts::Column::CompanyId, Expr::value(Option::<i64>::None))
+                .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
                 .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
                 .filter(contacts::Column::CompanyId.eq(id))
                 .exec(&txn)
@@ -622,13 +557,7 @@ impl Core {
 
     /// Lets `grantee` see (and with `Access::Write`, change) contact `id`. Admins only;
     /// the bulk "grant access" action builds on this.
-    pub async fn grant_access(
-        &self,
-        actor: &Actor,
-        id: i64,
-        grantee: Grantee,
-        level: Access,
-    ) -> Result<()> {
+    pub async fn grant_access(&self, actor: &Actor, id: i64, grantee: Grantee, level: Access) -> Result<()> {
         actor.require_admin()?;
         self.find_contact(&self.db, actor, id, Access::Read).await?;
         let (user_id, role) = match grantee {
@@ -656,8 +585,7 @@ impl Core {
 
     /// A page of the contacts visible to `actor`, in `query.sort` order.
     pub async fn list_contacts(&self, actor: &Actor, query: &ListQuery) -> Result<Page<Contact>> {
-        self.list_contacts_where(actor, query, Condition::all())
-            .await
+        self.list_contacts_where(actor, query, Condition::all()).await
     }
 
     /// A page of visible contacts that also satisfy `extra`.
@@ -680,6 +608,7 @@ impl Core {
             SortKey::CreatedAt => contacts::Column::CreatedAt,
         };
         let mut select = contacts::Entity::find()
+            .find_also_related(contact_types::Entity)
             .filter(visibility::condition(actor, Access::Read))
             .filter(extra);
         if let Some(cursor) = &after {
@@ -699,18 +628,14 @@ impl Core {
             });
         }
         select = if sort.descending {
-            select
-                .order_by_desc(key_col)
-                .order_by_desc(contacts::Column::Id)
+            select.order_by_desc(key_col).order_by_desc(contacts::Column::Id)
         } else {
-            select
-                .order_by_asc(key_col)
-                .order_by_asc(contacts::Column::Id)
+            select.order_by_asc(key_col).order_by_asc(contacts::Column::Id)
         };
         let mut rows = select.limit(limit + 1).all(&self.db).await?;
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next = match (more, rows.last()) {
+        let next = match (more, rows.last().map(|(m, _)| m)) {
             (true, Some(last)) => Some(
                 Cursor {
                     sort: sort.key,
@@ -723,11 +648,7 @@ impl Core {
             ),
             _ => None,
         };
-        let schema = self.schema().await?;
-        let items = rows
-            .into_iter()
-            .map(|m| to_contact(m, &schema))
-            .collect::<Result<_>>()?;
+        let items = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
         Ok(Page { items, next })
     }
 
@@ -755,11 +676,7 @@ impl Core {
     }
 
     /// The names of the visible contacts among `ids`.
-    pub async fn contact_names(
-        &self,
-        actor: &Actor,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, String>> {
+    pub async fn contact_names(&self, actor: &Actor, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
         if ids.is_empty() {
             return Ok(Default::default());
         }
@@ -776,11 +693,7 @@ impl Core {
     }
 
     /// The people of a company, visible to `actor`, by name (at most 200).
-    pub async fn company_members(
-        &self,
-        actor: &Actor,
-        company_id: i64,
-    ) -> Result<Vec<(i64, String)>> {
+    pub async fn company_members(&self, actor: &Actor, company_id: i64) -> Result<Vec<(i64, String)>> {
         Ok(contacts::Entity::find()
             .select_only()
             .column(contacts::Column::Id)
@@ -872,21 +785,12 @@ fn columns(d: &ContactDraft) -> Vec<(String, Value)> {
         ("owner".to_owned(), json!(d.owner_id)),
         ("do_not_contact".to_owned(), json!(d.do_not_contact)),
     ];
-    out.extend(
-        d.fields
-            .iter()
-            .map(|(k, v)| (format!("fields.{k}"), v.clone())),
-    );
+    out.extend(d.fields.iter().map(|(k, v)| (format!("fields.{k}"), v.clone())));
     out
 }
 
 fn snapshot(d: &ContactDraft) -> Value {
-    Value::Object(
-        columns(d)
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .collect(),
-    )
+    Value::Object(columns(d).into_iter().filter(|(_, v)| !v.is_null()).collect())
 }
 
 /// `{property: [old, new]}` for every property that differs.

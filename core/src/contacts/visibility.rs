@@ -46,9 +46,7 @@ pub fn condition(actor: &Actor, level: Access) -> Condition {
         .add(grants::Column::UserId.eq(actor.user_id))
         .add(grants::Column::Role.eq(actor.role.as_str()));
     if level == Access::Write {
-        by_grant = Condition::all()
-            .add(by_grant)
-            .add(grants::Column::Level.eq("write"));
+        by_grant = Condition::all().add(by_grant).add(grants::Column::Level.eq("write"));
     }
     let granted = Query::select()
         .column(grants::Column::ContactId)

@@ -16,7 +16,7 @@
 
 pub mod names;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Days, SubsecRound, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func, InsertStatement, Order, Query, Value as SqlValue};
@@ -121,52 +121,54 @@ pub async fn load(
         progress(done, total);
     }
 
-    // People, each batch with its activities.
+    // People, one batch per transaction: their contacts, then their activities. While the
+    // database works on one statement the next one is generated (`join!` polls the insert
+    // first, which hands it to the database, then runs the generation).
     let mut remaining = opts.people;
-    while remaining > 0 {
-        let in_txn = remaining.min(CONTACTS_PER_TXN);
+    let mut next_people = if remaining > 0 {
+        Some(generator.people(remaining.min(PEOPLE_PER_TXN))?)
+    } else {
+        None
+    };
+    while let Some((stmt, contexts)) = next_people.take() {
+        let n = contexts.len();
+        remaining -= n;
         let txn = db.begin().await?;
-        let mut people: Vec<(i64, PersonCtx)> = Vec::with_capacity(in_txn);
-        let mut left = in_txn;
-        while left > 0 {
-            let n = left.min(CONTACT_ROWS_PER_INSERT);
-            let mut stmt = insert_into("contacts", &CONTACT_COLUMNS);
-            let mut pending = Vec::with_capacity(n);
-            for _ in 0..n {
-                let (row, ctx) = generator.person();
-                stmt.values(row.into_exprs()).map_err(build_err)?;
-                pending.push(ctx);
-            }
-            let ids = insert_returning_ids(&txn, stmt, n).await?;
-            people.extend(ids.into_iter().zip(pending));
-            left -= n;
-        }
+        let ids = insert_returning_ids(&txn, stmt, n).await?;
+        let people: Vec<(i64, PersonCtx)> = ids.into_iter().zip(contexts).collect();
 
-        let mut stmt = insert_into("activities", &ACTIVITY_COLUMNS);
-        let mut rows = 0usize;
+        let mut cursor = ActivityCursor::default();
         let mut activities = 0u64;
-        for (id, ctx) in &people {
-            for row in generator.activities(*id, ctx) {
-                stmt.values(row).map_err(build_err)?;
-                rows += 1;
-                if rows == ACTIVITY_ROWS_PER_INSERT {
-                    txn.execute(&stmt).await?;
-                    activities += to_u64(rows);
-                    stmt = insert_into("activities", &ACTIVITY_COLUMNS);
-                    rows = 0;
-                }
+        let mut next_activities = generator.activity_statement(&people, &mut cursor)?;
+        while let Some((stmt, rows)) = next_activities.take() {
+            if cursor.finished(&people) {
+                // The batch's last statement: meanwhile, generate the next batch.
+                let (inserted, following) = tokio::join!(biased; txn.execute(&stmt), async {
+                    if remaining > 0 {
+                        generator.people(remaining.min(PEOPLE_PER_TXN)).map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                });
+                inserted?;
+                next_people = following?;
+            } else {
+                let (inserted, following) = tokio::join!(biased; txn.execute(&stmt), async {
+                    generator.activity_statement(&people, &mut cursor)
+                });
+                inserted?;
+                next_activities = following?;
             }
-        }
-        if rows > 0 {
-            txn.execute(&stmt).await?;
             activities += to_u64(rows);
+        }
+        if next_people.is_none() && remaining > 0 {
+            next_people = Some(generator.people(remaining.min(PEOPLE_PER_TXN))?);
         }
         txn.commit().await?;
 
-        remaining -= in_txn;
-        report.people += to_u64(in_txn);
+        report.people += to_u64(n);
         report.activities += activities;
-        done += to_u64(in_txn) + activities;
+        done += to_u64(n) + activities;
         progress(done, total);
     }
 
@@ -218,8 +220,10 @@ const ACTIVITY_COLUMNS: [&str; 6] = [
 
 /// Contacts per multi-row INSERT.
 const CONTACT_ROWS_PER_INSERT: usize = 1000;
-/// Contacts (with their activities) per transaction.
+/// Companies per transaction.
 const CONTACTS_PER_TXN: usize = 2000;
+/// People per transaction (one INSERT), with their activities.
+const PEOPLE_PER_TXN: usize = CONTACT_ROWS_PER_INSERT;
 /// Activities per multi-row INSERT.
 const ACTIVITY_ROWS_PER_INSERT: usize = 4000;
 
@@ -375,10 +379,7 @@ impl Rng {
 
 /// One item of a slice, uniformly (the default value for an empty slice).
 fn pick<T: Copy + Default>(rng: &mut Rng, items: &[T]) -> T {
-    items
-        .get(rng.index(items.len()))
-        .copied()
-        .unwrap_or_default()
+    items.get(rng.index(items.len())).copied().unwrap_or_default()
 }
 
 /// One item of a weighted list (the default value for an empty list).
@@ -429,12 +430,7 @@ enum Lang {
     Ru,
 }
 
-const LANGS: &[(Lang, u32)] = &[
-    (Lang::Pl, 40),
-    (Lang::Ua, 25),
-    (Lang::Ro, 20),
-    (Lang::Ru, 15),
-];
+const LANGS: &[(Lang, u32)] = &[(Lang::Pl, 40), (Lang::Ua, 25), (Lang::Ro, 20), (Lang::Ru, 15)];
 
 struct Locale {
     country: &'static str,
@@ -663,32 +659,20 @@ fn company_name(rng: &mut Rng, lang: Lang) -> (String, String) {
     let person = pick(rng, loc.surnames);
     let (tw, ts, tp) = (translit(w, lang), translit(s, lang), translit(person, lang));
     match (lang, rng.below(6)) {
-        (Lang::Pl, 0) => (
-            format!("{person} i Wspólnicy Sp. z o.o."),
-            format!("{tp}-wspolnicy"),
-        ),
+        (Lang::Pl, 0) => (format!("{person} i Wspólnicy Sp. z o.o."), format!("{tp}-wspolnicy")),
         (Lang::Pl, 1) => (format!("PHU {w}"), format!("phu-{tw}")),
         (Lang::Pl, 2) => (format!("{w} {s} S.A."), format!("{tw}{ts}")),
         (Lang::Pl, 3) => (format!("{person} i Syn Sp. j."), format!("{tp}-i-syn")),
         (Lang::Pl, _) => (format!("{w}-{s} Sp. z o.o."), format!("{tw}-{ts}")),
         (Lang::Ua, 0) => (format!("ПП «{w}»"), tw),
         (Lang::Ua, 1) => (format!("ПрАТ «{w}-{s}»"), format!("{tw}-{ts}")),
-        (Lang::Ua, 2) => (
-            format!("ТОВ «{person} і партнери»"),
-            format!("{tp}-partners"),
-        ),
+        (Lang::Ua, 2) => (format!("ТОВ «{person} і партнери»"), format!("{tp}-partners")),
         (Lang::Ua, _) => (format!("ТОВ «{w}-{s}»"), format!("{tw}-{ts}")),
-        (Lang::Ro, 0) => (
-            format!("{person} & Asociații SRL"),
-            format!("{tp}-asociatii"),
-        ),
+        (Lang::Ro, 0) => (format!("{person} & Asociații SRL"), format!("{tp}-asociatii")),
         (Lang::Ro, 1) => (format!("{w} {s} SA"), format!("{tw}{ts}")),
         (Lang::Ro, _) => (format!("SC {w} {s} SRL"), format!("{tw}-{ts}")),
         (Lang::Ru, 0) => (format!("АО «{w}»"), tw),
-        (Lang::Ru, 1) => (
-            format!("ООО «{w}{}»", s.to_lowercase()),
-            format!("{tw}{ts}"),
-        ),
+        (Lang::Ru, 1) => (format!("ООО «{w}{}»", s.to_lowercase()), format!("{tw}{ts}")),
         (Lang::Ru, 2) => (format!("ООО «ТД {w}»"), format!("td-{tw}")),
         (Lang::Ru, _) => (format!("ООО «{w}-{s}»"), format!("{tw}-{ts}")),
     }
@@ -870,11 +854,7 @@ struct LiveField {
 fn json_strings(value: &Json) -> Vec<String> {
     value
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
@@ -893,10 +873,7 @@ fn json_column(row: &QueryResult, index: usize) -> Json {
 /// Adds the demo's field definitions that don't exist yet; returns how many were added and
 /// each demo field as defined now (`None` where an existing field of that key has another
 /// kind, so the demo leaves it alone).
-async fn ensure_fields(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<(u64, Vec<Option<LiveField>>), DbErr> {
+async fn ensure_fields(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(u64, Vec<Option<LiveField>>), DbErr> {
     use sea_orm::sea_query::ExprTrait;
     let keys: Vec<&str> = FIELD_SPECS.iter().map(|f| f.key).collect();
     let select_existing = Query::select()
@@ -972,18 +949,14 @@ async fn ensure_fields(
     for row in &rows {
         let key = row.try_get_by_index::<String>(0)?;
         let kind = row.try_get_by_index::<String>(1)?;
-        let Some(index) = FIELD_SPECS
-            .iter()
-            .position(|f| f.key == key && f.kind == kind)
-        else {
+        let Some(index) = FIELD_SPECS.iter().position(|f| f.key == key && f.kind == kind) else {
             continue;
         };
         let field = LiveField {
             options: json_strings(&json_column(row, 2)),
             applies_to: json_strings(&json_column(row, 3)),
         };
-        let usable =
-            !matches!(kind.as_str(), "select" | "multiselect") || !field.options.is_empty();
+        let usable = !matches!(kind.as_str(), "select" | "multiselect") || !field.options.is_empty();
         if let Some(slot) = live.get_mut(index)
             && usable
         {
@@ -1100,10 +1073,7 @@ impl Plan {
 
         let mut person_types_at = HashMap::new();
         for (company_type, _) in &company_types {
-            let key = by_id
-                .get(company_type)
-                .map(|t| t.key.as_str())
-                .unwrap_or_default();
+            let key = by_id.get(company_type).map(|t| t.key.as_str()).unwrap_or_default();
             let weights: Vec<(&str, u32)> = match key {
                 "client" => vec![("client", 88), ("hot", 6), ("warm", 6)],
                 "supplier" => vec![("supplier", 95), ("contractor", 5)],
@@ -1232,16 +1202,8 @@ const DAY: i64 = 86_400;
 
 /// Who a set of field values is for.
 enum Subject<'a> {
-    Company {
-        slug: &'a str,
-        domain: &'a str,
-        lang: Lang,
-    },
-    Person {
-        first: &'a str,
-        last: &'a str,
-        lang: Lang,
-    },
+    Company { slug: &'a str, domain: &'a str, lang: Lang },
+    Person { first: &'a str, last: &'a str, lang: Lang },
 }
 
 struct Generator {
@@ -1252,6 +1214,29 @@ struct Generator {
     owners: Vec<i64>,
     average_activities: usize,
     companies: Vec<Company>,
+    /// Fingerprints of the e-mail addresses and company domains handed out, to keep them
+    /// unique (8 bytes each, not the strings).
+    taken: HashSet<u64>,
+}
+
+/// Where activity generation stands within a batch of people.
+#[derive(Default)]
+struct ActivityCursor {
+    next_person: usize,
+    queued: VecDeque<Vec<Expr>>,
+}
+
+impl ActivityCursor {
+    fn finished(&self, people: &[(i64, PersonCtx)]) -> bool {
+        self.next_person >= people.len() && self.queued.is_empty()
+    }
+}
+
+/// FNV-1a, for the uniqueness fingerprints.
+fn fingerprint(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Generator {
@@ -1264,7 +1249,56 @@ impl Generator {
             owners: opts.owner_ids.clone(),
             average_activities: opts.activities_per_contact,
             companies: Vec::with_capacity(opts.companies),
+            taken: HashSet::new(),
         }
+    }
+
+    /// `local@domain`, with a number added to `local` if the address is taken.
+    fn unique_email(&mut self, local: &str, domain: &str) -> String {
+        let mut email = format!("{local}@{domain}");
+        for attempt in 1..=20 {
+            if self.taken.insert(fingerprint(&email)) {
+                break;
+            }
+            let n = self.rng.between(2, 9 * attempt * attempt + 9);
+            email = format!("{local}{n}@{domain}");
+        }
+        email
+    }
+
+    /// The next `n` people as one INSERT, with what their activities need.
+    fn people(&mut self, n: usize) -> Result<(InsertStatement, Vec<PersonCtx>), DbErr> {
+        let mut stmt = insert_into("contacts", &CONTACT_COLUMNS);
+        let mut contexts = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (row, ctx) = self.person();
+            stmt.values(row.into_exprs()).map_err(build_err)?;
+            contexts.push(ctx);
+        }
+        Ok((stmt, contexts))
+    }
+
+    /// The next INSERT of activities for `people` (None when all are done), with its rows.
+    fn activity_statement(
+        &mut self,
+        people: &[(i64, PersonCtx)],
+        cursor: &mut ActivityCursor,
+    ) -> Result<Option<(InsertStatement, usize)>, DbErr> {
+        let mut stmt = insert_into("activities", &ACTIVITY_COLUMNS);
+        let mut rows = 0usize;
+        while rows < ACTIVITY_ROWS_PER_INSERT {
+            if let Some(row) = cursor.queued.pop_front() {
+                stmt.values(row).map_err(build_err)?;
+                rows += 1;
+                continue;
+            }
+            let Some((id, ctx)) = people.get(cursor.next_person) else {
+                break;
+            };
+            cursor.next_person += 1;
+            cursor.queued.extend(self.activities(*id, ctx));
+        }
+        Ok((rows > 0).then_some((stmt, rows)))
     }
 
     fn time(&self, secs: i64) -> DateTime<Utc> {
@@ -1294,12 +1328,24 @@ impl Generator {
         let lang = pick_weighted(rng, LANGS);
         let loc = locale(lang);
         let city = pick_city(rng, loc.cities);
-        let (name, stem) = company_name(rng, lang);
-        let domain = format!("{stem}.{}", pick(rng, loc.tlds));
+        let (name, mut stem) = company_name(rng, lang);
+        let tld = pick(rng, loc.tlds);
+        // Same-named companies are different firms: give each its own domain.
+        for attempt in 0..20 {
+            if self.taken.insert(fingerprint(&format!("@{stem}.{tld}"))) {
+                break;
+            }
+            stem = if attempt == 0 {
+                format!("{stem}-{}", translit(city.name, lang))
+            } else {
+                let base = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+                format!("{base}{}", rng.between(2, 999))
+            };
+        }
+        let domain = format!("{stem}.{tld}");
         let type_id = pick_weighted(rng, &self.plan.company_types);
-        let email = rng
-            .chance(0.85)
-            .then(|| format!("{}@{domain}", pick(rng, loc.company_mailboxes)));
+        let mailbox = rng.chance(0.85).then(|| pick(rng, loc.company_mailboxes));
+        let email = mailbox.map(|m| format!("{m}@{domain}"));
         let phone = rng.chance(0.9).then(|| fill_digits(rng, city.landline));
         let street = rng.chance(0.95).then(|| street_address(rng, lang, false));
         let postal_code = Some(postal_code(rng, lang, &city));
@@ -1350,8 +1396,8 @@ impl Generator {
     }
 
     fn person(&mut self) -> (ContactRow, PersonCtx) {
-        let company_index = (!self.companies.is_empty() && self.rng.chance(0.8))
-            .then(|| self.rng.index(self.companies.len()));
+        let company_index =
+            (!self.companies.is_empty() && self.rng.chance(0.8)).then(|| self.rng.index(self.companies.len()));
         let company = company_index.and_then(|i| self.companies.get(i));
         let rng = &mut self.rng;
 
@@ -1362,12 +1408,7 @@ impl Generator {
             },
             None => pick_weighted(rng, &self.plan.person_types_free),
         };
-        let category = self
-            .plan
-            .categories
-            .get(&type_id)
-            .copied()
-            .unwrap_or_default();
+        let category = self.plan.categories.get(&type_id).copied().unwrap_or_default();
         // Names follow `lang`; the address, phone and job title follow the country the
         // person lives in, which is their company's (a Ukrainian working in Poland).
         let lang = match company {
@@ -1382,10 +1423,10 @@ impl Generator {
         let last = surname(lang, pick(rng, loc.surnames), female);
         let (first_ascii, last_ascii) = (translit(first, lang), translit(&last, lang));
 
-        let email = rng.chance(0.92).then(|| {
+        let address = rng.chance(0.92).then(|| {
             let local = email_local(rng, &first_ascii, &last_ascii);
             match company {
-                Some(c) if rng.chance(0.85) => format!("{local}@{}", c.domain),
+                Some(c) if rng.chance(0.85) => (local, c.domain.clone()),
                 _ => {
                     let suffix = if rng.chance(0.6) {
                         match rng.below(3) {
@@ -1396,7 +1437,7 @@ impl Generator {
                     } else {
                         String::new()
                     };
-                    format!("{local}{suffix}@{}", pick(rng, loc.freemail))
+                    (format!("{local}{suffix}"), pick(rng, loc.freemail).to_owned())
                 }
             }
         });
@@ -1432,6 +1473,7 @@ impl Generator {
         let company_id = company.map(|c| c.id);
         let company_owner = company.and_then(|c| c.owner);
         let not_before = company.map_or(i64::MIN, |c| c.created);
+        let email = address.map(|(local, domain)| self.unique_email(&local, &domain));
         let owner = match company_owner {
             Some(owner) if self.rng.chance(0.7) => Some(owner),
             _ => self.owner(),
@@ -1488,19 +1530,13 @@ impl Generator {
             if mask & (1 << bit) == 0 {
                 continue;
             }
-            let p = if person {
-                spec.p_person
-            } else {
-                spec.p_company
-            };
+            let p = if person { spec.p_person } else { spec.p_company };
             if !rng.chance(p) {
                 continue;
             }
             let options = live.options.as_slice();
             let value = match spec.key {
-                "industry" | "lead_source" => options
-                    .get(rng.index(options.len()))
-                    .map(|o| Json::from(o.as_str())),
+                "industry" | "lead_source" => options.get(rng.index(options.len())).map(|o| Json::from(o.as_str())),
                 "employees" => {
                     let n = (rng.unit() * 5000f64.ln()).exp().round() as i64;
                     Some(Json::from(n.max(1)))
@@ -1511,19 +1547,12 @@ impl Generator {
                         .and_then(Json::as_i64)
                         .unwrap_or_else(|| rng.between(1, 200));
                     let per_head = rng.between(40_000, 300_000);
-                    let cents = employees.saturating_mul(per_head).saturating_mul(100) / 100_000
-                        * 100_000
-                        + if rng.chance(0.3) {
-                            rng.between(0, 99_999)
-                        } else {
-                            0
-                        };
+                    let cents = employees.saturating_mul(per_head).saturating_mul(100) / 100_000 * 100_000
+                        + if rng.chance(0.3) { rng.between(0, 99_999) } else { 0 };
                     Some(money(cents.max(100_000)))
                 }
                 "website" => match subject {
-                    Subject::Company { domain, .. } => {
-                        Some(Json::from(format!("https://www.{domain}")))
-                    }
+                    Subject::Company { domain, .. } => Some(Json::from(format!("https://www.{domain}"))),
                     Subject::Person { .. } => None,
                 },
                 "linkedin" => Some(Json::from(match subject {
@@ -1531,16 +1560,11 @@ impl Generator {
                         format!("https://www.linkedin.com/company/{slug}")
                     }
                     Subject::Person { first, last, .. } => {
-                        format!(
-                            "https://www.linkedin.com/in/{first}-{last}-{:x}",
-                            rng.below(0xff_ffff)
-                        )
+                        format!("https://www.linkedin.com/in/{first}-{last}-{:x}", rng.below(0xff_ffff))
                     }
                 })),
                 "birthday" => {
-                    let today = DateTime::from_timestamp(now, 0)
-                        .unwrap_or_default()
-                        .date_naive();
+                    let today = DateTime::from_timestamp(now, 0).unwrap_or_default().date_naive();
                     let age_days = rng.between(20 * 365, 66 * 365);
                     today
                         .checked_sub_days(Days::new(u64::try_from(age_days).unwrap_or(0)))
@@ -1548,9 +1572,7 @@ impl Generator {
                 }
                 "newsletter" => Some(Json::Bool(rng.chance(0.55))),
                 "interests" => {
-                    let wanted = usize::try_from(rng.between(1, 3))
-                        .unwrap_or(1)
-                        .min(options.len());
+                    let wanted = usize::try_from(rng.between(1, 3)).unwrap_or(1).min(options.len());
                     let mut chosen: Vec<&str> = Vec::with_capacity(wanted);
                     while chosen.len() < wanted {
                         let option = options

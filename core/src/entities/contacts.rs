@@ -30,6 +30,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::contact_types::Entity",
+        from = "Column::TypeId",
+        to = "super::contact_types::Column::Id"
+    )]
+    ContactType,
+}
+
+impl Related<super::contact_types::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ContactType.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -32,8 +32,8 @@ use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -61,9 +61,8 @@ pub struct FieldDef {
 
 impl FieldDef {
     fn from_model(m: field_defs::Model) -> Result<Self> {
-        let kind = FieldKind::parse(&m.kind).ok_or_else(|| {
-            Error::Internal(format!("field `{}` has unknown kind `{}`", m.key, m.kind))
-        })?;
+        let kind = FieldKind::parse(&m.kind)
+            .ok_or_else(|| Error::Internal(format!("field `{}` has unknown kind `{}`", m.key, m.kind)))?;
         Ok(FieldDef {
             options: json_strings(&m.options),
             applies_to: json_strings(&m.applies_to),
@@ -182,15 +181,11 @@ impl Schema {
                     format!("does not apply to contacts of type `{type_key}`"),
                 ));
             }
-            let normalized = value::normalize(def.kind, &def.options, value)
-                .map_err(|m| Error::invalid(&path, m))?;
+            let normalized = value::normalize(def.kind, &def.options, value).map_err(|m| Error::invalid(&path, m))?;
             out.insert(key.clone(), normalized);
         }
         for def in &self.fields {
-            if def.required
-                && def.applies_to_type(&self.types, type_key)
-                && !out.contains_key(&def.key)
-            {
+            if def.required && def.applies_to_type(&self.types, type_key) && !out.contains_key(&def.key) {
                 return Err(Error::invalid(format!("fields.{}", def.key), "is required"));
             }
         }
@@ -237,10 +232,7 @@ fn check_definition(
         ));
     }
     if !kind.has_options() && !clean.is_empty() {
-        return Err(Error::invalid(
-            "options",
-            format!("a {kind} field takes no options"),
-        ));
+        return Err(Error::invalid("options", format!("a {kind} field takes no options")));
     }
     for (i, key) in applies_to.iter().enumerate() {
         if tree.by_key(key).is_none() {
@@ -256,10 +248,7 @@ fn check_definition(
 /// A condition true where `contacts.fields` holds `key`.
 fn has_field(backend: DbBackend, key: &str) -> SimpleExpr {
     match backend {
-        DbBackend::Postgres => Expr::cust_with_values(
-            "jsonb_exists(\"contacts\".\"fields\", $1)",
-            [key.to_owned()],
-        ),
+        DbBackend::Postgres => Expr::cust_with_values("jsonb_exists(\"contacts\".\"fields\", $1)", [key.to_owned()]),
         _ => Expr::cust_with_values(
             "json_type(\"contacts\".\"fields\", ?) IS NOT NULL",
             [format!("$.\"{key}\"")],
@@ -309,9 +298,7 @@ impl Core {
         }
         let schema = self.schema().await?;
         if schema.field(&key).is_some() {
-            return Err(Error::conflict(format!(
-                "a field with key `{key}` already exists"
-            )));
+            return Err(Error::conflict(format!("a field with key `{key}` already exists")));
         }
         let (kind, label, options) = check_definition(
             &input.kind,
@@ -356,26 +343,16 @@ impl Core {
             .ok_or(Error::NotFound { what: "field" })?;
         let current = FieldDef::from_model(model.clone())?;
         let types = self.type_tree().await?;
-        let kind_name = patch
-            .kind
-            .clone()
-            .unwrap_or_else(|| current.kind.as_str().to_owned());
+        let kind_name = patch.kind.clone().unwrap_or_else(|| current.kind.as_str().to_owned());
         let label = patch.label.clone().unwrap_or_else(|| current.label.clone());
-        let applies_to = patch
-            .applies_to
-            .clone()
-            .unwrap_or_else(|| current.applies_to.clone());
-        let proposed_options = match (
-            &patch.options,
-            patch.kind.as_deref().and_then(FieldKind::parse),
-        ) {
+        let applies_to = patch.applies_to.clone().unwrap_or_else(|| current.applies_to.clone());
+        let proposed_options = match (&patch.options, patch.kind.as_deref().and_then(FieldKind::parse)) {
             (Some(options), _) => options.clone(),
             // A kind without options drops the old ones rather than failing the check.
             (None, Some(k)) if !k.has_options() => Vec::new(),
             (None, _) => current.options.clone(),
         };
-        let (kind, label, options) =
-            check_definition(&kind_name, &label, &proposed_options, &applies_to, &types)?;
+        let (kind, label, options) = check_definition(&kind_name, &label, &proposed_options, &applies_to, &types)?;
 
         let values_change = kind != current.kind || options != current.options;
         let mut report = ConversionReport::default();
@@ -460,9 +437,7 @@ impl Core {
         for (id, old) in values {
             rewrite_value(&txn, actor, now, id, key, None, old).await?;
         }
-        field_defs::Entity::delete_by_id(model.id)
-            .exec(&txn)
-            .await?;
+        field_defs::Entity::delete_by_id(model.id).exec(&txn).await?;
         txn.commit().await?;
         Ok(removed)
     }
@@ -522,10 +497,7 @@ async fn rewrite_value(
             contacts::Column::Fields,
             Expr::value(Value::Object(fields.into_iter().collect())),
         )
-        .col_expr(
-            contacts::Column::Version,
-            Expr::col(contacts::Column::Version).add(1),
-        )
+        .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
         .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
         .filter(contacts::Column::Id.eq(contact_id))
         .exec(db)

@@ -167,19 +167,14 @@ pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<V
             let s = text(value, 60)?;
             parse_datetime(&s)
                 .map(|d| Value::String(d.to_rfc3339_opts(SecondsFormat::Secs, true)))
-                .ok_or_else(|| {
-                    format!("`{s}` is not a date and time (RFC 3339, e.g. 2026-11-23T14:05:00Z)")
-                })
+                .ok_or_else(|| format!("`{s}` is not a date and time (RFC 3339, e.g. 2026-11-23T14:05:00Z)"))
         }
         FieldKind::Select => {
             let s = text(value, MAX_TEXT)?;
             if options.contains(&s) {
                 Ok(Value::String(s))
             } else {
-                Err(format!(
-                    "`{s}` is not one of the options: {}",
-                    options.join(", ")
-                ))
+                Err(format!("`{s}` is not one of the options: {}", options.join(", ")))
             }
         }
         FieldKind::Multiselect => {
@@ -191,20 +186,14 @@ pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<V
                     .filter(|v| !is_blank(v))
                     .collect(),
                 other => {
-                    return Err(format!(
-                        "expected a list of options, got {}",
-                        type_name(other)
-                    ));
+                    return Err(format!("expected a list of options, got {}", type_name(other)));
                 }
             };
             let mut out: Vec<String> = Vec::with_capacity(items.len());
             for item in &items {
                 let s = text(item, MAX_TEXT)?;
                 if !options.contains(&s) {
-                    return Err(format!(
-                        "`{s}` is not one of the options: {}",
-                        options.join(", ")
-                    ));
+                    return Err(format!("`{s}` is not one of the options: {}", options.join(", ")));
                 }
                 if !out.contains(&s) {
                     out.push(s);
@@ -231,12 +220,7 @@ pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<V
 
 /// Converts a stored value of kind `from` into kind `to` (with `options` for selects), or
 /// says why it can't be converted without losing information.
-pub fn convert(
-    from: FieldKind,
-    to: FieldKind,
-    options: &[String],
-    value: &Value,
-) -> Result<Value, String> {
+pub fn convert(from: FieldKind, to: FieldKind, options: &[String], value: &Value) -> Result<Value, String> {
     if from == to {
         return normalize(to, options, value);
     }
@@ -244,26 +228,21 @@ pub fn convert(
     let as_text = || -> String {
         match value {
             Value::String(s) => s.clone(),
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
             other => other.to_string(),
         }
     };
     match (from, to) {
-        (_, FieldKind::Text | FieldKind::LongText) => {
-            normalize(to, options, &Value::String(as_text()))
-        }
+        (_, FieldKind::Text | FieldKind::LongText) => normalize(to, options, &Value::String(as_text())),
         (FieldKind::Multiselect, FieldKind::Select) => match value.as_array().map(Vec::as_slice) {
             Some([single]) => normalize(to, options, single),
             Some([]) => Err("the list is empty".into()),
             _ => Err("a select holds one option; this value has several".into()),
         },
         (FieldKind::Select, FieldKind::Multiselect) => normalize(to, options, &json!([value])),
-        (FieldKind::Integer, FieldKind::Number | FieldKind::Money)
-        | (FieldKind::Money, FieldKind::Number) => normalize(to, options, value),
+        (FieldKind::Integer, FieldKind::Number | FieldKind::Money) | (FieldKind::Money, FieldKind::Number) => {
+            normalize(to, options, value)
+        }
         (FieldKind::Number | FieldKind::Money, FieldKind::Integer) => {
             let n = value.as_f64().ok_or("not a number")?;
             if n.fract() != 0.0 {
@@ -305,10 +284,7 @@ fn text(value: &Value, max: usize) -> Result<String, String> {
             let s = s.trim();
             if s.chars().count() > max {
                 Err(format!("is longer than {max} characters"))
-            } else if s
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-            {
+            } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
                 Err("contains control characters".into())
             } else {
                 Ok(s.to_owned())
@@ -376,9 +352,7 @@ fn boolean(value: &Value) -> Result<bool, String> {
             "false" | "no" | "off" | "0" => Ok(false),
             other => Err(format!("expected true or false, got `{other}`")),
         },
-        Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
-            Ok(n.as_i64() == Some(1))
-        }
+        Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Ok(n.as_i64() == Some(1)),
         other => Err(format!("expected true or false, got {}", type_name(other))),
     }
 }
@@ -412,9 +386,7 @@ pub fn valid_phone(s: &str) -> bool {
 
 /// An absolute `http` or `https` URL with a host.
 pub fn valid_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -440,9 +412,7 @@ pub fn json_number(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Value::from(n as i64)
     } else {
-        Number::from_f64(n)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
+        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
     }
 }
 
@@ -456,24 +426,11 @@ mod tests {
 
     #[test]
     fn normalizes_what_people_type() {
+        assert_eq!(normalize(FieldKind::Number, &[], &json!("12,5")), Ok(json!(12.5)));
+        assert_eq!(normalize(FieldKind::Integer, &[], &json!(" 42 ")), Ok(json!(42)));
+        assert_eq!(normalize(FieldKind::Boolean, &[], &json!("on")), Ok(json!(true)));
         assert_eq!(
-            normalize(FieldKind::Number, &[], &json!("12,5")),
-            Ok(json!(12.5))
-        );
-        assert_eq!(
-            normalize(FieldKind::Integer, &[], &json!(" 42 ")),
-            Ok(json!(42))
-        );
-        assert_eq!(
-            normalize(FieldKind::Boolean, &[], &json!("on")),
-            Ok(json!(true))
-        );
-        assert_eq!(
-            normalize(
-                FieldKind::Datetime,
-                &[],
-                &json!("2026-11-23T16:05:00+02:00")
-            ),
+            normalize(FieldKind::Datetime, &[], &json!("2026-11-23T16:05:00+02:00")),
             Ok(json!("2026-11-23T14:05:00Z"))
         );
         assert_eq!(
@@ -510,26 +467,13 @@ mod tests {
             convert(FieldKind::Text, FieldKind::Integer, &[], &json!("17")),
             Ok(json!(17))
         );
-        assert!(
-            convert(
-                FieldKind::Text,
-                FieldKind::Integer,
-                &[],
-                &json!("seventeen")
-            )
-            .is_err()
-        );
+        assert!(convert(FieldKind::Text, FieldKind::Integer, &[], &json!("seventeen")).is_err());
         assert_eq!(
             convert(FieldKind::Integer, FieldKind::Text, &[], &json!(17)),
             Ok(json!("17"))
         );
         assert_eq!(
-            convert(
-                FieldKind::Select,
-                FieldKind::Multiselect,
-                &opts(),
-                &json!("IT")
-            ),
+            convert(FieldKind::Select, FieldKind::Multiselect, &opts(), &json!("IT")),
             Ok(json!(["IT"]))
         );
         assert!(

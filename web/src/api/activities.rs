@@ -36,9 +36,7 @@ pub async fn create(
     let recorded = state.core.record_activities(&actor, items).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Items::all(
-            recorded.into_iter().map(ActivityOut::from).collect(),
-        )),
+        Json(Items::all(recorded.into_iter().map(ActivityOut::from).collect())),
     ))
 }
 
@@ -52,16 +50,11 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Items<ActivityOut>>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let contact_id: i64 = number_param(&pairs, "contact_id")?
-        .ok_or_else(|| ApiError::invalid("contact_id", "is required"))?;
+    let contact_id: i64 =
+        number_param(&pairs, "contact_id")?.ok_or_else(|| ApiError::invalid("contact_id", "is required"))?;
     let limit = number_param(&pairs, "limit")?.unwrap_or(100);
-    let items = state
-        .core
-        .list_activities(&actor, contact_id, limit)
-        .await?;
-    Ok(Json(Items::all(
-        items.into_iter().map(ActivityOut::from).collect(),
-    )))
+    let items = state.core.list_activities(&actor, contact_id, limit).await?;
+    Ok(Json(Items::all(items.into_iter().map(ActivityOut::from).collect())))
 }
 
 /// A contact's activities, newest first.
@@ -74,7 +67,5 @@ pub async fn list_for_contact(
 ) -> Result<Json<Items<ActivityOut>>, ApiError> {
     let id = path_id(&id, "contact")?;
     let items = state.core.list_activities(&actor, id, 100).await?;
-    Ok(Json(Items::all(
-        items.into_iter().map(ActivityOut::from).collect(),
-    )))
+    Ok(Json(Items::all(items.into_iter().map(ActivityOut::from).collect())))
 }

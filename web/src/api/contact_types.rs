@@ -13,17 +13,10 @@ use crate::error::ApiError;
 
 /// Every type, depth first.
 #[utoipa::path(get, path = "/api/v1/contact-types", responses((status = 200, body = Items<ContactTypeDto>)))]
-pub async fn list(
-    State(state): State<AppState>,
-    ApiUser(_): ApiUser,
-) -> Result<Json<Items<ContactTypeDto>>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<Json<Items<ContactTypeDto>>, ApiError> {
     let tree = state.core.type_tree().await?;
     Ok(Json(Items::all(
-        tree.all()
-            .iter()
-            .cloned()
-            .map(ContactTypeDto::from)
-            .collect(),
+        tree.all().iter().cloned().map(ContactTypeDto::from).collect(),
     )))
 }
 
@@ -39,9 +32,7 @@ pub async fn get_one(
     let found = tree
         .by_key(&key)
         .cloned()
-        .ok_or(kartoteka_core::Error::NotFound {
-            what: "contact type",
-        })?;
+        .ok_or(kartoteka_core::Error::NotFound { what: "contact type" })?;
     Ok(Json(found.into()))
 }
 

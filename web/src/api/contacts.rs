@@ -30,10 +30,7 @@ pub async fn list(
     if !(1..=kartoteka_core::contacts::MAX_PAGE).contains(&limit) {
         return Err(ApiError::invalid(
             "limit",
-            format!(
-                "must be between 1 and {}",
-                kartoteka_core::contacts::MAX_PAGE
-            ),
+            format!("must be between 1 and {}", kartoteka_core::contacts::MAX_PAGE),
         ));
     }
     let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
@@ -86,13 +83,7 @@ pub async fn update(
     ApiJson(body): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    Ok(Json(
-        state
-            .core
-            .update_contact(&actor, id, body.into())
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.core.update_contact(&actor, id, body.into()).await?.into()))
 }
 
 /// Deletes a contact; with `?version=`, only if it is still at that version.

@@ -14,10 +14,7 @@ use crate::error::ApiError;
 
 /// Every field definition.
 #[utoipa::path(get, path = "/api/v1/fields", responses((status = 200, body = Items<FieldDto>)))]
-pub async fn list(
-    State(state): State<AppState>,
-    ApiUser(_): ApiUser,
-) -> Result<Json<Items<FieldDto>>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<Json<Items<FieldDto>>, ApiError> {
     Ok(Json(Items::all(
         state
             .core

@@ -30,12 +30,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON with `Content-Type: application/json`",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::invalid(
-                "",
-                format!("the body is unreadable or larger than {MAX_BODY} bytes"),
-            )
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::invalid("", format!("the body is unreadable or larger than {MAX_BODY} bytes")))?;
         parse(&bytes).map(ApiJson)
     }
 }
@@ -61,17 +58,11 @@ pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 
 /// The value of `name` in `pairs`.
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// Parses an optional numeric query parameter.
-pub fn number_param<N: std::str::FromStr>(
-    pairs: &[(String, String)],
-    name: &str,
-) -> Result<Option<N>, ApiError> {
+pub fn number_param<N: std::str::FromStr>(pairs: &[(String, String)], name: &str) -> Result<Option<N>, ApiError> {
     match param(pairs, name).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v

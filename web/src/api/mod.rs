@@ -23,29 +23,16 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route(
             "/contacts/{id}",
-            get(contacts::get_one)
-                .patch(contacts::update)
-                .delete(contacts::delete),
+            get(contacts::get_one).patch(contacts::update).delete(contacts::delete),
         )
-        .route(
-            "/contacts/{id}/activities",
-            get(activities::list_for_contact),
-        )
-        .route(
-            "/activities",
-            get(activities::list).post(activities::create),
-        )
+        .route("/contacts/{id}/activities", get(activities::list_for_contact))
+        .route("/activities", get(activities::list).post(activities::create))
         .route("/fields", get(fields::list).post(fields::create))
         .route(
             "/fields/{key}",
-            get(fields::get_one)
-                .patch(fields::update)
-                .delete(fields::delete),
+            get(fields::get_one).patch(fields::update).delete(fields::delete),
         )
-        .route(
-            "/contact-types",
-            get(contact_types::list).post(contact_types::create),
-        )
+        .route("/contact-types", get(contact_types::list).post(contact_types::create))
         .route(
             "/contact-types/{key}",
             get(contact_types::get_one)
@@ -56,7 +43,5 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError(kartoteka_core::Error::NotFound {
-        what: "API resource",
-    })
+    ApiError(kartoteka_core::Error::NotFound { what: "API resource" })
 }

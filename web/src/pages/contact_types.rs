@@ -108,10 +108,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
     page(&state, &user, None, None).await
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
+async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
     let input = NewContactType {
         key: form.text("key"),
         label: form.text("label"),
@@ -132,11 +129,7 @@ async fn update(
         label: form.opt("label"),
         parent: Some(form.opt("parent")),
     };
-    match state
-        .core
-        .update_contact_type(&user.actor, &key, patch)
-        .await
-    {
+    match state.core.update_contact_type(&user.actor, &key, patch).await {
         Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
         Err(e) => page(&state, &user, Some(e), None).await,
     }

@@ -12,9 +12,7 @@ use kartoteka_core::Error;
 use kartoteka_core::activities::{Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{
-    Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Sort, SortKey,
-};
+use kartoteka_core::contacts::{Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Sort, SortKey};
 use kartoteka_core::fields::{FieldDef, FieldKind, value::parse_datetime};
 use serde_json::{Map, Value, json};
 
@@ -59,10 +57,7 @@ impl Row {
             url: urls::contact(c.id),
             name: c.name.clone(),
             kind: c.kind.as_str(),
-            type_label: tree
-                .by_key(&c.type_key)
-                .map(|t| t.label.clone())
-                .unwrap_or_default(),
+            type_label: tree.by_key(&c.type_key).map(|t| t.label.clone()).unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
             phone: c.phone.clone().unwrap_or_default(),
             city: c.city.clone().unwrap_or_default(),
@@ -103,9 +98,7 @@ async fn list(
         Some(s) => Sort::parse(s)?,
         None => Sort::default(),
     };
-    let after = param(&pairs, "after")
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned);
+    let after = param(&pairs, "after").filter(|a| !a.is_empty()).map(str::to_owned);
     let list_query = ListQuery {
         sort,
         limit: PAGE_SIZE,
@@ -300,11 +293,7 @@ fn display_value(kind: FieldKind, value: &Value) -> String {
             }
         }
         (_, Value::String(s)) => s.clone(),
-        (_, Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
+        (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
         (_, other) => other.to_string(),
     }
 }
@@ -325,20 +314,14 @@ fn field_inputs(
             let selected: Vec<String> = match form {
                 Some(f) => f.all(&name),
                 None => match stored.get(&d.key) {
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
+                    Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
                     Some(v) => vec![display_value(d.kind, v)],
                     None => vec![],
                 },
             };
             let value = match form {
                 Some(f) => f.text(&name),
-                None => stored
-                    .get(&d.key)
-                    .map(|v| display_value(d.kind, v))
-                    .unwrap_or_default(),
+                None => stored.get(&d.key).map(|v| display_value(d.kind, v)).unwrap_or_default(),
             };
             FieldInput {
                 name,
@@ -348,11 +331,7 @@ fn field_inputs(
                 step,
                 required: d.required,
                 value,
-                options: d
-                    .options
-                    .iter()
-                    .map(|o| (o.clone(), selected.contains(o)))
-                    .collect(),
+                options: d.options.iter().map(|o| (o.clone(), selected.contains(o))).collect(),
                 error: None,
             }
         })
@@ -360,12 +339,7 @@ fn field_inputs(
 }
 
 /// Reads the extra-field inputs of a form into values for `core` (blank removes a value).
-fn field_values(
-    defs: &[FieldDef],
-    tree: &TypeTree,
-    type_key: &str,
-    form: &FormData,
-) -> Map<String, Value> {
+fn field_values(defs: &[FieldDef], tree: &TypeTree, type_key: &str, form: &FormData) -> Map<String, Value> {
     let mut out = Map::new();
     for d in defs.iter().filter(|d| d.applies_to_type(tree, type_key)) {
         let name = format!("f.{}", d.key);
@@ -425,11 +399,7 @@ fn core_values(c: &ContactDraft) -> HashMap<String, String> {
         ),
         (
             "do_not_contact".to_owned(),
-            if c.do_not_contact {
-                "on".into()
-            } else {
-                String::new()
-            },
+            if c.do_not_contact { "on".into() } else { String::new() },
         ),
     ])
 }
@@ -505,12 +475,7 @@ async fn form_page(
         .types
         .all()
         .iter()
-        .map(|t| {
-            (
-                t.key.clone(),
-                format!("{}{}", "\u{2003}".repeat(t.depth), t.label),
-            )
-        })
+        .map(|t| (t.key.clone(), format!("{}{}", "\u{2003}".repeat(t.depth), t.label)))
         .collect();
     let companies = state
         .core
@@ -527,13 +492,7 @@ async fn form_page(
         .map(|u| (u.id.to_string(), u.email))
         .collect();
     let values = core_values(draft);
-    let mut fields = field_inputs(
-        &schema.fields,
-        &schema.types,
-        &draft.type_key,
-        stored_fields,
-        submitted,
-    );
+    let mut fields = field_inputs(&schema.fields, &schema.types, &draft.type_key, stored_fields, submitted);
     let mut error_pair = None;
     let status = match &error {
         Some(e) => crate::error::classify(e).0,
@@ -548,11 +507,7 @@ async fn form_page(
                         f.error = Some(message.clone());
                     }
                 }
-                let path = if path == "owner_id" {
-                    "owner".to_owned()
-                } else {
-                    path
-                };
+                let path = if path == "owner_id" { "owner".to_owned() } else { path };
                 error_pair = Some((path, message));
             }
             Error::Db(_) | Error::Internal(_) => return Err(PageError::Core(e)),
@@ -566,17 +521,11 @@ async fn form_page(
         cancel_url: ctx.cancel_url,
         version: ctx.version,
         kinds: choices(
-            vec![
-                ("person".into(), "Person".into()),
-                ("company".into(), "Company".into()),
-            ],
+            vec![("person".into(), "Person".into()), ("company".into(), "Company".into())],
             &draft.kind,
         ),
         types: choices(types, &draft.type_key),
-        companies: choices(
-            companies,
-            &values.get("company_id").cloned().unwrap_or_default(),
-        ),
+        companies: choices(companies, &values.get("company_id").cloned().unwrap_or_default()),
         owners: choices(owners, &values.get("owner").cloned().unwrap_or_default()),
         values,
         fields,
@@ -606,10 +555,7 @@ async fn new_form(
     form_page(&state, &user, ctx, &draft, &Map::new(), None, None).await
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
+async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
     let schema = state.core.schema().await?;
     let result = async {
         let mut draft = draft_from_form(&form)?;
@@ -632,16 +578,7 @@ async fn create(
                 cancel_url: urls::CONTACTS.into(),
                 version: None,
             };
-            form_page(
-                &state,
-                &user,
-                ctx,
-                &draft,
-                &Map::new(),
-                Some(&form),
-                Some(e),
-            )
-            .await
+            form_page(&state, &user, ctx, &draft, &Map::new(), Some(&form), Some(e)).await
         }
     }
 }
@@ -664,16 +601,7 @@ async fn edit_form(
         cancel_url: urls::contact(id),
         version: Some(contact.version),
     };
-    form_page(
-        &state,
-        &user,
-        ctx,
-        &contact.draft(),
-        &contact.fields,
-        None,
-        None,
-    )
-    .await
+    form_page(&state, &user, ctx, &contact.draft(), &contact.fields, None, None).await
 }
 
 async fn update(
@@ -721,10 +649,7 @@ async fn update(
             let version = if matches!(e, Error::Conflict { .. }) {
                 current.version
             } else {
-                number_input(&form, "version")
-                    .ok()
-                    .flatten()
-                    .unwrap_or(current.version)
+                number_input(&form, "version").ok().flatten().unwrap_or(current.version)
             };
             let ctx = FormContext {
                 title: format!("Edit {}", current.name),
@@ -732,16 +657,7 @@ async fn update(
                 cancel_url: urls::contact(id),
                 version: Some(version),
             };
-            form_page(
-                &state,
-                &user,
-                ctx,
-                &draft,
-                &current.fields,
-                Some(&form),
-                Some(e),
-            )
-            .await
+            form_page(&state, &user, ctx, &draft, &current.fields, Some(&form), Some(e)).await
         }
     }
 }
@@ -914,9 +830,7 @@ async fn card_page(
                             "No".into()
                         }
                     }
-                    (FieldKind::Money, Value::Number(n)) => {
-                        n.as_f64().map(|f| format!("{f:.2}")).unwrap_or_default()
-                    }
+                    (FieldKind::Money, Value::Number(n)) => n.as_f64().map(|f| format!("{f:.2}")).unwrap_or_default(),
                     _ => display_value(d.kind, v).replace('T', " "),
                 },
                 is_link: d.kind == FieldKind::Url,
@@ -974,11 +888,7 @@ async fn card_page(
     Ok((status, render(&page)?).into_response())
 }
 
-async fn card(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
+async fn card(State(state): State<AppState>, user: SessionUser, Path(id): Path<String>) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     card_page(&state, &user, id, None).await
 }
@@ -1010,9 +920,10 @@ async fn log_activity(
     let result = async {
         let occurred_at = match form.opt("occurred_at") {
             None => None,
-            Some(v) => Some(parse_datetime(&v).ok_or_else(|| {
-                Error::invalid("occurred_at", format!("`{v}` is not a date and time"))
-            })?),
+            Some(v) => Some(
+                parse_datetime(&v)
+                    .ok_or_else(|| Error::invalid("occurred_at", format!("`{v}` is not a date and time")))?,
+            ),
         };
         let item = NewActivity {
             contact_id: id,

@@ -80,11 +80,7 @@ struct EditPage {
     notice: Option<String>,
 }
 
-fn field_form(
-    def: Option<&FieldDef>,
-    types: &[(String, String)],
-    submitted: Option<&FormData>,
-) -> FieldForm {
+fn field_form(def: Option<&FieldDef>, types: &[(String, String)], submitted: Option<&FormData>) -> FieldForm {
     let kind = submitted
         .map(|f| f.text("kind"))
         .or_else(|| def.map(|d| d.kind.as_str().to_owned()))
@@ -149,12 +145,7 @@ async fn type_choices(state: &AppState) -> Result<Vec<(String, String)>, PageErr
         .await?
         .all()
         .iter()
-        .map(|t| {
-            (
-                t.key.clone(),
-                format!("{}{}", "\u{2003}".repeat(t.depth), t.label),
-            )
-        })
+        .map(|t| (t.key.clone(), format!("{}{}", "\u{2003}".repeat(t.depth), t.label)))
         .collect())
 }
 
@@ -209,10 +200,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
     list_page(&state, &user, None, None).await
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
+async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
     let input = NewField {
         key: form.text("key"),
         label: form.text("label"),
@@ -244,8 +232,7 @@ async fn edit_page(
         .unwrap_or(StatusCode::OK);
     let failed = match &error {
         Some(Error::Conflict {
-            details: Some(details),
-            ..
+            details: Some(details), ..
         }) => details
             .get("failed")
             .and_then(Value::as_array)
@@ -253,19 +240,12 @@ async fn edit_page(
                 items
                     .iter()
                     .map(|f| {
-                        let id = f
-                            .get("contact_id")
-                            .and_then(Value::as_i64)
-                            .unwrap_or_default();
+                        let id = f.get("contact_id").and_then(Value::as_i64).unwrap_or_default();
                         FailedValue {
                             contact_url: urls::contact(id),
                             contact_id: id,
                             value: f.get("value").map(|v| v.to_string()).unwrap_or_default(),
-                            reason: f
-                                .get("reason")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned(),
+                            reason: f.get("reason").and_then(Value::as_str).unwrap_or_default().to_owned(),
                         }
                     })
                     .collect()

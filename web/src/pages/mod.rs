@@ -69,10 +69,7 @@ struct DashboardPage {
     show_demo_hint: bool,
 }
 
-async fn dashboard(
-    State(state): State<AppState>,
-    user: SessionUser,
-) -> Result<Html<String>, PageError> {
+async fn dashboard(State(state): State<AppState>, user: SessionUser) -> Result<Html<String>, PageError> {
     let actor: &Actor = &user.actor;
     let total = state.core.count_contacts(actor).await?;
     let query = ListQuery {
@@ -85,11 +82,7 @@ async fn dashboard(
     };
     let page = state.core.list_contacts(actor, &query).await?;
     let tree = state.core.type_tree().await?;
-    let rows = page
-        .items
-        .iter()
-        .map(|c| contacts::Row::new(c, &tree))
-        .collect();
+    let rows = page.items.iter().map(|c| contacts::Row::new(c, &tree)).collect();
     render(&DashboardPage {
         nav: Nav::new(&user, "home"),
         total,

@@ -9,9 +9,7 @@ use kartoteka_core::Error;
 
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
-use crate::auth::{
-    CheckedForm, FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, constant_time_eq, cookie, set_cookie,
-};
+use crate::auth::{CheckedForm, FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, constant_time_eq, cookie, set_cookie};
 use crate::error::PageError;
 use crate::urls;
 
@@ -33,13 +31,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_page(
-    state: &AppState,
-    status: StatusCode,
-    next: String,
-    email: String,
-    error: Option<String>,
-) -> Response {
+fn login_page(state: &AppState, status: StatusCode, next: String, email: String, error: Option<String>) -> Response {
     let csrf_token = kartoteka_core::auth::random_token();
     let page = LoginPage {
         csrf_token: csrf_token.clone(),
@@ -50,12 +42,7 @@ fn login_page(
     match page.render() {
         Ok(html) => {
             let mut response = (status, axum::response::Html(html)).into_response();
-            let value = set_cookie(
-                LOGIN_CSRF_COOKIE,
-                &csrf_token,
-                3600,
-                state.config.secure_cookies(),
-            );
+            let value = set_cookie(LOGIN_CSRF_COOKIE, &csrf_token, 3600, state.config.secure_cookies());
             if let Ok(v) = HeaderValue::from_str(&value) {
                 response.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -93,11 +80,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             Some("The form expired. Please sign in again.".into()),
         );
     }
-    let user = match state
-        .core
-        .authenticate(&email, &form.text("password"))
-        .await
-    {
+    let user = match state.core.authenticate(&email, &form.text("password")).await {
         Ok(user) => user,
         Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. })) => {
             let status = if matches!(e, Error::RateLimited { .. }) {
@@ -105,13 +88,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             } else {
                 StatusCode::UNAUTHORIZED
             };
-            return login_page(
-                &state,
-                status,
-                next,
-                email,
-                Some(crate::error::public_message(&e)),
-            );
+            return login_page(&state, status, next, email, Some(crate::error::public_message(&e)));
         }
         Err(e) => return PageError::from(e).into_response(),
     };
@@ -144,12 +121,7 @@ pub async fn logout(
         state.core.end_session(&token).await?;
     }
     let mut response = Redirect::to(urls::LOGIN).into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(
-        SESSION_COOKIE,
-        "",
-        0,
-        state.config.secure_cookies(),
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies())) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)
