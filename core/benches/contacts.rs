@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use kartoteka_core::auth::Role;
 use kartoteka_core::contacts::{Cursor, ListQuery, Sort, SortKey};
 use kartoteka_core::demo::DemoOptions;
-use kartoteka_core::{Core, SystemClock};
 use kartoteka_core::entities::contacts;
+use kartoteka_core::{Core, SystemClock};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;

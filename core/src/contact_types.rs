@@ -30,7 +30,10 @@ pub struct ContactType {
 }
 
 /// The seeded tree: (key, label, children).
-const SEED: &[(&str, &str, &[(&str, &str)])] = &[
+/// A seeded type: key, label, children (key, label).
+type SeedType = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const SEED: &[SeedType] = &[
     (
         "lead",
         "Lead",

@@ -61,12 +61,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = classify(&self.0);
-        let mut body = json!({"code": code, "message": public_message(&self.0)});
+        let mut body = serde_json::Map::new();
+        body.insert("code".into(), Value::from(code));
+        body.insert("message".into(), Value::String(public_message(&self.0)));
         match &self.0 {
-            Error::Validation { path, .. } => body["path"] = Value::String(path.clone()),
+            Error::Validation { path, .. } => {
+                body.insert("path".into(), Value::String(path.clone()));
+            }
             Error::Conflict {
                 details: Some(details), ..
-            } => body["details"] = details.clone(),
+            } => {
+                body.insert("details".into(), details.clone());
+            }
             _ => {}
         }
         let mut response = (status, Json(json!({ "error": body }))).into_response();

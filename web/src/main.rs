@@ -132,8 +132,8 @@ async fn main() -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let report = core
                 .load_demo(options, &|done, total| {
-                    if total > 0 {
-                        eprint!("\rLoading demo: {:>3}% ({done}/{total} rows)", done * 100 / total);
+                    if let Some(percent) = (done * 100).checked_div(total) {
+                        eprint!("\rLoading demo: {percent:>3}% ({done}/{total} rows)");
                     }
                 })
                 .await

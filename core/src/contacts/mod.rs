@@ -278,7 +278,6 @@ impl Core {
     /// `changes` into `current_fields`).
     async fn check_draft(
         &self,
-        db: &impl ConnectionTrait,
         actor: &Actor,
         schema: &Schema,
         mut draft: ContactDraft,
@@ -337,7 +336,7 @@ impl Core {
             }
             let company = contacts::Entity::find_by_id(company_id)
                 .filter(visibility::condition(actor, Access::Read))
-                .one(db)
+                .one(&self.db)
                 .await?
                 .ok_or_else(|| Error::invalid("company_id", format!("no company with id {company_id}")))?;
             if company.kind != ContactKind::Company.as_str() {
@@ -348,7 +347,7 @@ impl Core {
             }
         }
         if let Some(owner) = draft.owner_id
-            && users::Entity::find_by_id(owner).one(db).await?.is_none()
+            && users::Entity::find_by_id(owner).one(&self.db).await?.is_none()
         {
             return Err(Error::invalid("owner", format!("no user with id {owner}")));
         }
@@ -402,7 +401,7 @@ impl Core {
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         let changes = std::mem::take(&mut draft.fields);
         let checked = self
-            .check_draft(&self.db, actor, &schema, draft, &Map::new(), &changes, None)
+            .check_draft(actor, &schema, draft, &Map::new(), &changes, None)
             .await?;
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;
@@ -452,7 +451,6 @@ impl Core {
         let changes = patch.fields.clone().unwrap_or_default();
         let checked = self
             .check_draft(
-                &self.db,
                 actor,
                 &schema,
                 patch.apply(before.clone()),
@@ -617,10 +615,10 @@ impl Core {
                 SortKey::CreatedAt => cursor.created_at.into(),
             };
             let left = Expr::tuple([
-                Expr::col((contacts::Entity, key_col)).into(),
-                Expr::col((contacts::Entity, contacts::Column::Id)).into(),
+                Expr::col((contacts::Entity, key_col)),
+                Expr::col((contacts::Entity, contacts::Column::Id)),
             ]);
-            let right = Expr::tuple([Expr::val(key_value).into(), Expr::val(cursor.id).into()]);
+            let right = Expr::tuple([Expr::val(key_value), Expr::val(cursor.id)]);
             select = select.filter(if sort.descending {
                 left.lt(right)
             } else {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use kartoteka_core::fields::FieldPatch;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::dto::{ErrorBody, FieldDto, FieldUpdate, Items};
 use super::json::{ApiJson, bool_param, query_pairs};
@@ -71,9 +71,12 @@ pub async fn update(
         drop_unconvertible: body.drop_unconvertible,
     };
     let (field, report) = state.core.update_field(&actor, &key, patch).await?;
-    let mut out = serde_json::to_value(FieldDto::from(field)).unwrap_or_else(|_| json!({}));
-    out["conversion"] = report.to_json();
-    Ok(Json(out))
+    let mut out = match serde_json::to_value(FieldDto::from(field)) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    out.insert("conversion".into(), report.to_json());
+    Ok(Json(Value::Object(out)))
 }
 
 /// Removes a field (admins). With values stored, `?drop_values=true` is required.

@@ -233,10 +233,7 @@ impl FormPage {
             .iter()
             .any(|n| self.error.as_ref().is_some_and(|(p, _)| p == n))
             || self.fields.iter().any(|f| f.error.is_some());
-        self.error
-            .as_ref()
-            .filter(|_| !known)
-            .map(|(p, m)| if p.is_empty() { m.as_str() } else { m.as_str() })
+        self.error.as_ref().filter(|_| !known).map(|(_, m)| m.as_str())
     }
 }
 
