@@ -91,6 +91,13 @@ fn check(item: &NewActivity) -> Result<()> {
     {
         return Err(Error::invalid("amount", "must be a finite number below 10^13"));
     }
+    if item
+        .properties
+        .iter()
+        .any(|(k, v)| k.chars().any(char::is_control) || crate::error::has_control_chars(v))
+    {
+        return Err(Error::invalid("properties", "must not contain control characters"));
+    }
     if item.properties.len() > 50 {
         return Err(Error::invalid("properties", "at most 50 properties"));
     }

@@ -267,6 +267,9 @@ impl Core {
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<User> {
         let now = self.clock.now();
         let email = email.trim().to_lowercase();
+        if !valid_email(&email) {
+            return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
+        }
         let Some(user) = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
             .one(&self.db)

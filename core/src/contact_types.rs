@@ -206,6 +206,9 @@ fn check_label(label: &str) -> Result<String> {
     if label.is_empty() {
         return Err(Error::invalid("label", "must not be empty"));
     }
+    if label.chars().any(char::is_control) {
+        return Err(Error::invalid("label", "must not contain control characters"));
+    }
     if label.chars().count() > 100 {
         return Err(Error::invalid("label", "must be at most 100 characters"));
     }

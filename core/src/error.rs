@@ -46,6 +46,21 @@ pub enum Error {
     Internal(String),
 }
 
+/// Whether `value` holds a control character anywhere (keys included) other than tab,
+/// newline and carriage return. PostgreSQL refuses NUL in text and JSON; every such
+/// string is refused as input before it reaches a query.
+pub fn has_control_chars(value: &serde_json::Value) -> bool {
+    fn bad(s: &str) -> bool {
+        s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    }
+    match value {
+        serde_json::Value::String(s) => bad(s),
+        serde_json::Value::Array(items) => items.iter().any(has_control_chars),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| bad(k) || has_control_chars(v)),
+        _ => false,
+    }
+}
+
 impl Error {
     /// A validation error at `path`.
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {

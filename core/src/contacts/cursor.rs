@@ -89,7 +89,7 @@ impl Cursor {
             ));
         }
         let complete = match cursor.sort {
-            SortKey::Name => cursor.name.is_some(),
+            SortKey::Name => cursor.name.as_deref().is_some_and(|n| !n.chars().any(char::is_control)),
             SortKey::CreatedAt => cursor.created_at.is_some(),
         };
         if complete { Ok(cursor) } else { Err(bad()) }

@@ -211,11 +211,20 @@ fn check_definition(
     if label.is_empty() || label.chars().count() > 100 {
         return Err(Error::invalid("label", "must have 1 to 100 characters"));
     }
+    if label.chars().any(char::is_control) {
+        return Err(Error::invalid("label", "must not contain control characters"));
+    }
     let mut clean: Vec<String> = Vec::new();
     for (i, option) in options.iter().enumerate() {
         let o = option.trim();
         if o.is_empty() {
             return Err(Error::invalid(format!("options[{i}]"), "must not be empty"));
+        }
+        if o.chars().any(char::is_control) || o.chars().count() > 200 {
+            return Err(Error::invalid(
+                format!("options[{i}]"),
+                "must be at most 200 characters, without control characters",
+            ));
         }
         if clean.iter().any(|c| c == o) {
             return Err(Error::invalid(
@@ -271,6 +280,9 @@ impl Core {
 
     /// One field definition.
     pub async fn get_field(&self, key: &str) -> Result<FieldDef> {
+        if !valid_key(key) {
+            return Err(Error::NotFound { what: "field" });
+        }
         let model = field_defs::Entity::find()
             .filter(field_defs::Column::Key.eq(key))
             .one(&self.db)
@@ -336,6 +348,7 @@ impl Core {
         patch: FieldPatch,
     ) -> Result<(FieldDef, ConversionReport)> {
         actor.require_admin()?;
+        self.get_field(key).await?;
         let model = field_defs::Entity::find()
             .filter(field_defs::Column::Key.eq(key))
             .one(&self.db)
@@ -416,6 +429,7 @@ impl Core {
     /// values are removed, each with an audit record.
     pub async fn delete_field(&self, actor: &Actor, key: &str, drop_values: bool) -> Result<u64> {
         actor.require_admin()?;
+        self.get_field(key).await?;
         let model = field_defs::Entity::find()
             .filter(field_defs::Column::Key.eq(key))
             .one(&self.db)
