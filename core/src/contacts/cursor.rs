@@ -3,6 +3,20 @@
 //! A page ends with a cursor holding the sort key and id of its last row; the next page
 //! starts strictly after that pair. With an index on `(sort key, id)` every page costs the
 //! same, however deep: no `OFFSET`, which would read and throw away every earlier row.
+//!
+//! The plans this relies on (`(name, id) > (?, ?) ORDER BY name, id LIMIT 51`):
+//!
+//! ```text
+//! PostgreSQL: Limit -> Index Scan using contacts_name_id on contacts
+//!                        Index Cond: (ROW(name, id) > ROW('Marek', 5))
+//!             Limit -> Index Scan Backward using contacts_created_id   (newest first)
+//! SQLite:     SEARCH contacts USING INDEX contacts_name_id (name>?)
+//!             SEARCH contacts USING INDEX contacts_created_id (created_at<?)
+//! ```
+//!
+//! For managers and agents the visibility condition (`owner_id = ? OR id IN (grants)`)
+//! is added; SQLite then unions the two index lookups and sorts what the user can see,
+//! which is cheap while one user sees thousands of contacts, not millions.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
