@@ -124,6 +124,12 @@ pub async fn load(
     // People, one batch per transaction: their contacts, then their activities. While the
     // database works on one statement the next one is generated (`join!` polls the insert
     // first, which hands it to the database, then runs the generation).
+    //
+    // Activity INSERTs always carry a full ACTIVITY_ROWS_PER_INSERT rows (rows left over go
+    // into the next transaction; only the very last INSERT is shorter): every statement
+    // then has the same SQL, so the drivers' prepared-statement caches hold one or two
+    // statements instead of one per odd size (each of them large with 24,000 parameters).
+    let mut cursor = ActivityCursor::default();
     let mut remaining = opts.people;
     let mut next_people = if remaining > 0 {
         Some(generator.people(remaining.min(PEOPLE_PER_TXN))?)
@@ -137,11 +143,12 @@ pub async fn load(
         let ids = insert_returning_ids(&txn, stmt, n).await?;
         let people: Vec<(i64, PersonCtx)> = ids.into_iter().zip(contexts).collect();
 
-        let mut cursor = ActivityCursor::default();
+        cursor.next_person = 0;
+        cursor.last_batch = remaining == 0;
         let mut activities = 0u64;
         let mut next_activities = generator.activity_statement(&people, &mut cursor)?;
         while let Some((stmt, rows)) = next_activities.take() {
-            if cursor.finished(&people) {
+            if !cursor.has_more(&people) {
                 // The batch's last statement: meanwhile, generate the next batch.
                 let (inserted, following) = tokio::join!(biased; txn.execute(&stmt), async {
                     if remaining > 0 {
@@ -1219,16 +1226,23 @@ struct Generator {
     taken: HashSet<u64>,
 }
 
-/// Where activity generation stands within a batch of people.
+/// Where activity generation stands.
 #[derive(Default)]
 struct ActivityCursor {
+    /// The next person of the current batch whose activities are to be generated.
     next_person: usize,
+    /// Generated rows not inserted yet.
     queued: VecDeque<Vec<Expr>>,
+    /// No more people after this batch: flush whatever is queued.
+    last_batch: bool,
 }
 
 impl ActivityCursor {
-    fn finished(&self, people: &[(i64, PersonCtx)]) -> bool {
-        self.next_person >= people.len() && self.queued.is_empty()
+    /// Whether [`Generator::activity_statement`] has another statement to give.
+    fn has_more(&self, people: &[(i64, PersonCtx)]) -> bool {
+        self.next_person < people.len()
+            || self.queued.len() >= ACTIVITY_ROWS_PER_INSERT
+            || (self.last_batch && !self.queued.is_empty())
     }
 }
 
@@ -1278,27 +1292,30 @@ impl Generator {
         Ok((stmt, contexts))
     }
 
-    /// The next INSERT of activities for `people` (None when all are done), with its rows.
+    /// The next full INSERT of activities for `people` and the rows queued before them, with
+    /// its row count; `None` when fewer rows than a full INSERT are left, unless this is the
+    /// last batch.
     fn activity_statement(
         &mut self,
         people: &[(i64, PersonCtx)],
         cursor: &mut ActivityCursor,
     ) -> Result<Option<(InsertStatement, usize)>, DbErr> {
-        let mut stmt = insert_into("activities", &ACTIVITY_COLUMNS);
-        let mut rows = 0usize;
-        while rows < ACTIVITY_ROWS_PER_INSERT {
-            if let Some(row) = cursor.queued.pop_front() {
-                stmt.values(row).map_err(build_err)?;
-                rows += 1;
-                continue;
-            }
+        while cursor.queued.len() < ACTIVITY_ROWS_PER_INSERT {
             let Some((id, ctx)) = people.get(cursor.next_person) else {
                 break;
             };
             cursor.next_person += 1;
             cursor.queued.extend(self.activities(*id, ctx));
         }
-        Ok((rows > 0).then_some((stmt, rows)))
+        let rows = cursor.queued.len().min(ACTIVITY_ROWS_PER_INSERT);
+        if rows == 0 || (rows < ACTIVITY_ROWS_PER_INSERT && !cursor.last_batch) {
+            return Ok(None);
+        }
+        let mut stmt = insert_into("activities", &ACTIVITY_COLUMNS);
+        for row in cursor.queued.drain(..rows) {
+            stmt.values(row).map_err(build_err)?;
+        }
+        Ok(Some((stmt, rows)))
     }
 
     fn time(&self, secs: i64) -> DateTime<Utc> {
