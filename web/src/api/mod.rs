@@ -40,6 +40,16 @@ pub fn routes() -> Router<AppState> {
                 .delete(contact_types::delete),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({"error": {
+        "code": "method_not_allowed",
+        "message": format!("{method} is not allowed on this resource"),
+    }});
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }
 
 async fn not_found() -> ApiError {
