@@ -273,6 +273,33 @@ struct Checked {
     draft: ContactDraft,
 }
 
+impl Checked {
+    /// The writable columns, set from the draft; the rest left unset.
+    fn columns(&self) -> contacts::ActiveModel {
+        let d = &self.draft;
+        contacts::ActiveModel {
+            kind: Set(self.kind.as_str().to_owned()),
+            type_id: Set(self.type_id),
+            name: Set(d.name.clone()),
+            email: Set(d.email.clone()),
+            phone: Set(d.phone.clone()),
+            position: Set(d.position.clone()),
+            company_id: Set(d.company_id),
+            street: Set(d.street.clone()),
+            city: Set(d.city.clone()),
+            region: Set(d.region.clone()),
+            country: Set(d.country.clone()),
+            postal_code: Set(d.postal_code.clone()),
+            latitude: Set(d.latitude),
+            longitude: Set(d.longitude),
+            owner_id: Set(d.owner_id),
+            do_not_contact: Set(d.do_not_contact),
+            fields: Set(Value::Object(d.fields.clone())),
+            ..Default::default()
+        }
+    }
+}
+
 impl Core {
     /// Checks a draft: core columns here, extra fields against the schema (merging
     /// `changes` into `current_fields`).
@@ -405,31 +432,13 @@ impl Core {
             .await?;
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;
-        let d = &checked.draft;
         let model = contacts::ActiveModel {
-            kind: Set(checked.kind.as_str().to_owned()),
-            type_id: Set(checked.type_id),
-            name: Set(d.name.clone()),
-            email: Set(d.email.clone()),
-            phone: Set(d.phone.clone()),
-            position: Set(d.position.clone()),
-            company_id: Set(d.company_id),
-            street: Set(d.street.clone()),
-            city: Set(d.city.clone()),
-            region: Set(d.region.clone()),
-            country: Set(d.country.clone()),
-            postal_code: Set(d.postal_code.clone()),
-            latitude: Set(d.latitude),
-            longitude: Set(d.longitude),
-            owner_id: Set(d.owner_id),
-            do_not_contact: Set(d.do_not_contact),
             score: Set(None),
             score_band: Set(None),
-            fields: Set(Value::Object(d.fields.clone())),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
-            ..Default::default()
+            ..checked.columns()
         }
         .insert(&txn)
         .await?;
@@ -464,28 +473,10 @@ impl Core {
             return Ok(current);
         }
         let now = stored(self.clock.now());
-        let d = &checked.draft;
         let txn = self.db.begin().await?;
         let update = contacts::ActiveModel {
-            kind: Set(checked.kind.as_str().to_owned()),
-            type_id: Set(checked.type_id),
-            name: Set(d.name.clone()),
-            email: Set(d.email.clone()),
-            phone: Set(d.phone.clone()),
-            position: Set(d.position.clone()),
-            company_id: Set(d.company_id),
-            street: Set(d.street.clone()),
-            city: Set(d.city.clone()),
-            region: Set(d.region.clone()),
-            country: Set(d.country.clone()),
-            postal_code: Set(d.postal_code.clone()),
-            latitude: Set(d.latitude),
-            longitude: Set(d.longitude),
-            owner_id: Set(d.owner_id),
-            do_not_contact: Set(d.do_not_contact),
-            fields: Set(Value::Object(d.fields.clone())),
             updated_at: Set(now),
-            ..Default::default()
+            ..checked.columns()
         };
         let result = contacts::Entity::update_many()
             .set(update)
