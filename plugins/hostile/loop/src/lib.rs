@@ -1,0 +1,31 @@
+//! `hostile-loop`: `lower` and `matches` spin forever; only the host's deadline stops them.
+
+use std::hint::black_box;
+
+use kartoteka_plugin_sdk::filter::*;
+use kartoteka_plugin_sdk::prelude::*;
+
+struct Loop;
+
+fn spin() -> ! {
+    let mut turns = 0u64;
+    loop {
+        turns = black_box(turns.wrapping_add(1));
+    }
+}
+
+impl FilterOperator for Loop {
+    fn describe() -> Description {
+        hostile_common::describe("loop", &["spin"])
+    }
+
+    fn lower(_: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+        spin()
+    }
+
+    fn matches(_: &str, _: &Args, _: &Batch) -> Result<Vec<bool>, PluginError> {
+        spin()
+    }
+}
+
+export_filter_operator!(Loop);
