@@ -308,12 +308,27 @@ impl Core {
         actor: &Actor,
         schema: &Schema,
         mut draft: ContactDraft,
-        current_fields: &Map<String, Value>,
+        current: Option<&Contact>,
         changes: &Map<String, Value>,
-        self_id: Option<i64>,
     ) -> Result<Checked> {
+        let self_id = current.map(|c| c.id);
         let kind = ContactKind::parse(draft.kind.trim())?;
         draft.kind = kind.as_str().to_owned();
+        if let Some(current) = current
+            && current.kind == ContactKind::Company
+            && kind == ContactKind::Person
+        {
+            let people = contacts::Entity::find()
+                .filter(contacts::Column::CompanyId.eq(current.id))
+                .count(&self.db)
+                .await?;
+            if people > 0 {
+                return Err(Error::invalid(
+                    "kind",
+                    format!("this company has {people} people; move them to another company before making it a person"),
+                ));
+            }
+        }
         let type_key = draft.type_key.trim().to_owned();
         let contact_type = schema
             .types
@@ -354,6 +369,9 @@ impl Core {
                 return Err(Error::invalid("latitude", "is required when longitude is given"));
             }
         }
+        // A link that is already stored stays valid even where the actor can't see the
+        // company (an agent editing their own contact at someone else's company).
+        let company_changed = current.is_none_or(|c| c.company_id != draft.company_id);
         if let Some(company_id) = draft.company_id {
             if kind == ContactKind::Company {
                 return Err(Error::invalid("company_id", "a company can't belong to a company"));
@@ -361,6 +379,8 @@ impl Core {
             if Some(company_id) == self_id {
                 return Err(Error::invalid("company_id", "a contact can't belong to itself"));
             }
+        }
+        if let Some(company_id) = draft.company_id.filter(|_| company_changed) {
             let company = contacts::Entity::find_by_id(company_id)
                 .filter(visibility::condition(actor, Access::Read))
                 .one(&self.db)
@@ -378,6 +398,8 @@ impl Core {
         {
             return Err(Error::invalid("owner", format!("no user with id {owner}")));
         }
+        let empty = Map::new();
+        let current_fields = current.map(|c| &c.fields).unwrap_or(&empty);
         draft.fields = schema.merge_fields(&draft.type_key, current_fields, changes)?;
         Ok(Checked {
             kind,
@@ -427,9 +449,7 @@ impl Core {
         let schema = self.schema().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         let changes = std::mem::take(&mut draft.fields);
-        let checked = self
-            .check_draft(actor, &schema, draft, &Map::new(), &changes, None)
-            .await?;
+        let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;
         let model = contacts::ActiveModel {
@@ -459,14 +479,7 @@ impl Core {
         let before = current.draft();
         let changes = patch.fields.clone().unwrap_or_default();
         let checked = self
-            .check_draft(
-                actor,
-                &schema,
-                patch.apply(before.clone()),
-                &current.fields,
-                &changes,
-                Some(id),
-            )
+            .check_draft(actor, &schema, patch.apply(before.clone()), Some(&current), &changes)
             .await?;
         let diff = difference(&before, &checked.draft);
         if diff.is_empty() {

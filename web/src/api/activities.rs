@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use kartoteka_core::activities::NewActivity;
 
 use super::dto::{ActivityBatch, ActivityIn, ActivityOut, ErrorBody, Items};
-use super::json::{ApiJson, number_param, path_id, query_pairs};
+use super::json::{ApiJson, from_value, number_param, path_id, query_pairs};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -27,11 +27,15 @@ fn to_new(a: ActivityIn) -> NewActivity {
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    ApiJson(body): ApiJson<ActivityBatch>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Items<ActivityOut>>), ApiError> {
-    let items = match body {
-        ActivityBatch::One(a) => vec![to_new(a)],
-        ActivityBatch::Many(list) => list.into_iter().map(to_new).collect(),
+    // Decided by the JSON's shape first, so that an error inside an item keeps its path
+    // (`[1].kind`) instead of becoming "matches no variant".
+    let items = if body.is_array() {
+        let list: Vec<ActivityIn> = from_value(body)?;
+        list.into_iter().map(to_new).collect()
+    } else {
+        vec![to_new(from_value::<ActivityIn>(body)?)]
     };
     let recorded = state.core.record_activities(&actor, items).await?;
     Ok((

@@ -40,13 +40,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Parses JSON, reporting where it went wrong.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        ApiError::invalid(path, e.inner().to_string())
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| located(e.path(), &e.inner().to_string()))?;
     de.end().map_err(|e| ApiError::invalid("", e.to_string()))?;
     Ok(value)
+}
+
+/// Reads an already parsed JSON value into `T`, reporting where it went wrong.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| located(e.path(), &e.inner().to_string()))
+}
+
+/// The error at `path`; a missing property is reported at its own path, not its parent's.
+fn located(path: &serde_path_to_error::Path, message: &str) -> ApiError {
+    let path = path.to_string();
+    let mut path = if path == "." { String::new() } else { path };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        path = if path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
+        return ApiError::invalid(path, "is required");
+    }
+    ApiError::invalid(path, message)
 }
 
 /// The `key=value` pairs of a query string.

@@ -266,7 +266,8 @@ fn input_type(kind: FieldKind) -> (&'static str, &'static str) {
         FieldKind::Money => ("number", "0.01"),
         FieldKind::Integer => ("number", "1"),
         FieldKind::Date => ("date", ""),
-        FieldKind::Datetime => ("datetime-local", ""),
+        // Whole seconds, as stored: saving a form must not truncate a value nobody touched.
+        FieldKind::Datetime => ("datetime-local", "1"),
         _ => ("text", ""),
     }
 }
@@ -276,7 +277,7 @@ fn display_value(kind: FieldKind, value: &Value) -> String {
     match (kind, value) {
         (_, Value::Null) => String::new(),
         (FieldKind::Datetime, Value::String(s)) => parse_datetime(s)
-            .map(|d| d.format("%Y-%m-%dT%H:%M").to_string())
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%S").to_string())
             .unwrap_or_default(),
         (FieldKind::Geo, v) => match (v.get("lat"), v.get("lon")) {
             (Some(lat), Some(lon)) => format!("{lat}, {lon}"),
@@ -489,6 +490,14 @@ async fn form_page(
         .map(|u| (u.id.to_string(), u.email))
         .collect();
     let values = core_values(draft);
+    let mut companies: Vec<(String, String)> = companies;
+    // A stored link to a company the user can't see stays selectable, so saving the form
+    // doesn't silently unlink it.
+    if let Some(id) = draft.company_id.map(|id| id.to_string())
+        && !companies.iter().any(|(value, _)| *value == id)
+    {
+        companies.insert(0, (id.clone(), format!("company #{id} (not visible to you)")));
+    }
     let mut fields = field_inputs(&schema.fields, &schema.types, &draft.type_key, stored_fields, submitted);
     let mut error_pair = None;
     let status = match &error {
