@@ -10,6 +10,9 @@
 //!   values. `details` carries a machine-readable report when there is one. 409.
 //! - [`Error::Unauthorized`] / [`Error::Forbidden`]: who you are / what you may do. 401 / 403.
 //! - [`Error::RateLimited`]: too many failed sign-ins for the account. 429.
+//! - [`Error::Plugin`]: a plugin failed (trapped, panicked, ran past its deadline or out of
+//!   memory, answered garbage, or can't run on this server). Neither the caller's input nor
+//!   our own bug: `name` says whose fault it is. 502, code `plugin`.
 //! - [`Error::Db`] and [`Error::Internal`]: our fault. Logged in full, shown as a generic 500.
 
 use serde_json::Value;
@@ -38,6 +41,9 @@ pub enum Error {
     /// Too many failed attempts; try again after the given number of seconds.
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: i64 },
+    /// Plugin `name` failed; `message` says how (it never carries the caller's data).
+    #[error("plugin `{name}` {message}")]
+    Plugin { name: String, message: String },
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),

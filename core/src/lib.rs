@@ -10,6 +10,7 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod fields;
+pub mod plugin;
 
 use std::sync::Arc;
 
@@ -26,12 +27,28 @@ pub use error::{Error, Result};
 pub struct Core {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    plugins: Arc<plugin::Registry>,
 }
 
 impl Core {
-    /// Services over `db`, reading time from `clock`.
+    /// Services over `db`, reading time from `clock`. Compiled plugins are cached in the
+    /// system's temporary directory unless [`Core::with_plugin_cache`] says otherwise.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        Core { db, clock }
+        let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), None));
+        Core { db, clock, plugins }
+    }
+
+    /// The same services, caching compiled plugins in `dir` (see
+    /// [`plugin::cache::default_dir`]).
+    pub fn with_plugin_cache(self, dir: std::path::PathBuf) -> Self {
+        let plugins = Arc::new(plugin::Registry::new(self.db.clone(), self.clock.clone(), Some(dir)));
+        Core { plugins, ..self }
+    }
+
+    /// The plugins: the operator catalogue, `lower` and `matches` for the filter engine,
+    /// and (for admins) installing and managing them.
+    pub fn plugins(&self) -> &plugin::Registry {
+        &self.plugins
     }
 
     /// The database connection.

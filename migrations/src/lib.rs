@@ -10,6 +10,7 @@ mod m20261123_000005_contacts;
 mod m20261123_000006_activities;
 mod m20261123_000007_contact_events;
 mod m20261123_000008_grants;
+mod m20261123_000009_plugins;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_activities::Migration),
             Box::new(m20261123_000007_contact_events::Migration),
             Box::new(m20261123_000008_grants::Migration),
+            Box::new(m20261123_000009_plugins::Migration),
         ]
     }
 }

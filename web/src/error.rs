@@ -2,8 +2,9 @@
 //!
 //! - [`ApiError`] for `/api/v1`: a status and `{"error": {"code", "message", "path"?,
 //!   "details"?}}`. Validation is 400 with the path of the bad input, a stale or
-//!   conflicting write 409, sign-in 401/403/429, and anything of ours a generic 500 whose
-//!   cause is logged, never shown.
+//!   conflicting write 409, sign-in 401/403/429, a failing plugin 502 (`plugin`, the
+//!   message names it), and anything of ours a generic 500 whose cause is logged, never
+//!   shown.
 //! - Pages use [`PageError`]: the same mapping rendered as an HTML page, and a redirect to
 //!   the sign-in page when the session is missing.
 //!
@@ -25,6 +26,9 @@ pub fn classify(error: &Error) -> (StatusCode, &'static str) {
         Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        // A plugin is an upstream component of the request: its failure is neither a bad
+        // request nor a bug of ours, so 502 with the plugin's name in the message.
+        Error::Plugin { .. } => (StatusCode::BAD_GATEWAY, "plugin"),
         Error::Db(_) | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
@@ -148,6 +152,7 @@ impl IntoResponse for PageError {
                     StatusCode::CONFLICT => "Conflict",
                     StatusCode::BAD_REQUEST => "Invalid input",
                     StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+                    StatusCode::BAD_GATEWAY => "Plugin failed",
                     _ => "Error",
                 };
                 let message = match &e {

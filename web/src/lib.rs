@@ -42,11 +42,15 @@ impl Drop for Running {
     }
 }
 
-/// Connects to `config.database_url`, migrates, and returns the domain services.
+/// Connects to `config.database_url`, migrates, installs or upgrades the built-in plugins
+/// and loads the installed ones, and returns the domain services.
 pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Core> {
     let db = kartoteka_core::db::connect(&config.database_url).await?;
     kartoteka_core::db::migrate(&db).await?;
-    Ok(Core::new(db, clock))
+    let cache = kartoteka_core::plugin::cache::default_dir(&config.database_url);
+    let core = Core::new(db, clock).with_plugin_cache(cache);
+    core.plugins().start().await?;
+    Ok(core)
 }
 
 /// Serves `core` on `listener` in the background.

@@ -1,4 +1,4 @@
-//! The `kartoteka` command: serve, migrate, users, demo data.
+//! The `kartoteka` command: serve, migrate, users, plugins, demo data.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -30,6 +30,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manages plugins (the running servers pick changes up within a second).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
     },
     /// Fills an empty base with a realistic demo: people, companies, fields, activities.
     Demo {
@@ -65,6 +70,29 @@ enum UserCommand {
     },
     /// Lists users.
     List,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Installs a plugin from a `.wasm` component (disabled), or upgrades it to a newer
+    /// version.
+    Add {
+        /// The component, built with `cargo build --target wasm32-wasip2 --release`.
+        file: std::path::PathBuf,
+        /// Refuse a component of another kind.
+        #[arg(long, value_parser = ["filter-operator", "segment-criterion", "bulk-action"])]
+        kind: Option<String>,
+    },
+    /// Lists installed plugins.
+    List,
+    /// Approves every capability a plugin asks for.
+    Approve { name: String },
+    /// Enables a plugin (its capabilities must be approved).
+    Enable { name: String },
+    /// Disables a plugin.
+    Disable { name: String },
+    /// Removes a third-party plugin.
+    Remove { name: String },
 }
 
 #[tokio::main]
@@ -115,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Plugin { command } => plugin(config, command).await,
         Command::Demo {
             people,
             companies,
@@ -150,6 +179,55 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
+    let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+    let admin = core.plugins().local_admin();
+    let fail = |e: kartoteka_core::Error| anyhow::anyhow!("{e}");
+    let show = |p: &kartoteka_core::plugin::PluginInfo| {
+        let offers: Vec<&str> = p.offers.iter().map(|o| o.name.as_str()).collect();
+        let caps: Vec<&str> = p.capabilities.iter().map(|c| c.as_str()).collect();
+        format!(
+            "{}\t{}\t{}\t{}{}\t{}\tasks: {}{}",
+            p.name,
+            p.version,
+            p.kind.as_str(),
+            if p.enabled { "enabled" } else { "disabled" },
+            if p.builtin { ", built in" } else { "" },
+            offers.join(","),
+            if caps.is_empty() {
+                "nothing".to_owned()
+            } else {
+                caps.join(",")
+            },
+            if p.approved() { "" } else { " (not approved)" },
+        )
+    };
+    match command {
+        PluginCommand::Add { file, kind } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let kind = kind.as_deref().and_then(kartoteka_core::plugin::Kind::parse);
+            let (info, installed) = admin.install(bytes, kind).await.map_err(fail)?;
+            match installed {
+                kartoteka_core::plugin::Installed::New => println!("Installed (disabled): {}", show(&info)),
+                kartoteka_core::plugin::Installed::Upgraded => println!("Upgraded: {}", show(&info)),
+            }
+        }
+        PluginCommand::List => {
+            for p in admin.list().await.map_err(fail)? {
+                println!("{}", show(&p));
+            }
+        }
+        PluginCommand::Approve { name } => println!("Approved: {}", show(&admin.approve(&name).await.map_err(fail)?)),
+        PluginCommand::Enable { name } => println!("Enabled: {}", show(&admin.enable(&name).await.map_err(fail)?)),
+        PluginCommand::Disable { name } => println!("Disabled: {}", show(&admin.disable(&name).await.map_err(fail)?)),
+        PluginCommand::Remove { name } => {
+            admin.remove(&name).await.map_err(fail)?;
+            println!("Removed {name}.");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

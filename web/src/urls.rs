@@ -19,6 +19,7 @@ pub const CONTACTS: &str = "/contacts";
 pub const NEW_CONTACT: &str = "/contacts/new";
 pub const CONTACT_TYPES: &str = "/contact-types";
 pub const FIELDS: &str = "/fields";
+pub const PLUGINS: &str = "/plugins";
 pub const ASSETS_CSS: &str = "/assets/app.css";
 
 /// A contact's card.
@@ -49,4 +50,9 @@ pub fn field(key: &str) -> String {
 /// A contact type's edit page.
 pub fn contact_type(key: &str) -> String {
     format!("/contact-types/{}", encode(key))
+}
+
+/// Where a plugin's `action` form (approve, enable, disable, remove) posts.
+pub fn plugin_action(name: &str, action: &str) -> String {
+    format!("/plugins/{}/{action}", encode(name))
 }

@@ -10,4 +10,7 @@ pub mod contact_types;
 pub mod contacts;
 pub mod field_defs;
 pub mod grants;
+pub mod plugin_generation;
+pub mod plugin_logs;
+pub mod plugins;
 pub mod users;

@@ -411,7 +411,8 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// invalid, not_found, conflict, unauthorized, forbidden, rate_limited, internal.
+    /// invalid, not_found, conflict, unauthorized, forbidden, rate_limited, plugin (a plugin
+    /// failed; 502, the message names it), internal.
     pub code: String,
     pub message: String,
     /// Where in the input (`fields.birthday`, `[2].kind`), for `invalid`.

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod fields;
 pub mod json;
 pub mod openapi;
+pub mod plugins;
 pub mod token;
 
 use axum::Router;
@@ -39,6 +40,13 @@ pub fn routes() -> Router<AppState> {
                 .patch(contact_types::update)
                 .delete(contact_types::delete),
         )
+        .route("/plugins", get(plugins::list).post(plugins::upload))
+        .route("/plugins/{name}", get(plugins::get_one).delete(plugins::remove))
+        .route("/plugins/{name}/approve", post(plugins::approve))
+        .route("/plugins/{name}/enable", post(plugins::enable))
+        .route("/plugins/{name}/disable", post(plugins::disable))
+        .route("/plugins/{name}/try", post(plugins::try_operator))
+        .route("/operators", get(plugins::operators))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

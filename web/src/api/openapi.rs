@@ -4,22 +4,26 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{activities, contact_types, contacts, dto, fields, token};
+use super::{activities, contact_types, contacts, dto, fields, plugins, token};
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields and activities. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities and plugins. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::get_one, contacts::create, contacts::update, contacts::delete,
         activities::create, activities::list, activities::list_for_contact,
         fields::list, fields::get_one, fields::create, fields::update, fields::delete,
         contact_types::list, contact_types::get_one, contact_types::create, contact_types::update, contact_types::delete,
+        plugins::list, plugins::get_one, plugins::upload, plugins::approve, plugins::enable, plugins::disable,
+        plugins::remove, plugins::try_operator, plugins::operators,
     ),
     components(schemas(dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
-        dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail)),
+        dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail,
+        plugins::PluginOut, plugins::OfferOut, plugins::LogLineOut, plugins::UploadOut, plugins::OperatorOut,
+        plugins::TryIn, plugins::TryField, plugins::TryOut, plugins::ResidualOut)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -4,6 +4,7 @@
 pub mod contact_types;
 pub mod contacts;
 pub mod fields;
+pub mod plugins;
 pub mod session;
 
 use askama::Template;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(contacts::routes())
         .merge(contact_types::routes())
         .merge(fields::routes())
+        .merge(plugins::routes())
 }
 
 /// What the layout needs on every page: who is signed in, the CSRF token for the sign-out
