@@ -13,5 +13,6 @@ mod auth;
 mod browser;
 mod cli;
 mod pages;
+mod plugins;
 mod service;
 mod visibility;
