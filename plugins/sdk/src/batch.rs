@@ -99,10 +99,11 @@ impl Batch {
         let Column::Points(values) = &self.values else {
             return Err(self.wrong_column("points"));
         };
-        Ok(values.chunks_exact(2).enumerate().map(|(row, pair)| match pair {
-            [lat, lon] if !self.is_null(row) => Some((*lat, *lon)),
-            _ => None,
-        }))
+        let (pairs, _odd) = values.as_chunks::<2>();
+        Ok(pairs
+            .iter()
+            .enumerate()
+            .map(|(row, &[lat, lon])| (!self.is_null(row)).then_some((lat, lon))))
     }
 
     /// A batch of texts (`None` is a null row), laid out as the host sends them.
