@@ -35,19 +35,17 @@ fn kartoteka_binary() -> &'static Path {
             let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut build = std::process::Command::new(cargo);
-            build
-                .current_dir(workspace)
-                .args(["build", "-p", "kartoteka-web", "--bin", "kartoteka"]);
+            // The whole workspace's binaries, so that dependencies are built with the same
+            // features as the test run and are reused: `-p kartoteka-web` alone would
+            // resolve features differently and recompile most of the tree.
+            build.current_dir(workspace).args(["build", "--workspace", "--bins"]);
             if profile_dir.ends_with("release") {
                 build.arg("--release");
             }
             let built = build.status().is_ok_and(|status| status.success());
             // A binary that exists but couldn't be rebuilt (sources changing under the
             // build) still tests the command; a missing one can't.
-            assert!(
-                built || binary.exists(),
-                "cargo build -p kartoteka-web --bin kartoteka failed"
-            );
+            assert!(built || binary.exists(), "cargo build --workspace --bins failed");
             if !built {
                 eprintln!("warning: using {} as it was; rebuilding it failed", binary.display());
             }
