@@ -229,3 +229,54 @@ fn batch_numbers_booleans_points() {
         Some("expected a column of integers, got points".to_owned())
     );
 }
+
+#[test]
+fn periods_read_with_paths() {
+    use crate::calendar::{Period, Unit};
+    let args = nested();
+    let within = args.value().get("within").unwrap();
+    assert_eq!(
+        Period::from_arg(&within),
+        Ok(Period {
+            amount: 30,
+            unit: Unit::Days
+        })
+    );
+    let period = |amount: ArgNode, unit: ArgNode| Args {
+        nodes: vec![
+            amount,
+            unit,
+            ArgNode::Object(vec![("amount".into(), 0), ("unit".into(), 1)]),
+        ],
+    };
+    let error = |args: Args| Period::from_arg(&args.value()).unwrap_err().to_text();
+    assert_eq!(
+        error(period(ArgNode::Integer(1), ArgNode::Text("weeks".into()))),
+        "value.unit: expected one of days, months, years"
+    );
+    assert_eq!(
+        error(period(ArgNode::Integer(1), ArgNode::Integer(7))),
+        "value.unit: expected one of days, months, years"
+    );
+    assert_eq!(
+        error(period(ArgNode::Integer(-1), ArgNode::Text("days".into()))),
+        "value.amount: expected a whole number, 0 or more"
+    );
+    assert_eq!(
+        error(period(ArgNode::Number(1.5), ArgNode::Text("days".into()))),
+        "value.amount: expected a whole number, found a number"
+    );
+    assert_eq!(
+        error(Args {
+            nodes: vec![ArgNode::Integer(1), ArgNode::Object(vec![("amount".into(), 0)])],
+        }),
+        "value.unit: expected one of days, months, years"
+    );
+    assert_eq!(
+        error(Args {
+            nodes: vec![ArgNode::Integer(1), ArgNode::Object(vec![("every".into(), 0)])],
+        }),
+        "value.every: unknown key; expected one of: amount, unit"
+    );
+    assert_eq!(error(Args::none()), "value: expected an object, found nothing");
+}
