@@ -120,6 +120,11 @@ async fn builtin_operators_are_listed_from_the_start(app: TestApp) {
         "std.contains",
         "std.starts_with",
         "std.in_list",
+        "time.within_last",
+        "behaviour.happened",
+        "geo.within_distance",
+        "membership.is",
+        "membership.in_segment",
     ] {
         assert!(names.contains(&op.to_owned()), "{op} missing from {names:?}");
     }
@@ -141,7 +146,20 @@ async fn builtin_operators_are_listed_from_the_start(app: TestApp) {
     let (_, admin) = app.admin().await;
     let (status, plugins) = app.get(&admin, "/api/v1/plugins").await;
     assert_eq!(status, StatusCode::OK, "{plugins}");
-    let std = &plugins["items"][0];
+    let builtins: Vec<&str> = plugins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["builtin"] == true)
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(builtins, ["behaviour", "geo", "membership", "std", "time"], "{plugins}");
+    let std = plugins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "std")
+        .unwrap();
     assert_eq!(std["name"], "std", "{plugins}");
     assert_eq!(std["builtin"], true);
     assert_eq!(std["enabled"], true);
@@ -394,7 +412,7 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(names, vec!["std"], "{plugins}");
+    assert_eq!(names, ["behaviour", "geo", "membership", "std", "time"], "{plugins}");
 
     // Without an expected kind, the criterion is a plugin of its own kind: installed, but
     // it is not a filter operator and never in the operator catalogue.
