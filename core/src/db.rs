@@ -42,6 +42,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     Migrator::up(db, None).await?;
     crate::contact_types::seed(db).await?;
+    // Folded text and search words of rows older than their columns (a no-op on a new base).
+    crate::contacts::derived::backfill(db).await?;
     Ok(())
 }
 

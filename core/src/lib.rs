@@ -11,6 +11,7 @@ pub mod entities;
 pub mod error;
 pub mod fields;
 pub mod plugin;
+pub mod text;
 
 use std::sync::Arc;
 

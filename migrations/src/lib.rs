@@ -11,6 +11,7 @@ mod m20261123_000006_activities;
 mod m20261123_000007_contact_events;
 mod m20261123_000008_grants;
 mod m20261123_000009_plugins;
+mod m20261123_000010_folded_text;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_contact_events::Migration),
             Box::new(m20261123_000008_grants::Migration),
             Box::new(m20261123_000009_plugins::Migration),
+            Box::new(m20261123_000010_folded_text::Migration),
         ]
     }
 }

@@ -14,5 +14,6 @@ mod browser;
 mod cli;
 mod pages;
 mod plugins;
+mod search;
 mod service;
 mod visibility;

@@ -8,10 +8,12 @@
 //! (who, when, what changed) in the same transaction.
 
 pub mod cursor;
+pub mod derived;
+pub mod search;
 pub mod visibility;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, TransactionTrait,
@@ -19,6 +21,10 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 pub use cursor::{Cursor, Sort, SortKey};
+/// What [`Core::list_contacts_where`] and [`Core::count_contacts_where`] take, re-exported
+/// so that callers can AND their criteria without depending on sea-orm.
+pub use sea_orm::sea_query::Condition;
+pub use search::{SearchQuery, search_condition};
 pub use visibility::{Access, Grantee};
 
 use crate::auth::Actor;
@@ -298,6 +304,14 @@ impl Checked {
             ..Default::default()
         }
     }
+
+    /// [`Checked::columns`] and the derived columns under `schema` (read inside the write
+    /// transaction; see [`derived`]).
+    fn columns_with_derived(&self, schema: &derived::FoldSchema) -> contacts::ActiveModel {
+        let mut row = self.columns();
+        derived::Derived::compute(&derived::Source::of_draft(&self.draft), schema).set_on(&mut row);
+        row
+    }
 }
 
 impl Core {
@@ -451,14 +465,15 @@ impl Core {
         let changes = std::mem::take(&mut draft.fields);
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let txn = derived::begin_contact_write(&self.db).await?;
+        let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
         let model = contacts::ActiveModel {
             score: Set(None),
             score_band: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
-            ..checked.columns()
+            ..columns
         }
         .insert(&txn)
         .await?;
@@ -486,10 +501,11 @@ impl Core {
             return Ok(current);
         }
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let txn = derived::begin_contact_write(&self.db).await?;
+        let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
         let update = contacts::ActiveModel {
             updated_at: Set(now),
-            ..checked.columns()
+            ..columns
         };
         let result = contacts::Entity::update_many()
             .set(update)
@@ -656,10 +672,23 @@ impl Core {
 
     /// How many contacts `actor` sees.
     pub async fn count_contacts(&self, actor: &Actor) -> Result<u64> {
+        self.count_contacts_where(actor, Condition::all()).await
+    }
+
+    /// How many contacts `actor` sees that also satisfy `extra`.
+    pub async fn count_contacts_where(&self, actor: &Actor, extra: Condition) -> Result<u64> {
         Ok(contacts::Entity::find()
             .filter(visibility::condition(actor, Access::Read))
+            .filter(extra)
             .count(&self.db)
             .await?)
+    }
+
+    /// The condition of global search `q` on this database, to AND into
+    /// [`Core::list_contacts_where`] or [`Core::count_contacts_where`]; `None` when `q`
+    /// has no words. See [`search`].
+    pub fn search_condition(&self, q: &str) -> Result<Option<Condition>> {
+        search_condition(self.db.get_database_backend(), q)
     }
 
     /// Companies visible to `actor`, by name: id and name, at most `limit`.

@@ -12,7 +12,9 @@
 //! Rows are streamed: companies first (their ids are kept, people refer to them), then
 //! people in batches, each batch with its activities inserted in the same transaction by
 //! multi-row `INSERT`s with bound parameters only. Nothing but the companies' ids and a
-//! few attributes stays in memory between batches.
+//! few attributes stays in memory between batches. Each row carries its derived columns
+//! (folded text, search words), computed by [`crate::contacts::derived`] like on every
+//! other contact write.
 
 pub mod names;
 
@@ -24,6 +26,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Transacti
 use serde_json::{Map, Value as Json, json};
 
 use names::City;
+
+use crate::contacts::derived::{self, Derived, FoldSchema, Source};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -79,7 +83,12 @@ pub async fn load(
     let now = now.trunc_subsecs(0);
     let types = read_types(db).await?;
     let (fields_added, live_fields) = ensure_fields(db, now).await?;
-    let plan = Plan::new(&types, live_fields)?;
+    // The definitions the derived columns (folded text, search words) are computed under;
+    // see `contacts::derived`.
+    let fold = FoldSchema::read(db)
+        .await
+        .map_err(|e| DbErr::Custom(format!("demo: reading the field definitions: {e}")))?;
+    let plan = Plan::new(&types, live_fields, fold)?;
 
     let activities_total = count_activities(opts);
     let total = to_u64(opts.companies)
@@ -100,11 +109,11 @@ pub async fn load(
         let mut left = in_txn;
         while left > 0 {
             let n = left.min(CONTACT_ROWS_PER_INSERT);
-            let mut stmt = insert_into("contacts", &CONTACT_COLUMNS);
+            let mut stmt = insert_into("contacts", &contact_columns());
             let mut pending = Vec::with_capacity(n);
             for _ in 0..n {
                 let (row, company) = generator.company();
-                stmt.values(row.into_exprs()).map_err(build_err)?;
+                stmt.values(row.into_exprs(&generator.plan.fold)).map_err(build_err)?;
                 pending.push(company);
             }
             let ids = insert_returning_ids(&txn, stmt, n).await?;
@@ -225,8 +234,13 @@ const ACTIVITY_COLUMNS: [&str; 6] = [
     "created_at",
 ];
 
+/// The columns of a contacts INSERT: [`CONTACT_COLUMNS`], then the derived ones.
+fn contact_columns() -> Vec<&'static str> {
+    CONTACT_COLUMNS.iter().chain(derived::COLUMNS.iter()).copied().collect()
+}
+
 /// Contacts per multi-row INSERT.
-const CONTACT_ROWS_PER_INSERT: usize = 1000;
+const CONTACT_ROWS_PER_INSERT: usize = 900;
 /// Companies per transaction.
 const CONTACTS_PER_TXN: usize = 2000;
 /// People per transaction (one INSERT), with their activities.
@@ -235,7 +249,7 @@ const PEOPLE_PER_TXN: usize = CONTACT_ROWS_PER_INSERT;
 const ACTIVITY_ROWS_PER_INSERT: usize = 4000;
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
-const _: () = assert!(CONTACT_COLUMNS.len() * CONTACT_ROWS_PER_INSERT <= 30_000);
+const _: () = assert!((CONTACT_COLUMNS.len() + derived::COLUMNS.len()) * CONTACT_ROWS_PER_INSERT <= 30_000);
 const _: () = assert!(ACTIVITY_COLUMNS.len() * ACTIVITY_ROWS_PER_INSERT <= 30_000);
 
 fn insert_into(table: &str, columns: &[&str]) -> InsertStatement {
@@ -994,10 +1008,12 @@ struct Plan {
     /// Bit `i` set: `FIELD_SPECS[i]` is usable and applies to the type.
     field_masks: HashMap<i64, u32>,
     fields: Vec<Option<LiveField>>,
+    /// The field definitions as the derived columns see them.
+    fold: FoldSchema,
 }
 
 impl Plan {
-    fn new(types: &[TypeRow], fields: Vec<Option<LiveField>>) -> Result<Self, DbErr> {
+    fn new(types: &[TypeRow], fields: Vec<Option<LiveField>>, fold: FoldSchema) -> Result<Self, DbErr> {
         if types.is_empty() {
             return Err(DbErr::Custom(
                 "demo: there are no contact types; seed them first".into(),
@@ -1106,6 +1122,7 @@ impl Plan {
             categories,
             field_masks,
             fields,
+            fold,
         })
     }
 }
@@ -1158,8 +1175,25 @@ struct ContactRow {
 }
 
 impl ContactRow {
-    fn into_exprs(self) -> Vec<Expr> {
-        vec![
+    /// The row's values in the order of [`contact_columns`], derived columns computed
+    /// under `fold`.
+    fn into_exprs(self, fold: &FoldSchema) -> Vec<Expr> {
+        let derived = Derived::compute(
+            &Source {
+                name: &self.name,
+                email: self.email.as_deref(),
+                phone: self.phone.as_deref(),
+                position: self.position.as_deref(),
+                street: self.street.as_deref(),
+                city: Some(self.city.name),
+                region: Some(self.city.region),
+                country: Some(self.country),
+                postal_code: self.postal_code.as_deref(),
+                fields: &self.fields,
+            },
+            fold,
+        );
+        let mut exprs = vec![
             text(self.kind),
             Expr::val(self.type_id),
             text(self.name),
@@ -1180,7 +1214,9 @@ impl ContactRow {
             timestamp(self.created),
             timestamp(self.updated),
             Expr::val(1i64),
-        ]
+        ];
+        exprs.extend(derived.into_values().into_iter().map(Expr::val));
+        exprs
     }
 }
 
@@ -1282,11 +1318,11 @@ impl Generator {
 
     /// The next `n` people as one INSERT, with what their activities need.
     fn people(&mut self, n: usize) -> Result<(InsertStatement, Vec<PersonCtx>), DbErr> {
-        let mut stmt = insert_into("contacts", &CONTACT_COLUMNS);
+        let mut stmt = insert_into("contacts", &contact_columns());
         let mut contexts = Vec::with_capacity(n);
         for _ in 0..n {
             let (row, ctx) = self.person();
-            stmt.values(row.into_exprs()).map_err(build_err)?;
+            stmt.values(row.into_exprs(&self.plan.fold)).map_err(build_err)?;
             contexts.push(ctx);
         }
         Ok((stmt, contexts))

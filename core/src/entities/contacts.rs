@@ -27,6 +27,19 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    // Derived from the columns above on every write (`crate::contacts::derived`): the
+    // folded form of each text column, of the text extra fields, and the search words.
+    pub name_folded: Option<String>,
+    pub email_folded: Option<String>,
+    pub phone_folded: Option<String>,
+    pub position_folded: Option<String>,
+    pub street_folded: Option<String>,
+    pub city_folded: Option<String>,
+    pub region_folded: Option<String>,
+    pub country_folded: Option<String>,
+    pub postal_code_folded: Option<String>,
+    pub fields_folded: Json,
+    pub search_doc: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

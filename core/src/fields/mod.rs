@@ -25,15 +25,19 @@
 //! admin says `drop_unconvertible`; then the values that can't be converted are removed,
 //! and each removal is written to the contact's audit trail with the old value, so nothing
 //! is lost without a trace.
+//!
+//! Each rewritten contact gets its folded text and search words recomputed
+//! ([`crate::contacts::derived`]); a change of kind or of `searchable` recomputes them for
+//! every contact holding a value, in the same transaction, so global search follows the
+//! new definition at once.
 
 pub mod value;
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -42,6 +46,7 @@ pub use value::FieldKind;
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contact_types::{TypeTree, json_strings, valid_key};
+use crate::contacts::derived::{self, Derived, FoldSchema, Source};
 use crate::entities::{contact_events, contacts, field_defs};
 use crate::{Core, Error, Result};
 
@@ -368,10 +373,16 @@ impl Core {
         let (kind, label, options) = check_definition(&kind_name, &label, &proposed_options, &applies_to, &types)?;
 
         let values_change = kind != current.kind || options != current.options;
+        // What the contacts' folded text and search words depend on (see
+        // `contacts::derived`): when it changes, every holder of a value is recomputed.
+        let derived_change = kind != current.kind || patch.searchable.is_some_and(|s| s != current.searchable);
+        // The values are read, converted and rewritten, and the definition changed, under
+        // the schema lock: no contact write slips an old-kind value in between.
+        let txn = derived::begin_schema_change(&self.db).await?;
         let mut report = ConversionReport::default();
         let mut rewrites: Vec<(i64, Option<Value>, Value)> = Vec::new();
         if values_change {
-            for (id, old) in self.values_of(key).await? {
+            for (id, old) in values_of(&txn, key).await? {
                 report.checked += 1;
                 match value::convert(current.kind, kind, &options, &old) {
                     Ok(new) => {
@@ -392,6 +403,7 @@ impl Core {
             }
         }
         if !report.failed.is_empty() && !patch.drop_unconvertible {
+            txn.rollback().await?;
             return Err(Error::Conflict {
                 message: format!(
                     "{} of {} values of `{key}` can't be converted to {kind}; fix them, or confirm that they are removed (they stay in each contact's history)",
@@ -404,10 +416,6 @@ impl Core {
         report.dropped = !report.failed.is_empty();
 
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
-        for (id, new, old) in rewrites {
-            rewrite_value(&txn, actor, now, id, key, new, old).await?;
-        }
         let mut active: field_defs::ActiveModel = model.into();
         active.label = Set(label);
         active.kind = Set(kind.as_str().to_owned());
@@ -421,6 +429,15 @@ impl Core {
         active.applies_to = Set(json!(applies_to));
         active.updated_at = Set(now);
         active.update(&txn).await?;
+        // The new definition first: the values below are folded and indexed under it.
+        let fold_schema = FoldSchema::read(&txn).await?;
+        for (id, new, old) in rewrites {
+            rewrite_value(&txn, &fold_schema, actor, now, id, key, new, old).await?;
+        }
+        if derived_change {
+            let backend = txn.get_database_backend();
+            derived::recompute(&txn, &fold_schema, Condition::all().add(has_field(backend, key))).await?;
+        }
         txn.commit().await?;
         Ok((self.get_field(key).await?, report))
     }
@@ -435,8 +452,10 @@ impl Core {
             .one(&self.db)
             .await?
             .ok_or(Error::NotFound { what: "field" })?;
-        let values = self.values_of(key).await?;
+        let txn = derived::begin_schema_change(&self.db).await?;
+        let values = values_of(&txn, key).await?;
         if !values.is_empty() && !drop_values {
+            txn.rollback().await?;
             return Err(Error::Conflict {
                 message: format!(
                     "{} contacts have a value in `{key}`; confirm that the values are removed with the field",
@@ -446,48 +465,51 @@ impl Core {
             });
         }
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
         let removed = values.len() as u64;
-        for (id, old) in values {
-            rewrite_value(&txn, actor, now, id, key, None, old).await?;
-        }
         field_defs::Entity::delete_by_id(model.id).exec(&txn).await?;
+        let fold_schema = FoldSchema::read(&txn).await?;
+        for (id, old) in values {
+            rewrite_value(&txn, &fold_schema, actor, now, id, key, None, old).await?;
+        }
         txn.commit().await?;
         Ok(removed)
     }
-
-    /// Every stored value of field `key`, by contact id.
-    async fn values_of(&self, key: &str) -> Result<Vec<(i64, Value)>> {
-        let backend = self.db.get_database_backend();
-        let mut out = Vec::new();
-        let mut after = 0i64;
-        loop {
-            let page = contacts::Entity::find()
-                .select_only()
-                .column(contacts::Column::Id)
-                .column(contacts::Column::Fields)
-                .filter(contacts::Column::Id.gt(after))
-                .filter(has_field(backend, key))
-                .order_by_asc(contacts::Column::Id)
-                .limit(1000)
-                .into_tuple::<(i64, Value)>()
-                .all(&self.db)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.0;
-            out.extend(
-                page.into_iter()
-                    .filter_map(|(id, fields)| fields.get(key).cloned().map(|v| (id, v))),
-            );
-        }
-        Ok(out)
-    }
 }
 
-/// Sets (or with `None` removes) one field value of one contact, bumping its version and
-/// recording the old and new value in its audit trail.
+/// Every stored value of field `key`, by contact id.
+async fn values_of(db: &impl ConnectionTrait, key: &str) -> Result<Vec<(i64, Value)>> {
+    let backend = db.get_database_backend();
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let page = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Fields)
+            .filter(contacts::Column::Id.gt(after))
+            .filter(has_field(backend, key))
+            .order_by_asc(contacts::Column::Id)
+            .limit(1000)
+            .into_tuple::<(i64, Value)>()
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        out.extend(
+            page.into_iter()
+                .filter_map(|(id, fields)| fields.get(key).cloned().map(|v| (id, v))),
+        );
+    }
+    Ok(out)
+}
+
+/// Sets (or with `None` removes) one field value of one contact, bumping its version,
+/// recomputing its derived columns under `fold_schema` and recording the old and new value
+/// in its audit trail.
+#[allow(clippy::too_many_arguments)]
 async fn rewrite_value(
     db: &impl ConnectionTrait,
+    fold_schema: &FoldSchema,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
     contact_id: i64,
@@ -495,10 +517,10 @@ async fn rewrite_value(
     new: Option<Value>,
     old: Value,
 ) -> Result<()> {
-    let Some(row) = contacts::Entity::find_by_id(contact_id).one(db).await? else {
+    let Some(mut row) = contacts::Entity::find_by_id(contact_id).one(db).await? else {
         return Ok(());
     };
-    let mut fields: BTreeMap<String, Value> = match row.fields {
+    let mut fields: BTreeMap<String, Value> = match std::mem::take(&mut row.fields) {
         Value::Object(map) => map.into_iter().collect(),
         _ => BTreeMap::new(),
     };
@@ -506,11 +528,14 @@ async fn rewrite_value(
         Some(v) => fields.insert(key.to_owned(), v.clone()),
         None => fields.remove(key),
     };
+    row.fields = Value::Object(fields.into_iter().collect());
+    let mut columns = contacts::ActiveModel {
+        fields: Set(row.fields.clone()),
+        ..Default::default()
+    };
+    Derived::compute(&Source::of_model(&row), fold_schema).set_on(&mut columns);
     contacts::Entity::update_many()
-        .col_expr(
-            contacts::Column::Fields,
-            Expr::value(Value::Object(fields.into_iter().collect())),
-        )
+        .set(columns)
         .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
         .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
         .filter(contacts::Column::Id.eq(contact_id))

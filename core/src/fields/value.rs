@@ -88,6 +88,15 @@ impl FieldKind {
     pub fn has_options(self) -> bool {
         matches!(self, FieldKind::Select | FieldKind::Multiselect)
     }
+
+    /// Whether the kind holds free text (stored as a string that people type): these are
+    /// the fields whose folded form is kept in `contacts.fields_folded`.
+    pub fn holds_text(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url
+        )
+    }
 }
 
 impl std::fmt::Display for FieldKind {

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use kartoteka_core::contacts::{ListQuery, Sort};
+use kartoteka_core::contacts::{Condition, ListQuery, Sort};
 
 use super::dto::{ContactCreate, ContactList, ContactOut, ContactUpdate, ErrorBody};
 use super::json::{ApiJson, number_param, param, path_id, query_pairs};
@@ -18,7 +18,8 @@ pub const DEFAULT_LIMIT: u64 = 50;
 #[utoipa::path(get, path = "/api/v1/contacts",
     params(("limit" = Option<u64>, Query, description = "1-500, default 50"),
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
-           ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at")),
+           ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at"),
+           ("q" = Option<String>, Query, description = "global search: every word must start a word of the contact's name, e-mail, phone, position, address or searchable fields; case and accents don't matter (`lodz` finds `Łódź`); at most 16 words, 500 characters")),
     responses((status = 200, body = ContactList), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -42,7 +43,12 @@ pub async fn list(
         limit,
         after: param(&pairs, "after").map(str::to_owned),
     };
-    let page = state.core.list_contacts(&actor, &list_query).await?;
+    // What the list is narrowed to, as one condition: each criterion ANDs its part.
+    let mut narrow = Condition::all();
+    if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
+        narrow = narrow.add(search);
+    }
+    let page = state.core.list_contacts_where(&actor, &list_query, narrow).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,

@@ -12,7 +12,9 @@ use kartoteka_core::Error;
 use kartoteka_core::activities::{Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Sort, SortKey};
+use kartoteka_core::contacts::{
+    Condition, Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Sort, SortKey,
+};
 use kartoteka_core::fields::{FieldDef, FieldKind, value::parse_datetime};
 use serde_json::{Map, Value, json};
 
@@ -84,9 +86,39 @@ struct ListPage {
     sort_links: Vec<SortLink>,
     next_url: Option<String>,
     first_url: Option<String>,
+    /// The search as typed (empty: none).
+    q: String,
+    /// The current sort, for the search form.
+    sort: String,
+    /// The list without the search.
+    clear_url: String,
 }
 
 const PAGE_SIZE: u64 = 50;
+
+/// What a contacts list URL carries besides the page: sort and search. Every link of the
+/// page (sort, next, first, clear) is made here, so none of them loses a criterion.
+#[derive(Debug, Clone)]
+struct ListState {
+    sort: Sort,
+    q: String,
+}
+
+impl ListState {
+    /// The list in this state, from its first page or after cursor `after`.
+    fn url(&self, after: Option<&str>) -> String {
+        let mut url = format!("{}?sort={}", urls::CONTACTS, self.sort.as_param());
+        if !self.q.trim().is_empty() {
+            url.push_str("&q=");
+            url.push_str(&urls::encode(&self.q));
+        }
+        if let Some(cursor) = after {
+            url.push_str("&after=");
+            url.push_str(&urls::encode(cursor));
+        }
+        url
+    }
+}
 
 async fn list(
     State(state): State<AppState>,
@@ -99,12 +131,24 @@ async fn list(
         None => Sort::default(),
     };
     let after = param(&pairs, "after").filter(|a| !a.is_empty()).map(str::to_owned);
+    let list = ListState {
+        sort,
+        q: param(&pairs, "q").unwrap_or_default().trim().to_owned(),
+    };
     let list_query = ListQuery {
         sort,
         limit: PAGE_SIZE,
         after: after.clone(),
     };
-    let page = state.core.list_contacts(&user.actor, &list_query).await?;
+    // What the list is narrowed to, as one condition: each criterion ANDs its part.
+    let mut narrow = Condition::all();
+    if let Some(search) = state.core.search_condition(&list.q)? {
+        narrow = narrow.add(search);
+    }
+    let page = state
+        .core
+        .list_contacts_where(&user.actor, &list_query, narrow.clone())
+        .await?;
     let tree = state.core.type_tree().await?;
     let company_ids: Vec<i64> = page.items.iter().filter_map(|c| c.company_id).collect();
     let companies = state.core.contact_names(&user.actor, &company_ids).await?;
@@ -120,7 +164,13 @@ async fn list(
             row
         })
         .collect();
-    let sort_url = |s: Sort| format!("{}?sort={}", urls::CONTACTS, s.as_param());
+    let sort_url = |s: Sort| {
+        ListState {
+            sort: s,
+            ..list.clone()
+        }
+        .url(None)
+    };
     let options = [
         (
             "Name A-Z",
@@ -159,11 +209,9 @@ async fn list(
             current: s == sort,
         })
         .collect();
-    let next_url = page
-        .next
-        .map(|cursor| format!("{}&after={}", sort_url(sort), urls::encode(&cursor)));
-    let first_url = after.map(|_| sort_url(sort));
-    let total = state.core.count_contacts(&user.actor).await?;
+    let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
+    let first_url = after.map(|_| list.url(None));
+    let total = state.core.count_contacts_where(&user.actor, narrow).await?;
     render(&ListPage {
         nav: Nav::new(&user, "contacts"),
         rows,
@@ -171,6 +219,13 @@ async fn list(
         sort_links,
         next_url,
         first_url,
+        clear_url: ListState {
+            q: String::new(),
+            ..list.clone()
+        }
+        .url(None),
+        sort: sort.as_param(),
+        q: list.q,
     })
 }
 
