@@ -44,6 +44,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     crate::contact_types::seed(db).await?;
     // Folded text and search words of rows older than their columns (a no-op on a new base).
     crate::contacts::derived::backfill(db).await?;
+    crate::filter::indexes::ensure_all(db).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod fields;
+pub mod filter;
 pub mod plugin;
 pub mod text;
 

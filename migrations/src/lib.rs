@@ -12,6 +12,7 @@ mod m20261123_000007_contact_events;
 mod m20261123_000008_grants;
 mod m20261123_000009_plugins;
 mod m20261123_000010_folded_text;
+mod m20261123_000011_filter_indexes;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_grants::Migration),
             Box::new(m20261123_000009_plugins::Migration),
             Box::new(m20261123_000010_folded_text::Migration),
+            Box::new(m20261123_000011_filter_indexes::Migration),
         ]
     }
 }

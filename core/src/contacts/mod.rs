@@ -171,7 +171,7 @@ pub struct ContactEvent {
 /// A contact row with its type, as read in one query.
 type Joined = (contacts::Model, Option<contact_types::Model>);
 
-fn to_contact((m, contact_type): Joined) -> Result<Contact> {
+pub(crate) fn to_contact((m, contact_type): Joined) -> Result<Contact> {
     let type_key = contact_type.map(|t| t.key).unwrap_or_default();
     Ok(Contact {
         id: m.id,

@@ -341,6 +341,7 @@ impl Core {
         }
         .insert(&self.db)
         .await?;
+        crate::filter::indexes::ensure_field_index(&self.db, &key, kind).await?;
         self.get_field(&key).await
     }
 
@@ -439,6 +440,11 @@ impl Core {
             derived::recompute(&txn, &fold_schema, Condition::all().add(has_field(backend, key))).await?;
         }
         txn.commit().await?;
+        if kind != current.kind {
+            // The expression index is typed by kind (a number cast, text): rebuild it.
+            crate::filter::indexes::drop_field_index(&self.db, key).await?;
+            crate::filter::indexes::ensure_field_index(&self.db, key, kind).await?;
+        }
         Ok((self.get_field(key).await?, report))
     }
 
@@ -472,6 +478,7 @@ impl Core {
             rewrite_value(&txn, &fold_schema, actor, now, id, key, None, old).await?;
         }
         txn.commit().await?;
+        crate::filter::indexes::drop_field_index(&self.db, key).await?;
         Ok(removed)
     }
 }

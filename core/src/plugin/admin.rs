@@ -378,6 +378,7 @@ impl PluginAdmin<'_> {
                 .matches_in(name, &request.op, request.value.as_ref(), sample(values)?, false)
                 .await?;
             let residual = Residual {
+                plugin: name.to_owned(),
                 op: request.op.clone(),
                 field: request.field.path.clone(),
                 args: request.value.clone(),

@@ -103,6 +103,8 @@ pub struct GeoBox {
 /// What SQL can't decide: the plugin's `matches(op, args)` on the candidates' `field`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Residual {
+    /// The plugin that answered it (set by the registry; `matches` goes back to it).
+    pub plugin: String,
     pub op: String,
     pub field: String,
     /// The arguments, as JSON (`None`: no argument).
@@ -204,6 +206,26 @@ impl Predicate {
             Predicate::Or(items) => json!({"or": items.iter().map(Predicate::to_json).collect::<Vec<_>>()}),
             Predicate::Not(inner) => json!({"not": inner.to_json()}),
             Predicate::Residual(r) => json!({"residual": {"op": r.op, "field": r.field, "args": r.args}}),
+        }
+    }
+
+    /// Sets the plugin of every residual in the tree.
+    pub fn tag_residuals(&mut self, plugin: &str) {
+        match self {
+            Predicate::Residual(r) => plugin.clone_into(&mut r.plugin),
+            Predicate::And(items) | Predicate::Or(items) => items.iter_mut().for_each(|p| p.tag_residuals(plugin)),
+            Predicate::Not(inner) => inner.tag_residuals(plugin),
+            _ => {}
+        }
+    }
+
+    /// Whether the tree holds a residual.
+    pub fn has_residual(&self) -> bool {
+        match self {
+            Predicate::Residual(_) => true,
+            Predicate::And(items) | Predicate::Or(items) => items.iter().any(Predicate::has_residual),
+            Predicate::Not(inner) => inner.has_residual(),
+            _ => false,
         }
     }
 
@@ -327,6 +349,7 @@ pub fn check_predicate(raw: wit::Predicate) -> Result<Predicate, String> {
                 }
             }
             wit::IrNode::Residual(r) => leaf(Predicate::Residual(Residual {
+                plugin: String::new(),
                 op: check_name(r.op, "residual op").map_err(at)?,
                 field: check_field(r.field).map_err(at)?,
                 args: args_from_wit(&r.args).map_err(|e| at(format!("residual args: {e}")))?,

@@ -709,6 +709,9 @@ impl Registry {
             )));
         }
         self.record(plugin, &format!("lower({op})"), &called).await;
+        if let Ok(predicate) = &mut called.result {
+            predicate.tag_residuals(plugin);
+        }
         called.result.map_err(|e| match e {
             CallError::Refused { message, path } => Error::Validation {
                 path: match path {

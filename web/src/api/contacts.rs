@@ -19,6 +19,7 @@ pub const DEFAULT_LIMIT: u64 = 50;
     params(("limit" = Option<u64>, Query, description = "1-500, default 50"),
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
            ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at"),
+           ("filter" = Option<String>, Query, description = "a filter as JSON (DESIGN §5): `{\"and\": [{\"field\": \"city\", \"op\": \"eq\", \"value\": \"Kraków\"}, ...]}`; errors name the bad node (`and[1].value`)"),
            ("q" = Option<String>, Query, description = "global search: every word must start a word of the contact's name, e-mail, phone, position, address or searchable fields; case and accents don't matter (`lodz` finds `Łódź`); at most 16 words, 500 characters")),
     responses((status = 200, body = ContactList), (status = 400, body = ErrorBody)))]
 pub async fn list(
@@ -48,11 +49,68 @@ pub async fn list(
     if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
         narrow = narrow.add(search);
     }
-    let page = state.core.list_contacts_where(&actor, &list_query, narrow).await?;
+    let page = match prepared_filter(&state, &pairs).await? {
+        Some(prepared) => state.core.find_contacts(&actor, &prepared, narrow, &list_query).await?,
+        None => state.core.list_contacts_where(&actor, &list_query, narrow).await?,
+    };
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
     }))
+}
+
+/// The `filter` parameter, checked and lowered; `None` when absent or empty.
+async fn prepared_filter(
+    state: &AppState,
+    pairs: &[(String, String)],
+) -> Result<Option<kartoteka_core::filter::Prepared>, ApiError> {
+    match param(pairs, "filter").map(str::trim).filter(|f| !f.is_empty()) {
+        Some(text) => {
+            let json = kartoteka_core::filter::tree::parse_json(text)?;
+            Ok(Some(state.core.prepare_filter(&json).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// How many contacts the caller sees that match `filter` and `q`.
+#[utoipa::path(get, path = "/api/v1/contacts/count",
+    params(("filter" = Option<String>, Query, description = "a filter as JSON, as for the list"),
+           ("q" = Option<String>, Query, description = "global search, as for the list")),
+    responses((status = 200, body = CountOut), (status = 400, body = ErrorBody)))]
+pub async fn count(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Json<CountOut>, ApiError> {
+    let pairs = query_pairs(query.as_deref());
+    let mut narrow = Condition::all();
+    if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
+        narrow = narrow.add(search);
+    }
+    let prepared = match prepared_filter(&state, &pairs).await? {
+        Some(p) => p,
+        None => state.core.prepare_filter(&serde_json::Value::Null).await?,
+    };
+    let count = state.core.count_contacts_matching(&actor, &prepared, narrow).await?;
+    Ok(Json(CountOut { count }))
+}
+
+/// A count.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CountOut {
+    pub count: u64,
+}
+
+/// What filters may use: every field with its kind, options and the operators that
+/// apply to it (the filter builder reads this).
+#[utoipa::path(get, path = "/api/v1/filter-fields",
+    responses((status = 200, description = "`{fields: [{path, label, kind, options, operators}]}`")))]
+pub async fn filter_fields(
+    State(state): State<AppState>,
+    ApiUser(_actor): ApiUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(state.core.filter_catalog().await?.to_json()))
 }
 
 /// One contact.

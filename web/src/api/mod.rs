@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/token", post(token::create))
         .route("/openapi.json", get(openapi::document))
         .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/count", get(contacts::count))
+        .route("/filter-fields", get(contacts::filter_fields))
         .route(
             "/contacts/{id}",
             get(contacts::get_one).patch(contacts::update).delete(contacts::delete),

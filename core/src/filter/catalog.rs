@@ -1,0 +1,411 @@
+//! What a filter can refer to: every field path with its kind and where its value lives,
+//! and the operators of the enabled plugins.
+//!
+//! The catalogue is loaded once per query (the field schema, the type tree, the users and
+//! the operator list are small) and is the single place that knows how a path maps to
+//! storage: the checker, the SQL builder and the in-memory evaluator all resolve paths
+//! through it, so they can't disagree about what `fields.industry` or `company` means.
+
+use std::collections::HashMap;
+
+use serde_json::{Value as Json, json};
+
+use crate::activities::KINDS;
+use crate::contact_types::TypeTree;
+use crate::entities::contacts;
+use crate::fields::{FieldDef, FieldKind as ExtraKind};
+use crate::plugin::registry::OperatorEntry;
+use crate::plugin::values::{FieldKind, FieldRef};
+use crate::{Core, Error, Result};
+
+/// A core column of `contacts` that filters compare directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CoreColumn {
+    Name,
+    Email,
+    Phone,
+    Position,
+    Street,
+    City,
+    Region,
+    Country,
+    PostalCode,
+    Kind,
+    DoNotContact,
+    CreatedAt,
+    UpdatedAt,
+    Score,
+    ScoreBand,
+}
+
+impl CoreColumn {
+    /// Every core column, in the order pickers show them.
+    pub const ALL: [CoreColumn; 15] = [
+        CoreColumn::Name,
+        CoreColumn::Email,
+        CoreColumn::Phone,
+        CoreColumn::Position,
+        CoreColumn::Street,
+        CoreColumn::City,
+        CoreColumn::Region,
+        CoreColumn::Country,
+        CoreColumn::PostalCode,
+        CoreColumn::Kind,
+        CoreColumn::DoNotContact,
+        CoreColumn::CreatedAt,
+        CoreColumn::UpdatedAt,
+        CoreColumn::Score,
+        CoreColumn::ScoreBand,
+    ];
+
+    /// The path in filters.
+    pub fn path(self) -> &'static str {
+        match self {
+            CoreColumn::Name => "name",
+            CoreColumn::Email => "email",
+            CoreColumn::Phone => "phone",
+            CoreColumn::Position => "position",
+            CoreColumn::Street => "street",
+            CoreColumn::City => "city",
+            CoreColumn::Region => "region",
+            CoreColumn::Country => "country",
+            CoreColumn::PostalCode => "postal_code",
+            CoreColumn::Kind => "kind",
+            CoreColumn::DoNotContact => "do_not_contact",
+            CoreColumn::CreatedAt => "created_at",
+            CoreColumn::UpdatedAt => "updated_at",
+            CoreColumn::Score => "score",
+            CoreColumn::ScoreBand => "score_band",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            CoreColumn::Name => "Name",
+            CoreColumn::Email => "Email",
+            CoreColumn::Phone => "Phone",
+            CoreColumn::Position => "Position",
+            CoreColumn::Street => "Street",
+            CoreColumn::City => "City",
+            CoreColumn::Region => "Region",
+            CoreColumn::Country => "Country",
+            CoreColumn::PostalCode => "Postal code",
+            CoreColumn::Kind => "Person or company",
+            CoreColumn::DoNotContact => "Do not contact",
+            CoreColumn::CreatedAt => "Created",
+            CoreColumn::UpdatedAt => "Updated",
+            CoreColumn::Score => "Score",
+            CoreColumn::ScoreBand => "Score band",
+        }
+    }
+
+    /// The kind plugins see.
+    pub fn kind(self) -> FieldKind {
+        match self {
+            CoreColumn::Email => FieldKind::Email,
+            CoreColumn::Phone => FieldKind::Phone,
+            CoreColumn::Kind | CoreColumn::ScoreBand => FieldKind::Select,
+            CoreColumn::DoNotContact => FieldKind::Boolean,
+            CoreColumn::CreatedAt | CoreColumn::UpdatedAt => FieldKind::Datetime,
+            CoreColumn::Score => FieldKind::Number,
+            _ => FieldKind::Text,
+        }
+    }
+
+    /// The entity column.
+    pub fn column(self) -> contacts::Column {
+        match self {
+            CoreColumn::Name => contacts::Column::Name,
+            CoreColumn::Email => contacts::Column::Email,
+            CoreColumn::Phone => contacts::Column::Phone,
+            CoreColumn::Position => contacts::Column::Position,
+            CoreColumn::Street => contacts::Column::Street,
+            CoreColumn::City => contacts::Column::City,
+            CoreColumn::Region => contacts::Column::Region,
+            CoreColumn::Country => contacts::Column::Country,
+            CoreColumn::PostalCode => contacts::Column::PostalCode,
+            CoreColumn::Kind => contacts::Column::Kind,
+            CoreColumn::DoNotContact => contacts::Column::DoNotContact,
+            CoreColumn::CreatedAt => contacts::Column::CreatedAt,
+            CoreColumn::UpdatedAt => contacts::Column::UpdatedAt,
+            CoreColumn::Score => contacts::Column::Score,
+            CoreColumn::ScoreBand => contacts::Column::ScoreBand,
+        }
+    }
+
+    /// The column holding the folded text (`crate::text::fold`), for text columns.
+    pub fn folded(self) -> Option<&'static str> {
+        Some(match self {
+            CoreColumn::Name => "name_folded",
+            CoreColumn::Email => "email_folded",
+            CoreColumn::Phone => "phone_folded",
+            CoreColumn::Position => "position_folded",
+            CoreColumn::Street => "street_folded",
+            CoreColumn::City => "city_folded",
+            CoreColumn::Region => "region_folded",
+            CoreColumn::Country => "country_folded",
+            CoreColumn::PostalCode => "postal_code_folded",
+            _ => return None,
+        })
+    }
+
+    /// Whether the column can be NULL.
+    pub fn nullable(self) -> bool {
+        !matches!(
+            self,
+            CoreColumn::Name
+                | CoreColumn::Kind
+                | CoreColumn::DoNotContact
+                | CoreColumn::CreatedAt
+                | CoreColumn::UpdatedAt
+        )
+    }
+}
+
+/// Where a path's value lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Column(CoreColumn),
+    /// The contact type's key (`type_id`).
+    Type,
+    /// The name of the person's company (`company_id`).
+    Company,
+    /// The owner's email (`owner_id`).
+    Owner,
+    /// An extra field in the `fields` JSON.
+    Extra {
+        key: String,
+        kind: ExtraKind,
+    },
+    /// Activities of this kind.
+    Activity(String),
+    /// Latitude and longitude (and, for `in_location`, city, region, country).
+    Location,
+}
+
+/// One path a filter may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSpec {
+    pub path: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub options: Vec<String>,
+    pub source: Source,
+}
+
+impl FieldSpec {
+    /// What `lower` receives.
+    pub fn field_ref(&self) -> FieldRef {
+        FieldRef {
+            path: self.path.clone(),
+            kind: self.kind,
+            options: self.options.clone(),
+        }
+    }
+
+    /// Whether the value is text (for text matches and folding).
+    pub fn is_text(&self) -> bool {
+        matches!(
+            self.kind,
+            FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url
+        )
+    }
+}
+
+/// The paths and operators a filter may use, as of one query.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    fields: Vec<FieldSpec>,
+    by_path: HashMap<String, usize>,
+    operators: Vec<OperatorEntry>,
+    builtins: Vec<String>,
+    pub types: TypeTree,
+    /// Users by id: their emails (the `owner` field).
+    pub owners: HashMap<i64, String>,
+}
+
+impl Catalog {
+    /// The catalogue from its parts.
+    pub fn new(
+        extra: &[FieldDef],
+        types: TypeTree,
+        owners: Vec<(i64, String)>,
+        operators: Vec<OperatorEntry>,
+        builtins: Vec<String>,
+    ) -> Self {
+        let mut fields = Vec::new();
+        for column in CoreColumn::ALL {
+            let options = match column {
+                CoreColumn::Kind => vec!["person".to_owned(), "company".to_owned()],
+                _ => Vec::new(),
+            };
+            fields.push(FieldSpec {
+                path: column.path().to_owned(),
+                label: column.label().to_owned(),
+                kind: column.kind(),
+                options,
+                source: Source::Column(column),
+            });
+        }
+        fields.push(FieldSpec {
+            path: "type".into(),
+            label: "Type".into(),
+            kind: FieldKind::ContactType,
+            options: types
+                .all()
+                .iter()
+                .map(|t| {
+                    let mut lineage = types.lineage(&t.key);
+                    lineage.reverse();
+                    lineage.join("/")
+                })
+                .collect(),
+            source: Source::Type,
+        });
+        fields.push(FieldSpec {
+            path: "company".into(),
+            label: "Company".into(),
+            kind: FieldKind::Text,
+            options: Vec::new(),
+            source: Source::Company,
+        });
+        let mut owner_list: Vec<&(i64, String)> = owners.iter().collect();
+        owner_list.sort_by(|a, b| a.1.cmp(&b.1));
+        fields.push(FieldSpec {
+            path: "owner".into(),
+            label: "Owner".into(),
+            kind: FieldKind::Select,
+            options: owner_list.iter().map(|(_, e)| e.clone()).collect(),
+            source: Source::Owner,
+        });
+        fields.push(FieldSpec {
+            path: "location".into(),
+            label: "Location".into(),
+            kind: FieldKind::Location,
+            options: Vec::new(),
+            source: Source::Location,
+        });
+        for def in extra {
+            fields.push(FieldSpec {
+                path: format!("fields.{}", def.key),
+                label: def.label.clone(),
+                kind: def.kind.into(),
+                options: def.options.clone(),
+                source: Source::Extra {
+                    key: def.key.clone(),
+                    kind: def.kind,
+                },
+            });
+        }
+        for kind in KINDS {
+            fields.push(FieldSpec {
+                path: format!("activity.{kind}"),
+                label: format!("Activity: {}", kind.replace('_', " ")),
+                kind: FieldKind::Activity,
+                options: Vec::new(),
+                source: Source::Activity(kind.to_owned()),
+            });
+        }
+        let by_path = fields.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        Catalog {
+            fields,
+            by_path,
+            operators,
+            builtins,
+            types,
+            owners: owners.into_iter().collect(),
+        }
+    }
+
+    /// Every path, in picker order.
+    pub fn fields(&self) -> &[FieldSpec] {
+        &self.fields
+    }
+
+    /// The field at `path`.
+    pub fn field(&self, path: &str) -> Option<&FieldSpec> {
+        self.by_path.get(path).and_then(|&i| self.fields.get(i))
+    }
+
+    /// The operators of the enabled filter plugins.
+    pub fn operators(&self) -> &[OperatorEntry] {
+        &self.operators
+    }
+
+    /// Resolves `std.eq` or a bare `eq` (the built-in that offers it for this kind).
+    pub fn operator(&self, name: &str, kind: FieldKind) -> std::result::Result<&OperatorEntry, String> {
+        if let Some((plugin, op)) = name.split_once('.') {
+            return self
+                .operators
+                .iter()
+                .find(|o| o.plugin == plugin && o.op == op)
+                .ok_or_else(|| {
+                    if self.operators.iter().any(|o| o.plugin == plugin) {
+                        format!("plugin `{plugin}` has no operator `{op}`")
+                    } else {
+                        format!("no enabled filter plugin is called `{plugin}`")
+                    }
+                });
+        }
+        let named: Vec<&OperatorEntry> = self
+            .operators
+            .iter()
+            .filter(|o| o.op == name && self.builtins.contains(&o.plugin))
+            .collect();
+        named
+            .iter()
+            .find(|o| o.applies_to.contains(&kind))
+            .or_else(|| named.first())
+            .copied()
+            .ok_or_else(|| format!("unknown operator `{name}`; write `<plugin>.{name}` for a plugin's operator"))
+    }
+
+    /// The catalogue for the API and the filter builder: fields with their kinds and the
+    /// operators that apply to each.
+    pub fn to_json(&self) -> Json {
+        let fields: Vec<Json> = self
+            .fields
+            .iter()
+            .map(|f| {
+                let ops: Vec<&str> = self
+                    .operators
+                    .iter()
+                    .filter(|o| o.applies_to.contains(&f.kind))
+                    .map(|o| o.name.as_str())
+                    .collect();
+                json!({
+                    "path": f.path,
+                    "label": f.label,
+                    "kind": f.kind.as_str(),
+                    "options": f.options,
+                    "operators": ops,
+                })
+            })
+            .collect();
+        json!({ "fields": fields })
+    }
+}
+
+impl Core {
+    /// The filter catalogue as of now.
+    pub async fn filter_catalog(&self) -> Result<Catalog> {
+        let schema = self.list_fields().await?;
+        let types = self.type_tree().await?;
+        let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
+        let operators = self.plugins().operators().await?;
+        let builtins = self
+            .plugins()
+            .list()
+            .await?
+            .into_iter()
+            .filter(|p| p.builtin)
+            .map(|p| p.name)
+            .collect();
+        Ok(Catalog::new(&schema, types, owners, operators, builtins))
+    }
+}
+
+/// An error at a filter path.
+pub(crate) fn at(path: &str, message: impl Into<String>) -> Error {
+    Error::invalid(path, message)
+}

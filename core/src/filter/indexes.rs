@@ -1,0 +1,89 @@
+//! The indexes filters rely on, so that a hot filter never scans the table blindly.
+//!
+//! - Core columns that filters compare have B-tree indexes (migrations 000005 and
+//!   000011): name, email, city, region, country, postal code, score, score band,
+//!   creation and update times, type, owner, company, and latitude with longitude for the
+//!   bounding box of `within_distance`.
+//! - Activities are indexed by `(kind, contact_id, occurred_at)`: a `happened` condition
+//!   becomes `id IN (SELECT contact_id FROM activities WHERE kind = ? AND occurred_at >= ?)`,
+//!   an index range scan that yields contact ids.
+//! - Every extra field whose kind filters compare (numbers, money, dates, datetimes,
+//!   selects, booleans, text kinds) gets an expression index over exactly the expression
+//!   [`super::sql::extra_sql`] writes: `json_extract("fields", '$."k"')` on SQLite,
+//!   `(("fields" ->> 'k')::double precision)` (numbers) or `("fields" ->> 'k')` on
+//!   PostgreSQL. It is created with the field, dropped with it, rebuilt when its kind
+//!   changes, and re-ensured at start-up ([`ensure_all`]).
+//!
+//! Plans relied on. The test `filter_engine::hot_filters_use_indexes` asks each database
+//! for the plan of the engine's own statement and fails if the index is not in it:
+//!
+//! | filter | index in the plan (SQLite and PostgreSQL) |
+//! |---|---|
+//! | `city eq` | `contacts_city` |
+//! | `fields.revenue between` (number) | `contacts_f_revenue` |
+//! | `fields.since after` (date) | `contacts_f_since` |
+//! | `fields.industry eq` (select) | `contacts_f_industry` |
+//! | `type is` | `contacts_type` |
+//! | `activity.purchase happened` | `activities_kind_contact_time` |
+//! | `location within_distance` (the box) | `contacts_lat_lon` |
+//!
+//! SQLite matches `json_extract("contacts"."fields", ...)` in a query with the index on
+//! `json_extract("fields", ...)` (an index expression may not name its table; the column
+//! is the same). The plans at 1,000,000 contacts are in `BENCHMARKS.md`.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
+use sha2::{Digest, Sha256};
+
+use super::sql::{ExtraClass, extra_index_sql};
+use crate::Result;
+use crate::entities::field_defs;
+use crate::fields::FieldKind;
+
+/// Whether filters compare a field of this kind (multiselect and geo values are not
+/// B-tree comparable).
+fn indexed(kind: FieldKind) -> bool {
+    !matches!(kind, FieldKind::Multiselect | FieldKind::Geo | FieldKind::LongText)
+}
+
+/// The index name for a field key (PostgreSQL names stop at 63 bytes).
+pub fn index_name(key: &str) -> String {
+    if key.len() <= 40 {
+        format!("contacts_f_{key}")
+    } else {
+        let digest = Sha256::digest(key.as_bytes());
+        let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("contacts_f_{}_{hex}", key.get(..30).unwrap_or(key))
+    }
+}
+
+/// Creates the expression index of a field, if its kind gets one.
+pub async fn ensure_field_index(db: &impl ConnectionTrait, key: &str, kind: FieldKind) -> Result<()> {
+    if !indexed(kind) {
+        return Ok(());
+    }
+    let pg = db.get_database_backend() == DbBackend::Postgres;
+    let expr = extra_index_sql(pg, "fields", key, ExtraClass::from(kind));
+    let name = index_name(key);
+    db.execute_unprepared(&format!(
+        "CREATE INDEX IF NOT EXISTS \"{name}\" ON \"contacts\" (({expr}))"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Drops the expression index of a field.
+pub async fn drop_field_index(db: &impl ConnectionTrait, key: &str) -> Result<()> {
+    db.execute_unprepared(&format!("DROP INDEX IF EXISTS \"{}\"", index_name(key)))
+        .await?;
+    Ok(())
+}
+
+/// Ensures the index of every defined field (at start-up: idempotent).
+pub async fn ensure_all(db: &DatabaseConnection) -> Result<()> {
+    for def in field_defs::Entity::find().all(db).await? {
+        if let Some(kind) = FieldKind::parse(&def.kind) {
+            ensure_field_index(db, &def.key, kind).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! Running a lowered filter: everything but residuals in the database, residuals in
+//! batches through their plugins.
+//!
+//! A predicate without residuals is one condition added to the contacts query (the same
+//! query the unfiltered table runs, with visibility and keyset paging), so a count is a
+//! `COUNT(*)` and a page is an index walk.
+//!
+//! With residuals, the statement returns a superset (see `super::sql`). The runner splits
+//! the predicate into a *skeleton*: the root's residual-free conjuncts are exact in SQL
+//! and drop out; what remains is AND/OR/NOT over residuals and "known" residual-free
+//! subtrees. For each chunk of candidates it asks the database which candidates satisfy
+//! each known subtree (`id IN (chunk) AND subtree`), asks each residual's plugin once for
+//! the whole chunk (one columnar `matches` call per residual), and evaluates the skeleton.
+
+use std::collections::HashSet;
+
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::catalog::Catalog;
+use super::memory::{Record, Val, value};
+use super::sql::Builder;
+use super::tree::{Filter, Plan};
+use crate::auth::Actor;
+use crate::contacts::visibility::{self, Access};
+use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page, SortKey};
+use crate::entities::contacts;
+use crate::plugin::ir::{Predicate, Residual};
+use crate::plugin::values::{Batch, FieldKind};
+use crate::{Core, Result};
+
+/// How many candidates one residual round looks at.
+const CHUNK: u64 = 2_000;
+
+/// A checked, lowered filter with the catalogue it was checked against.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub catalog: Catalog,
+    pub plan: Plan,
+}
+
+impl Prepared {
+    /// Whether part of the filter runs in a plugin after the database.
+    pub fn has_residual(&self) -> bool {
+        self.plan.predicate.has_residual()
+    }
+
+    /// The condition the database runs (exact without residuals, a superset with).
+    pub fn condition(&self, backend: sea_orm::DbBackend) -> Condition {
+        let builder = Builder {
+            backend,
+            catalog: &self.catalog,
+        };
+        match &self.plan.predicate {
+            Predicate::Always => Condition::all(),
+            p => Condition::all().add(builder.condition(p)),
+        }
+    }
+}
+
+/// The residual part of a predicate.
+#[derive(Debug)]
+enum Skeleton {
+    Known(usize),
+    Residual(usize),
+    And(Vec<Skeleton>),
+    Or(Vec<Skeleton>),
+    Not(Box<Skeleton>),
+}
+
+#[derive(Debug, Default)]
+struct Split<'a> {
+    known: Vec<&'a Predicate>,
+    residuals: Vec<&'a Residual>,
+}
+
+impl<'a> Split<'a> {
+    fn node(&mut self, p: &'a Predicate) -> Skeleton {
+        if !p.has_residual() {
+            self.known.push(p);
+            return Skeleton::Known(self.known.len() - 1);
+        }
+        match p {
+            Predicate::Residual(r) => {
+                self.residuals.push(r);
+                Skeleton::Residual(self.residuals.len() - 1)
+            }
+            Predicate::And(items) => Skeleton::And(items.iter().map(|i| self.node(i)).collect()),
+            Predicate::Or(items) => Skeleton::Or(items.iter().map(|i| self.node(i)).collect()),
+            Predicate::Not(inner) => Skeleton::Not(Box::new(self.node(inner))),
+            _ => Skeleton::And(Vec::new()),
+        }
+    }
+
+    /// The skeleton of the root: its residual-free conjuncts are exact in SQL.
+    fn root(&mut self, p: &'a Predicate) -> Skeleton {
+        match p {
+            Predicate::And(items) => Skeleton::And(
+                items
+                    .iter()
+                    .filter(|i| i.has_residual())
+                    .map(|i| self.node(i))
+                    .collect(),
+            ),
+            other => self.node(other),
+        }
+    }
+}
+
+fn decide(s: &Skeleton, row: usize, id: i64, known: &[HashSet<i64>], answers: &[Vec<bool>]) -> bool {
+    match s {
+        Skeleton::Known(i) => known.get(*i).is_some_and(|set| set.contains(&id)),
+        Skeleton::Residual(i) => answers.get(*i).and_then(|a| a.get(row)).copied().unwrap_or(false),
+        Skeleton::And(items) => items.iter().all(|i| decide(i, row, id, known, answers)),
+        Skeleton::Or(items) => items.iter().any(|i| decide(i, row, id, known, answers)),
+        Skeleton::Not(inner) => !decide(inner, row, id, known, answers),
+    }
+}
+
+/// The values of `field` for a batch call.
+pub fn batch_of(catalog: &Catalog, field: &str, records: &[Record]) -> Batch {
+    let Some(spec) = catalog.field(field) else {
+        return Batch::texts(records.iter().map(|_| None));
+    };
+    let values: Vec<Val<'_>> = records.iter().map(|r| value(r, spec, catalog)).collect();
+    match spec.kind {
+        FieldKind::Location | FieldKind::Geo => Batch::points(values.iter().map(|v| match v {
+            Val::Point(lat, lon) => Some((*lat, *lon)),
+            _ => None,
+        })),
+        FieldKind::Number | FieldKind::Money => Batch::numbers(values.iter().map(|v| match v {
+            Val::Num(n) => Some(*n),
+            _ => None,
+        })),
+        #[allow(clippy::cast_possible_truncation)]
+        FieldKind::Integer | FieldKind::Datetime => Batch::integers(values.iter().map(|v| match v {
+            Val::Num(n) => Some(*n as i64),
+            Val::Datetime(t) => Some(t.timestamp()),
+            _ => None,
+        })),
+        FieldKind::Boolean => Batch::booleans(values.iter().map(|v| match v {
+            Val::Bool(b) => Some(*b),
+            _ => None,
+        })),
+        _ => {
+            let texts: Vec<Option<String>> = values
+                .iter()
+                .map(|v| match v {
+                    Val::Text(t) => Some(t.to_string()),
+                    Val::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+                    Val::List(items) => Some(items.join(",")),
+                    _ => None,
+                })
+                .collect();
+            Batch::texts(texts.iter().map(Option::as_deref))
+        }
+    }
+}
+
+impl Core {
+    /// Parses, checks and lowers filter JSON (`null` or `{}`: every contact).
+    ///
+    /// Errors: [`crate::Error::Validation`] with the path of the bad node
+    /// (`and[1].or[0].value: expected a number`), [`crate::Error::Plugin`] when a plugin
+    /// fails.
+    pub async fn prepare_filter(&self, filter: &serde_json::Value) -> Result<Prepared> {
+        let catalog = self.filter_catalog().await?;
+        self.prepare_with(filter, catalog).await
+    }
+
+    /// [`Core::prepare_filter`] with a catalogue already loaded.
+    pub async fn prepare_with(&self, filter: &serde_json::Value, catalog: Catalog) -> Result<Prepared> {
+        let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
+        let plan = checked.lower(self.plugins(), &catalog, self.clock.now()).await?;
+        Ok(Prepared { catalog, plan })
+    }
+
+    /// A page of the contacts `actor` sees that match `prepared` and `extra` (the search
+    /// condition, for one).
+    pub async fn find_contacts(
+        &self,
+        actor: &Actor,
+        prepared: &Prepared,
+        extra: Condition,
+        query: &ListQuery,
+    ) -> Result<Page<Contact>> {
+        let backend = self.db.get_database_backend();
+        let condition = prepared.condition(backend).add(extra);
+        if !prepared.has_residual() {
+            return self.list_contacts_where(actor, query, condition).await;
+        }
+        let limit = usize::try_from(query.limit.clamp(1, MAX_PAGE)).unwrap_or(1);
+        let mut items = Vec::new();
+        let mut after = query.after.clone();
+        loop {
+            let chunk = ListQuery {
+                sort: query.sort,
+                limit: MAX_PAGE,
+                after: after.clone(),
+            };
+            let page = self.list_contacts_where(actor, &chunk, condition.clone()).await?;
+            let keep = self.decide_candidates(prepared, &page.items).await?;
+            for (contact, keep) in page.items.into_iter().zip(keep) {
+                if !keep {
+                    continue;
+                }
+                items.push(contact);
+                if items.len() == limit {
+                    let next = items.last().map(|c| cursor_of(c, query));
+                    return Ok(Page { items, next });
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+
+    /// How many contacts `actor` sees that match `prepared` and `extra`.
+    pub async fn count_contacts_matching(&self, actor: &Actor, prepared: &Prepared, extra: Condition) -> Result<u64> {
+        let backend = self.db.get_database_backend();
+        let condition = prepared.condition(backend).add(extra);
+        let base = contacts::Entity::find()
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(condition);
+        if !prepared.has_residual() {
+            return Ok(base.count(&self.db).await?);
+        }
+        let mut count = 0u64;
+        let mut last = i64::MIN;
+        loop {
+            let rows = base
+                .clone()
+                .find_also_related(crate::entities::contact_types::Entity)
+                .filter(contacts::Column::Id.gt(last))
+                .order_by_asc(contacts::Column::Id)
+                .limit(CHUNK)
+                .all(&self.db)
+                .await?;
+            let Some(end) = rows.last().map(|(m, _)| m.id) else {
+                return Ok(count);
+            };
+            last = end;
+            let done = (rows.len() as u64) < CHUNK;
+            let chunk = rows
+                .into_iter()
+                .map(crate::contacts::to_contact)
+                .collect::<Result<Vec<_>>>()?;
+            count += self
+                .decide_candidates(prepared, &chunk)
+                .await?
+                .into_iter()
+                .filter(|k| *k)
+                .count() as u64;
+            if done {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// For candidates the superset condition returned: which match exactly.
+    async fn decide_candidates(&self, prepared: &Prepared, candidates: &[Contact]) -> Result<Vec<bool>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut split = Split::default();
+        let skeleton = split.root(&prepared.plan.predicate);
+        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+        let builder = Builder {
+            backend: self.db.get_database_backend(),
+            catalog: &prepared.catalog,
+        };
+        let mut known = Vec::with_capacity(split.known.len());
+        for p in &split.known {
+            let rows: Vec<i64> = contacts::Entity::find()
+                .select_only()
+                .column(contacts::Column::Id)
+                .filter(Expr::col((contacts::Entity, contacts::Column::Id)).is_in(ids.clone()))
+                .filter(builder.condition(p))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            known.push(rows.into_iter().collect::<HashSet<i64>>());
+        }
+        let records = self.records_of(candidates.to_vec(), false).await?;
+        let mut answers = Vec::with_capacity(split.residuals.len());
+        for r in &split.residuals {
+            let batch = batch_of(&prepared.catalog, &r.field, &records);
+            answers.push(self.plugins().matches(&r.plugin, &r.op, r.args.as_ref(), batch).await?);
+        }
+        Ok(candidates
+            .iter()
+            .enumerate()
+            .map(|(row, c)| decide(&skeleton, row, c.id, &known, &answers))
+            .collect())
+    }
+
+    /// Records for the evaluator: each contact with its company's name and, when
+    /// `activities`, its activities.
+    pub async fn records_of(&self, contacts_: Vec<Contact>, activities: bool) -> Result<Vec<Record>> {
+        use crate::entities::activities as act;
+        let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
+        let names: std::collections::HashMap<i64, String> = if company_ids.is_empty() {
+            Default::default()
+        } else {
+            contacts::Entity::find()
+                .select_only()
+                .column(contacts::Column::Id)
+                .column(contacts::Column::Name)
+                .filter(contacts::Column::Id.is_in(company_ids))
+                .into_tuple::<(i64, String)>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let mut facts: std::collections::HashMap<i64, Vec<super::memory::ActivityFact>> = Default::default();
+        if activities && !contacts_.is_empty() {
+            let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
+            for rows in ids.chunks(500) {
+                for a in act::Entity::find()
+                    .filter(act::Column::ContactId.is_in(rows.to_vec()))
+                    .all(&self.db)
+                    .await?
+                {
+                    facts
+                        .entry(a.contact_id)
+                        .or_default()
+                        .push(super::memory::ActivityFact {
+                            kind: a.kind,
+                            occurred_at: a.occurred_at,
+                            amount: a.amount,
+                            properties: match a.properties {
+                                serde_json::Value::Object(m) => m,
+                                _ => Default::default(),
+                            },
+                        });
+                }
+            }
+        }
+        Ok(contacts_
+            .into_iter()
+            .map(|contact| Record {
+                company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
+                activities: facts.remove(&contact.id).unwrap_or_default(),
+                contact,
+            })
+            .collect())
+    }
+
+    /// Evaluates `prepared` in memory over `records` (residuals asked in one batch each).
+    pub async fn evaluate_in_memory(&self, prepared: &Prepared, records: &[Record]) -> Result<Vec<bool>> {
+        let predicate = &prepared.plan.predicate;
+        let residuals = predicate.residuals();
+        let mut answers = Vec::with_capacity(residuals.len());
+        for r in &residuals {
+            let batch = batch_of(&prepared.catalog, &r.field, records);
+            answers.push(self.plugins().matches(&r.plugin, &r.op, r.args.as_ref(), batch).await?);
+        }
+        Ok(records
+            .iter()
+            .enumerate()
+            .map(|(row, record)| {
+                let mut answer = |r: &Residual| {
+                    residuals
+                        .iter()
+                        .position(|x| std::ptr::eq(*x, r))
+                        .and_then(|i| answers.get(i))
+                        .and_then(|a| a.get(row))
+                        .copied()
+                        .unwrap_or(false)
+                };
+                super::memory::eval(predicate, record, &prepared.catalog, &mut answer)
+            })
+            .collect())
+    }
+}
+
+/// The cursor that continues after `c` in `query`'s order.
+fn cursor_of(c: &Contact, query: &ListQuery) -> String {
+    Cursor {
+        sort: query.sort.key,
+        descending: query.sort.descending,
+        name: (query.sort.key == SortKey::Name).then(|| c.name.clone()),
+        created_at: (query.sort.key == SortKey::CreatedAt).then_some(c.created_at),
+        id: c.id,
+    }
+    .encode()
+}

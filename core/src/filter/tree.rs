@@ -1,0 +1,385 @@
+//! The filter JSON as a typed tree: parsed ([`Unchecked`]), then checked against the
+//! catalogue ([`Checked`]), then lowered through the plugins into one [`Predicate`].
+//!
+//! The stage is a type parameter, so a filter that wasn't checked can't be lowered and a
+//! filter that wasn't lowered can't be run: `Filter<Unchecked>::check` is the only way to a
+//! `Filter<Checked>`, and `Filter<Checked>::lower` the only way to a [`Plan`].
+
+use std::marker::PhantomData;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
+
+use super::catalog::{Catalog, FieldSpec, at};
+use crate::plugin::Registry;
+use crate::plugin::ir::Predicate;
+use crate::plugin::limits::{MAX_DEPTH, MAX_LIST};
+use crate::{Error, Result};
+
+/// How many conditions one filter may hold.
+pub const MAX_CONDITIONS: usize = 256;
+
+/// Parsed from JSON, not yet checked against fields and operators.
+#[derive(Debug, Clone, Copy)]
+pub enum Unchecked {}
+
+/// Every field and operator known, every operator applicable to its field.
+#[derive(Debug, Clone, Copy)]
+pub enum Checked {}
+
+/// A stage of a filter.
+pub trait Stage {
+    /// What a condition holds at this stage.
+    type Cond: std::fmt::Debug + Clone;
+}
+
+impl Stage for Unchecked {
+    type Cond = RawCondition;
+}
+
+impl Stage for Checked {
+    type Cond = Condition;
+}
+
+/// `{"field", "op", "value"}` as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawCondition {
+    pub field: String,
+    pub op: String,
+    pub value: Option<Json>,
+}
+
+/// A condition whose field and operator are known.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub field: FieldSpec,
+    /// The plugin and its operator (`std`, `eq`).
+    pub plugin: String,
+    pub op: String,
+    pub value: Option<Json>,
+}
+
+/// A node of the filter tree. `path` is where it sits in the JSON (`and[1].or[0]`), for
+/// error messages.
+#[derive(Debug, Clone)]
+pub enum Node<S: Stage> {
+    And(Vec<Node<S>>),
+    Or(Vec<Node<S>>),
+    Not(Box<Node<S>>),
+    Cond { path: String, cond: S::Cond },
+}
+
+/// A filter at stage `S`.
+#[derive(Debug, Clone)]
+pub struct Filter<S: Stage> {
+    root: Node<S>,
+    stage: PhantomData<S>,
+}
+
+/// A lowered filter: the predicate the database and the evaluator run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub predicate: Predicate,
+    /// When it was lowered (time-relative operators were resolved against this).
+    pub now: DateTime<Utc>,
+}
+
+fn join(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_owned()
+    } else {
+        format!("{parent}.{child}")
+    }
+}
+
+impl Filter<Unchecked> {
+    /// Parses the filter JSON. `{}` and `null` are the empty filter (every contact).
+    pub fn parse(json: &Json) -> Result<Self> {
+        let mut count = 0usize;
+        let root = match json {
+            Json::Null => Node::And(Vec::new()),
+            Json::Object(map) if map.is_empty() => Node::And(Vec::new()),
+            other => parse_node(other, "", 1, &mut count)?,
+        };
+        Ok(Filter {
+            root,
+            stage: PhantomData,
+        })
+    }
+
+    /// Parses filter text (a query parameter, a form field).
+    pub fn parse_str(text: &str) -> Result<Self> {
+        Self::parse(&parse_json(text)?)
+    }
+
+    /// Checks every condition against the catalogue: the field exists, the operator is
+    /// offered by an enabled plugin and applies to the field's kind.
+    pub fn check(self, catalog: &Catalog) -> Result<Filter<Checked>> {
+        Ok(Filter {
+            root: check_node(self.root, catalog)?,
+            stage: PhantomData,
+        })
+    }
+}
+
+/// Filter text as JSON (empty text is `null`, the empty filter); malformed JSON is a
+/// validation error at `filter` with the line and column.
+pub fn parse_json(text: &str) -> Result<Json> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(Json::Null);
+    }
+    serde_json::from_str(trimmed).map_err(|e| {
+        Error::invalid(
+            "filter",
+            format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+        )
+    })
+}
+
+fn parse_node(json: &Json, path: &str, depth: usize, count: &mut usize) -> Result<Node<Unchecked>> {
+    if depth > MAX_DEPTH {
+        return Err(at(path, format!("the filter is nested deeper than {MAX_DEPTH} levels")));
+    }
+    let Json::Object(map) = json else {
+        return Err(at(
+            path,
+            format!(
+                "expected an object: {{\"and\": [...]}}, {{\"or\": [...]}}, {{\"not\": {{...}}}} or {{\"field\", \"op\", \"value\"}}, found {}",
+                describe(json)
+            ),
+        ));
+    };
+    for logic in ["and", "or", "not"] {
+        if let Some(inner) = map.get(logic) {
+            if map.len() > 1 {
+                let other = map.keys().find(|k| *k != logic).cloned().unwrap_or_default();
+                return Err(at(
+                    &join(path, &other),
+                    format!("`{logic}` stands alone in its object; put `{other}` in a condition of its own"),
+                ));
+            }
+            let here = join(path, logic);
+            if logic == "not" {
+                return Ok(Node::Not(Box::new(parse_node(inner, &here, depth + 1, count)?)));
+            }
+            let Json::Array(items) = inner else {
+                return Err(at(
+                    &here,
+                    format!("expected an array of filters, found {}", describe(inner)),
+                ));
+            };
+            if items.len() > MAX_LIST {
+                return Err(at(&here, format!("at most {MAX_LIST} items")));
+            }
+            let children = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| parse_node(item, &format!("{here}[{i}]"), depth + 1, count))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(if logic == "and" {
+                Node::And(children)
+            } else {
+                Node::Or(children)
+            });
+        }
+    }
+    parse_condition(map, path, count)
+}
+
+fn parse_condition(map: &Map<String, Json>, path: &str, count: &mut usize) -> Result<Node<Unchecked>> {
+    if let Some(unknown) = map.keys().find(|k| !matches!(k.as_str(), "field" | "op" | "value")) {
+        return Err(at(
+            &join(path, unknown),
+            "unknown key; a condition has `field`, `op` and `value`, a group `and`, `or` or `not`",
+        ));
+    }
+    *count += 1;
+    if *count > MAX_CONDITIONS {
+        return Err(at(path, format!("a filter holds at most {MAX_CONDITIONS} conditions")));
+    }
+    let text = |key: &str| -> Result<String> {
+        match map.get(key) {
+            None => Err(at(&join(path, key), "missing")),
+            Some(Json::String(s)) if s.trim().is_empty() => Err(at(&join(path, key), "must not be empty")),
+            Some(Json::String(s)) => Ok(s.trim().to_owned()),
+            Some(other) => Err(at(
+                &join(path, key),
+                format!("expected a string, found {}", describe(other)),
+            )),
+        }
+    };
+    Ok(Node::Cond {
+        path: path.to_owned(),
+        cond: RawCondition {
+            field: text("field")?,
+            op: text("op")?,
+            value: map.get("value").filter(|v| !v.is_null()).cloned(),
+        },
+    })
+}
+
+fn check_node(node: Node<Unchecked>, catalog: &Catalog) -> Result<Node<Checked>> {
+    Ok(match node {
+        Node::And(items) => Node::And(
+            items
+                .into_iter()
+                .map(|n| check_node(n, catalog))
+                .collect::<Result<_>>()?,
+        ),
+        Node::Or(items) => Node::Or(
+            items
+                .into_iter()
+                .map(|n| check_node(n, catalog))
+                .collect::<Result<_>>()?,
+        ),
+        Node::Not(inner) => Node::Not(Box::new(check_node(*inner, catalog)?)),
+        Node::Cond { path, cond } => {
+            let field = catalog.field(&cond.field).ok_or_else(|| {
+                let hint = if let Some(key) = cond.field.strip_prefix("fields.") {
+                    format!("there is no extra field `{key}`")
+                } else if let Some(kind) = cond.field.strip_prefix("activity.") {
+                    format!("there is no activity kind `{kind}`")
+                } else {
+                    "unknown field; use a core field (name, email, city, type, ...), `fields.<key>`, `activity.<kind>` or `location`".to_owned()
+                };
+                at(&join(&path, "field"), hint)
+            })?;
+            let entry = catalog
+                .operator(&cond.op, field.kind)
+                .map_err(|message| at(&join(&path, "op"), message))?;
+            if !entry.applies_to.contains(&field.kind) {
+                return Err(at(
+                    &join(&path, "op"),
+                    format!(
+                        "{} does not apply to `{}` (a {} field)",
+                        entry.name,
+                        field.path,
+                        field.kind.as_str()
+                    ),
+                ));
+            }
+            Node::Cond {
+                cond: Condition {
+                    field: field.clone(),
+                    plugin: entry.plugin.clone(),
+                    op: entry.op.clone(),
+                    value: cond.value,
+                },
+                path,
+            }
+        }
+    })
+}
+
+impl Filter<Checked> {
+    /// The root node.
+    pub fn root(&self) -> &Node<Checked> {
+        &self.root
+    }
+
+    /// Every condition with its path, depth first.
+    pub fn conditions(&self) -> Vec<(&str, &Condition)> {
+        let mut out = Vec::new();
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match node {
+                Node::And(items) | Node::Or(items) => stack.extend(items.iter().rev()),
+                Node::Not(inner) => stack.push(inner),
+                Node::Cond { path, cond } => out.push((path.as_str(), cond)),
+            }
+        }
+        out
+    }
+
+    /// Lowers each condition once through its plugin and checks the answer against the
+    /// catalogue (every field it names exists, values fit the field's kind).
+    pub async fn lower(&self, registry: &Registry, catalog: &Catalog, now: DateTime<Utc>) -> Result<Plan> {
+        let mut lowered = Vec::new();
+        for (path, cond) in self.conditions() {
+            let field_ref = cond.field.field_ref();
+            let predicate = registry
+                .lower(&cond.plugin, &cond.op, &field_ref, cond.value.as_ref(), now)
+                .await
+                .map_err(|e| if path.is_empty() { e } else { e.under(path) })?;
+            super::validate::predicate(&predicate, catalog).map_err(|message| Error::Plugin {
+                name: cond.plugin.clone(),
+                message: format!("lower({}) answered a predicate the host refuses: {message}", cond.op),
+            })?;
+            lowered.push(predicate);
+        }
+        let mut lowered = lowered.into_iter();
+        let predicate = assemble(&self.root, &mut lowered);
+        Ok(Plan {
+            predicate: simplify(predicate),
+            now,
+        })
+    }
+}
+
+/// The tree with each condition replaced by its lowered predicate, in `conditions` order.
+fn assemble(node: &Node<Checked>, lowered: &mut impl Iterator<Item = Predicate>) -> Predicate {
+    match node {
+        Node::And(items) => Predicate::And(items.iter().map(|n| assemble(n, lowered)).collect()),
+        Node::Or(items) => Predicate::Or(items.iter().map(|n| assemble(n, lowered)).collect()),
+        Node::Not(inner) => Predicate::Not(Box::new(assemble(inner, lowered))),
+        Node::Cond { .. } => lowered.next().unwrap_or(Predicate::Never),
+    }
+}
+
+/// Removes constant and single-child groups, flattens nested ANDs and ORs.
+pub fn simplify(p: Predicate) -> Predicate {
+    match p {
+        Predicate::And(items) => {
+            let mut out = Vec::new();
+            for item in items.into_iter().map(simplify) {
+                match item {
+                    Predicate::Always => {}
+                    Predicate::Never => return Predicate::Never,
+                    Predicate::And(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            match out.len() {
+                0 => Predicate::Always,
+                1 => out.pop().unwrap_or(Predicate::Always),
+                _ => Predicate::And(out),
+            }
+        }
+        Predicate::Or(items) => {
+            let mut out = Vec::new();
+            for item in items.into_iter().map(simplify) {
+                match item {
+                    Predicate::Never => {}
+                    Predicate::Always => return Predicate::Always,
+                    Predicate::Or(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            match out.len() {
+                0 => Predicate::Never,
+                1 => out.pop().unwrap_or(Predicate::Never),
+                _ => Predicate::Or(out),
+            }
+        }
+        Predicate::Not(inner) => match simplify(*inner) {
+            Predicate::Always => Predicate::Never,
+            Predicate::Never => Predicate::Always,
+            Predicate::Not(x) => *x,
+            other => Predicate::Not(Box::new(other)),
+        },
+        other => other,
+    }
+}
+
+/// A JSON value's kind, for messages.
+pub fn describe(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
