@@ -171,7 +171,7 @@ impl Builder<'_> {
         let pg = self.pg();
         match &spec.source {
             Source::Column(c) => Operand {
-                expr: col(&c.path().to_owned()),
+                expr: col(c.path()),
                 class: match c {
                     CoreColumn::CreatedAt | CoreColumn::UpdatedAt => Class::Timestamp,
                     CoreColumn::Score => Class::Number,
@@ -230,14 +230,10 @@ impl Builder<'_> {
             Source::Company => Some(Expr::cust(
                 "(SELECT \"co\".\"name_folded\" FROM \"contacts\" AS \"co\" WHERE \"co\".\"id\" = \"contacts\".\"company_id\")",
             )),
-            Source::Extra { key, kind }
-                if matches!(
-                    kind,
-                    ExtraKind::Text | ExtraKind::LongText | ExtraKind::Email | ExtraKind::Phone | ExtraKind::Url
-                ) =>
-            {
-                Some(Expr::cust(extra_sql(self.pg(), "fields_folded", key, Class::Text)))
-            }
+            Source::Extra {
+                key,
+                kind: ExtraKind::Text | ExtraKind::LongText | ExtraKind::Email | ExtraKind::Phone | ExtraKind::Url,
+            } => Some(Expr::cust(extra_sql(self.pg(), "fields_folded", key, Class::Text))),
             _ => None,
         }
     }

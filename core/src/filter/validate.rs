@@ -13,25 +13,26 @@ use crate::plugin::values::FieldKind;
 
 /// The class of scalar a field's values compare with.
 fn fits(field: &FieldSpec, value: &Scalar) -> bool {
-    match (field.kind, value) {
+    matches!(
+        (field.kind, value),
         (
             FieldKind::Text
-            | FieldKind::LongText
-            | FieldKind::Email
-            | FieldKind::Phone
-            | FieldKind::Url
-            | FieldKind::Select
-            | FieldKind::Multiselect
-            | FieldKind::ContactType,
+                | FieldKind::LongText
+                | FieldKind::Email
+                | FieldKind::Phone
+                | FieldKind::Url
+                | FieldKind::Select
+                | FieldKind::Multiselect
+                | FieldKind::ContactType,
             Scalar::Text(_),
-        ) => true,
-        (FieldKind::Number | FieldKind::Money | FieldKind::Integer, Scalar::Number(_) | Scalar::Integer(_)) => true,
-        (FieldKind::Date, Scalar::Date(_)) => true,
-        (FieldKind::Datetime, Scalar::Datetime(_)) => true,
-        (FieldKind::Boolean, Scalar::Boolean(_)) => true,
-        (FieldKind::Segment, Scalar::Integer(_)) => true,
-        _ => false,
-    }
+        ) | (
+            FieldKind::Number | FieldKind::Money | FieldKind::Integer,
+            Scalar::Number(_) | Scalar::Integer(_)
+        ) | (FieldKind::Date, Scalar::Date(_))
+            | (FieldKind::Datetime, Scalar::Datetime(_))
+            | (FieldKind::Boolean, Scalar::Boolean(_))
+            | (FieldKind::Segment, Scalar::Integer(_))
+    )
 }
 
 fn kind_name(value: &Scalar) -> &'static str {
@@ -65,13 +66,25 @@ fn value_fits(spec: &FieldSpec, value: &Scalar) -> Result<(), String> {
     }
 }
 
+/// A field compared as one value (a multiselect holds several: use `in-set`).
+fn ordered(spec: &FieldSpec) -> Result<&FieldSpec, String> {
+    if spec.kind == FieldKind::Multiselect {
+        Err(format!(
+            "it compares `{}`, a multiselect field, as one value; use in-set",
+            spec.path
+        ))
+    } else {
+        Ok(spec)
+    }
+}
+
 /// Checks every node of `p`.
 pub fn predicate(p: &Predicate, catalog: &Catalog) -> Result<(), String> {
     match p {
         Predicate::Always | Predicate::Never | Predicate::Geo(_) => Ok(()),
-        Predicate::Compare { field: f, value, .. } => value_fits(field(catalog, f)?, value),
+        Predicate::Compare { field: f, value, .. } => value_fits(ordered(field(catalog, f)?)?, value),
         Predicate::Range { field: f, low, high } => {
-            let spec = field(catalog, f)?;
+            let spec = ordered(field(catalog, f)?)?;
             value_fits(spec, low)?;
             value_fits(spec, high)
         }
