@@ -383,3 +383,71 @@ pub fn describe(json: &Json) -> &'static str {
         Json::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn path_of(json: Json) -> String {
+        match Filter::<Unchecked>::parse(&json) {
+            Err(Error::Validation { path, .. }) => path,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_bad_node() {
+        assert_eq!(
+            path_of(json!({"and": [{"field": "a", "op": "eq"}, {"or": [5]}]})),
+            "and[1].or[0]"
+        );
+        assert_eq!(path_of(json!({"not": {"field": "a"}})), "not.op");
+        assert_eq!(path_of(json!({"and": {"field": "a"}})), "and");
+        assert_eq!(path_of(json!({"and": [], "or": []})), "or");
+        assert_eq!(path_of(json!({"field": "a", "op": "eq", "valeu": 1})), "valeu");
+        assert_eq!(path_of(json!({"field": 3, "op": "eq"})), "field");
+        assert_eq!(path_of(json!({"field": " ", "op": "eq"})), "field");
+        assert_eq!(path_of(json!([1])), "");
+        let mut deep = json!({"field": "a", "op": "eq"});
+        for _ in 0..MAX_DEPTH + 1 {
+            deep = json!({"not": deep});
+        }
+        assert!(path_of(deep).starts_with("not.not"));
+        assert!(matches!(
+            Filter::<Unchecked>::parse_str("{\"and\": ["),
+            Err(Error::Validation { path, .. }) if path == "filter"
+        ));
+    }
+
+    #[test]
+    fn empty_filters_are_every_contact() {
+        for text in ["", "  ", "null", "{}", "{\"and\": []}"] {
+            let f = Filter::<Unchecked>::parse_str(text).unwrap();
+            assert!(matches!(f.root, Node::And(ref items) if items.is_empty()), "{text}");
+        }
+    }
+
+    #[test]
+    fn simplify_folds_constants_and_flattens() {
+        let leaf = || Predicate::IsNull("email".into());
+        assert_eq!(
+            simplify(Predicate::And(vec![
+                Predicate::Always,
+                Predicate::And(vec![leaf(), leaf()]),
+                Predicate::Not(Box::new(Predicate::Not(Box::new(leaf())))),
+            ])),
+            Predicate::And(vec![leaf(), leaf(), leaf()])
+        );
+        assert_eq!(
+            simplify(Predicate::Or(vec![leaf(), Predicate::Not(Box::new(Predicate::Never))])),
+            Predicate::Always
+        );
+        assert_eq!(simplify(Predicate::Or(vec![])), Predicate::Never);
+        assert_eq!(
+            simplify(Predicate::And(vec![leaf(), Predicate::Never])),
+            Predicate::Never
+        );
+    }
+}
