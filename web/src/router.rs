@@ -23,6 +23,7 @@ pub fn build(state: AppState) -> Router {
         .merge(pages::routes())
         .route("/healthz", get(healthz))
         .route(urls::ASSETS_CSS, get(css))
+        .route(urls::ASSETS_FILTER_BUILDER, get(filter_builder_js))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(api::json::MAX_BODY))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -70,5 +71,15 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/app.css"),
+    )
+}
+
+async fn filter_builder_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/filter-builder.js"),
     )
 }

@@ -21,6 +21,11 @@ pub const CONTACT_TYPES: &str = "/contact-types";
 pub const FIELDS: &str = "/fields";
 pub const PLUGINS: &str = "/plugins";
 pub const ASSETS_CSS: &str = "/assets/app.css";
+pub const ASSETS_FILTER_BUILDER: &str = "/assets/filter-builder.js";
+/// The filter builder's catalogue (JSON, session-authenticated).
+pub const CONTACT_FILTER_FIELDS: &str = "/contacts/filter-fields";
+/// The filter builder's live count (JSON, session-authenticated).
+pub const CONTACT_COUNT: &str = "/contacts/count";
 
 /// A contact's card.
 pub fn contact(id: i64) -> String {

@@ -6,19 +6,20 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kartoteka_core::Error;
 use kartoteka_core::activities::{Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
 use kartoteka_core::contacts::{
-    Condition, Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Sort, SortKey,
+    Condition, Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Page, Sort, SortKey,
 };
 use kartoteka_core::fields::{FieldDef, FieldKind, value::parse_datetime};
 use serde_json::{Map, Value, json};
 
 use super::Nav;
+use super::contact_filter::{self, FilterError};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -92,16 +93,24 @@ struct ListPage {
     sort: String,
     /// The list without the search.
     clear_url: String,
+    /// The filter JSON as given in the URL (empty: none).
+    filter: String,
+    /// Why the filter could not run (the table is then empty).
+    filter_error: Option<FilterError>,
+    /// The list without the filter.
+    clear_filter_url: String,
 }
 
 const PAGE_SIZE: u64 = 50;
 
-/// What a contacts list URL carries besides the page: sort and search. Every link of the
-/// page (sort, next, first, clear) is made here, so none of them loses a criterion.
+/// What a contacts list URL carries besides the page: sort, search and filter. Every link
+/// of the page (sort, next, first, clear) is made here, so none of them loses a criterion.
 #[derive(Debug, Clone)]
 struct ListState {
     sort: Sort,
     q: String,
+    /// The filter JSON (DESIGN §5), as text.
+    filter: String,
 }
 
 impl ListState {
@@ -111,6 +120,10 @@ impl ListState {
         if !self.q.trim().is_empty() {
             url.push_str("&q=");
             url.push_str(&urls::encode(&self.q));
+        }
+        if !self.filter.is_empty() {
+            url.push_str("&filter=");
+            url.push_str(&urls::encode(&self.filter));
         }
         if let Some(cursor) = after {
             url.push_str("&after=");
@@ -124,7 +137,7 @@ async fn list(
     State(state): State<AppState>,
     user: SessionUser,
     RawQuery(query): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<Response, PageError> {
     let pairs = query_pairs(query.as_deref());
     let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
         Some(s) => Sort::parse(s)?,
@@ -134,6 +147,7 @@ async fn list(
     let list = ListState {
         sort,
         q: param(&pairs, "q").unwrap_or_default().trim().to_owned(),
+        filter: param(&pairs, "filter").unwrap_or_default().trim().to_owned(),
     };
     let list_query = ListQuery {
         sort,
@@ -145,10 +159,22 @@ async fn list(
     if let Some(search) = state.core.search_condition(&list.q)? {
         narrow = narrow.add(search);
     }
-    let page = state
-        .core
-        .list_contacts_where(&user.actor, &list_query, narrow.clone())
-        .await?;
+    // A bad filter is shown on the page, at the path of its bad node, over no rows.
+    let (page, total, filter_error) = match contact_filter::prepare(&state, &list.filter).await {
+        Ok(prepared) => (
+            contact_filter::find(&state, &user.actor, prepared.as_ref(), narrow.clone(), &list_query).await?,
+            contact_filter::count_matching(&state, &user.actor, prepared.as_ref(), narrow).await?,
+            None,
+        ),
+        Err(e) => (
+            Page {
+                items: Vec::new(),
+                next: None,
+            },
+            0,
+            Some(FilterError::shown(e)?),
+        ),
+    };
     let tree = state.core.type_tree().await?;
     let company_ids: Vec<i64> = page.items.iter().filter_map(|c| c.company_id).collect();
     let companies = state.core.contact_names(&user.actor, &company_ids).await?;
@@ -211,8 +237,12 @@ async fn list(
         .collect();
     let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
     let first_url = after.map(|_| list.url(None));
-    let total = state.core.count_contacts_where(&user.actor, narrow).await?;
-    render(&ListPage {
+    let status = if filter_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let html = render(&ListPage {
         nav: Nav::new(&user, "contacts"),
         rows,
         total,
@@ -224,9 +254,17 @@ async fn list(
             ..list.clone()
         }
         .url(None),
+        clear_filter_url: ListState {
+            filter: String::new(),
+            ..list.clone()
+        }
+        .url(None),
         sort: sort.as_param(),
         q: list.q,
-    })
+        filter: list.filter,
+        filter_error,
+    })?;
+    Ok((status, html).into_response())
 }
 
 /// An input of the contact form, for one extra field.

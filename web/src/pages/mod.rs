@@ -1,6 +1,7 @@
 //! The HTML pages. One module per area, one template struct per page; handlers extract,
 //! call one `core` service and render.
 
+pub mod contact_filter;
 pub mod contact_types;
 pub mod contacts;
 pub mod fields;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::LOGIN, get(session::login_form).post(session::login))
         .route(urls::LOGOUT, post(session::logout))
         .merge(contacts::routes())
+        .merge(contact_filter::routes())
         .merge(contact_types::routes())
         .merge(fields::routes())
         .merge(plugins::routes())
