@@ -655,6 +655,10 @@ async fn operators_do_what_users_mean(app: TestApp) {
         "value.unit"
     );
     assert_eq!(
+        error_of(&bad(json!({"or": [f("fields.revenue", "between", json!([1, "lots"]))]})).await).0,
+        "or[0].value[1]"
+    );
+    assert_eq!(
         error_of(&app.get(&token, "/api/v1/contacts?filter=%7B%22and%22").await).0,
         "filter",
         "malformed JSON"

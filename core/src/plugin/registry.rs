@@ -714,12 +714,7 @@ impl Registry {
         }
         called.result.map_err(|e| match e {
             CallError::Refused { message, path } => Error::Validation {
-                path: match path {
-                    Some(p) if !p.is_empty() && p != "value" => {
-                        format!("value.{}", p.trim_start_matches("value."))
-                    }
-                    _ => "value".into(),
-                },
+                path: value_path(path.as_deref()),
                 message: format!("{plugin}.{op}: {message}"),
             },
             CallError::Failed(message) => Error::Plugin {
@@ -863,5 +858,16 @@ impl Registry {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Where in a filter node's `value` a plugin's refusal points: the plugin's own path
+/// (`value`, `value[1]`, `value.within.amount`), or under `value` when it gave a bare one.
+fn value_path(path: Option<&str>) -> String {
+    match path.map(str::trim) {
+        None | Some("") => "value".into(),
+        Some(p) if p == "value" || p.starts_with("value.") || p.starts_with("value[") => p.to_owned(),
+        Some(p) if p.starts_with('[') => format!("value{p}"),
+        Some(p) => format!("value.{p}"),
     }
 }
