@@ -13,6 +13,7 @@ mod m20261123_000008_grants;
 mod m20261123_000009_plugins;
 mod m20261123_000010_folded_text;
 mod m20261123_000011_filter_indexes;
+mod m20261123_000012_segments;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_plugins::Migration),
             Box::new(m20261123_000010_folded_text::Migration),
             Box::new(m20261123_000011_filter_indexes::Migration),
+            Box::new(m20261123_000012_segments::Migration),
         ]
     }
 }

@@ -13,4 +13,7 @@ pub mod grants;
 pub mod plugin_generation;
 pub mod plugin_logs;
 pub mod plugins;
+pub mod segment_events;
+pub mod segment_members;
+pub mod segments;
 pub mod users;
