@@ -341,15 +341,6 @@ async fn memory_names(app: &TestApp, filter: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Random filters over the same random base agree on SQLite, PostgreSQL and in memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_filters_agree_on_sqlite_postgres_and_in_memory() {

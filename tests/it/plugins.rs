@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use kartoteka_core::{Core, SystemClock};
-use kartoteka_tests::{StatusCode, TestApp, Value, both, client_builder, json};
+use kartoteka_tests::{StatusCode, TestApp, Value, both, client_builder, json, urlencode};
 use reqwest::Method;
 
 /// The plugins' workspace.
@@ -260,6 +260,28 @@ async fn the_example_plugin_is_uploaded_approved_enabled_and_listed(app: TestApp
     assert_eq!(longer["op"], "longer_than");
     assert!(longer["args_schema"].is_object(), "{longer}");
 
+    // A third-party operator works in filters like a built-in: lowered by its plugin,
+    // its residual decided in batches by its `matches`.
+    for name in ["Al", "Łucja Wójcik", "Bogdan"] {
+        app.person(&admin, name).await;
+    }
+    let filter = json!({"and": [
+        {"field": "name", "op": "example.longer_than", "value": 3},
+        {"not": {"field": "name", "op": "starts_with", "value": "b"}},
+    ]});
+    let path = format!("/api/v1/contacts?filter={}", urlencode(&filter.to_string()));
+    let (status, body) = app.get(&agent, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.get(&admin, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Łucja Wójcik"], "{body}");
+
     // The same version again is not an upgrade.
     let (status, body) = upload(&app, &admin, component("kartoteka_example_longer_than").await, None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -271,6 +293,13 @@ async fn the_example_plugin_is_uploaded_approved_enabled_and_listed(app: TestApp
     assert_eq!(status, StatusCode::OK);
     let (_, ops) = app.get(&agent, "/api/v1/operators").await;
     assert!(!operator_names(&ops).contains(&"example.longer_than".to_owned()));
+    let (status, body) = app.get(&admin, &path).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a disabled plugin's operator is refused: {body}"
+    );
+    assert_eq!(body["error"]["path"], "and[0].op", "{body}");
     let (status, _) = app.delete(&admin, "/api/v1/plugins/example").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.get(&admin, "/api/v1/plugins/example").await;

@@ -110,6 +110,16 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// `s` percent-encoded for a query parameter (everything but unreserved characters).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A fresh random lowercase hex suffix for names.
 pub fn random_suffix() -> String {
     format!("{:016x}", rand::random::<u64>())
