@@ -12,6 +12,7 @@ pub mod error;
 pub mod fields;
 pub mod filter;
 pub mod plugin;
+pub mod segments;
 pub mod text;
 
 use std::sync::Arc;

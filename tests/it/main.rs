@@ -17,5 +17,6 @@ mod filter_engine;
 mod pages;
 mod plugins;
 mod search;
+mod segments;
 mod service;
 mod visibility;

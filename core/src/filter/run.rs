@@ -260,7 +260,7 @@ impl Core {
     }
 
     /// For candidates the superset condition returned: which match exactly.
-    async fn decide_candidates(&self, prepared: &Prepared, candidates: &[Contact]) -> Result<Vec<bool>> {
+    pub(crate) async fn decide_candidates(&self, prepared: &Prepared, candidates: &[Contact]) -> Result<Vec<bool>> {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod json;
 pub mod openapi;
 pub mod plugins;
+pub mod segments;
 pub mod token;
 
 use axum::Router;
@@ -49,6 +50,17 @@ pub fn routes() -> Router<AppState> {
         .route("/plugins/{name}/disable", post(plugins::disable))
         .route("/plugins/{name}/try", post(plugins::try_operator))
         .route("/operators", get(plugins::operators))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route(
+            "/segments/{id}",
+            get(segments::get_one).patch(segments::update).delete(segments::delete),
+        )
+        .route(
+            "/segments/{id}/members",
+            get(segments::members)
+                .post(segments::add_members)
+                .delete(segments::remove_members),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

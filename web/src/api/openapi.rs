@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{activities, contact_types, contacts, dto, fields, plugins, token};
+use super::{activities, contact_types, contacts, dto, fields, plugins, segments, token};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -18,12 +18,16 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, token};
         contact_types::list, contact_types::get_one, contact_types::create, contact_types::update, contact_types::delete,
         plugins::list, plugins::get_one, plugins::upload, plugins::approve, plugins::enable, plugins::disable,
         plugins::remove, plugins::try_operator, plugins::operators,
+        segments::create, segments::list, segments::get_one, segments::update, segments::delete,
+        segments::members, segments::add_members, segments::remove_members,
     ),
     components(schemas(contacts::CountOut, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
         dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail,
         plugins::PluginOut, plugins::OfferOut, plugins::LogLineOut, plugins::UploadOut, plugins::OperatorOut,
-        plugins::TryIn, plugins::TryField, plugins::TryOut, plugins::ResidualOut)),
+        plugins::TryIn, plugins::TryField, plugins::TryOut, plugins::ResidualOut,
+        segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange,
+        segments::MembersChanged)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
