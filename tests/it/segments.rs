@@ -288,3 +288,138 @@ async fn members_follow_the_readers_visibility(app: TestApp) {
     assert_error(&denied, StatusCode::FORBIDDEN, "forbidden");
 }
 both!(members_follow_the_readers_visibility: members_follow_the_readers_visibility_sqlite, members_follow_the_readers_visibility_postgres);
+
+async fn names_matching(app: &TestApp, token: &str, filter: &Value) -> Vec<String> {
+    let path = format!("/api/v1/contacts?filter={}", urlencode(&filter.to_string()));
+    let (status, page) = app.get(token, &path).await;
+    assert_eq!(status, StatusCode::OK, "{filter}: {page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The same filter decided by the in-memory evaluator over every contact.
+async fn names_in_memory(app: &TestApp, admin: &User, filter: &Value) -> Vec<String> {
+    use kartoteka_core::contacts::{ListQuery, Sort};
+    let core = app.core();
+    let query = ListQuery {
+        sort: Sort::default(),
+        limit: 500,
+        after: None,
+    };
+    let contacts = core.list_contacts(&admin.actor(), &query).await.unwrap().items;
+    let prepared = core.prepare_filter(filter).await.unwrap();
+    let records = core.records_of(contacts, false).await.unwrap();
+    let keep = core.evaluate_in_memory(&prepared, &records).await.unwrap();
+    records
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(r, _)| r.contact.name.clone())
+        .collect()
+}
+
+async fn membership_filters_and_cycles(app: TestApp) {
+    let (admin, token) = app.admin().await;
+    let a = city(&app, &token, "Anna", "Kraków", None).await;
+    city(&app, &token, "Bartek", "Kraków", None).await;
+    let c = city(&app, &token, "Celina", "Łódź", None).await;
+    city(&app, &token, "Dorota", "Kraków", None).await;
+    let (_, vip) = app
+        .post_json(&token, "/api/v1/segments", &json!({"name": "VIP", "kind": "static"}))
+        .await;
+    let vip = id(&vip);
+    let (status, _) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/segments/{vip}/members"),
+            &json!({"contact_ids": [a, c]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let in_vip = f("segment", "in_segment", json!(vip));
+    let not_vip = f("segment", "not_in_segment", json!(vip));
+    assert_eq!(names_matching(&app, &token, &in_vip).await, ["Anna", "Celina"]);
+    assert_eq!(names_matching(&app, &token, &not_vip).await, ["Bartek", "Dorota"]);
+    assert_eq!(names_in_memory(&app, &admin, &in_vip).await, ["Anna", "Celina"]);
+    assert_eq!(names_in_memory(&app, &admin, &not_vip).await, ["Bartek", "Dorota"]);
+    let count = app
+        .get(
+            &token,
+            &format!("/api/v1/contacts/count?filter={}", urlencode(&not_vip.to_string())),
+        )
+        .await;
+    assert_eq!(count.1["count"], 2, "{}", count.1);
+
+    // A segment defined in terms of others.
+    let (_, cracow) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "Kraków", "kind": "dynamic", "filter": f("city", "eq", json!("Kraków"))}),
+        )
+        .await;
+    let cracow = id(&cracow);
+    let (status, prospects) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "Prospects", "kind": "dynamic", "filter": {"and": [
+                f("segment", "in_segment", json!(cracow)),
+                not_vip.clone(),
+            ]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{prospects}");
+    let prospects = id(&prospects);
+    assert_eq!(member_names(&app, &token, prospects).await, ["Bartek", "Dorota"]);
+
+    // Cycles are refused with their path, and nothing changes.
+    let cycle = app
+        .patch_json(
+            &token,
+            &format!("/api/v1/segments/{cracow}"),
+            &json!({"filter": {"or": [f("city", "eq", json!("Łódź")), f("segment", "in_segment", json!(prospects))]}}),
+        )
+        .await;
+    assert_invalid(&cycle, "filter.or[1].value");
+    let message = cycle.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("segment {cracow} -> segment {prospects} -> segment {cracow}")),
+        "{message}"
+    );
+    let itself = app
+        .patch_json(
+            &token,
+            &format!("/api/v1/segments/{cracow}"),
+            &json!({"filter": {"not": f("segment", "in_segment", json!(cracow))}}),
+        )
+        .await;
+    assert_invalid(&itself, "filter.not.value");
+    assert!(
+        itself.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("segment {cracow} -> segment {cracow}")),
+        "{}",
+        itself.1
+    );
+    let (_, seg) = app.get(&token, &format!("/api/v1/segments/{cracow}")).await;
+    assert_eq!(seg["count"], 3);
+    assert_eq!(seg["version"], 1);
+
+    // A segment that doesn't exist.
+    let missing = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "Ghost", "kind": "dynamic", "filter": f("segment", "in_segment", json!(987_654))}),
+        )
+        .await;
+    assert_invalid(&missing, "filter.value");
+}
+both!(membership_filters_and_cycles: membership_filters_and_cycles_sqlite, membership_filters_and_cycles_postgres);

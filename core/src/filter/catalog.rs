@@ -181,6 +181,8 @@ pub enum Source {
     Activity(String),
     /// Latitude and longitude (and, for `in_location`, city, region, country).
     Location,
+    /// The segments the contact is a member of (`segment_members`), by segment id.
+    Segment,
 }
 
 /// One path a filter may use.
@@ -284,6 +286,13 @@ impl Catalog {
             kind: FieldKind::Location,
             options: Vec::new(),
             source: Source::Location,
+        });
+        fields.push(FieldSpec {
+            path: "segment".into(),
+            label: "Segment".into(),
+            kind: FieldKind::Segment,
+            options: Vec::new(),
+            source: Source::Segment,
         });
         for def in extra {
             fields.push(FieldSpec {

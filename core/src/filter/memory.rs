@@ -44,6 +44,8 @@ pub struct Record {
     pub company_name: Option<String>,
     /// Its activities (only those of the kinds the predicate uses are needed).
     pub activities: Vec<ActivityFact>,
+    /// The ids of the segments it is a member of (`segment`).
+    pub segments: Vec<i64>,
 }
 
 /// A field's value, borrowed where it can be.
@@ -98,7 +100,7 @@ pub fn value<'a>(record: &'a Record, spec: &FieldSpec, catalog: &'a Catalog) -> 
             (Some(lat), Some(lon)) => Val::Point(lat, lon),
             _ => Val::Null,
         },
-        Source::Activity(_) => Val::Null,
+        Source::Activity(_) | Source::Segment => Val::Null,
     }
 }
 
@@ -248,6 +250,11 @@ pub fn eval(p: &Predicate, record: &Record, catalog: &Catalog, residual: &mut dy
         }
         Predicate::InSet { field, values } => {
             let Some(spec) = spec(field) else { return false };
+            if spec.source == Source::Segment {
+                return values
+                    .iter()
+                    .any(|s| matches!(s, Scalar::Integer(id) if record.segments.contains(id)));
+            }
             let v = value(record, spec, catalog);
             v != Val::Null && values.iter().any(|s| equals(&v, s))
         }

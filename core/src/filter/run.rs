@@ -24,7 +24,7 @@ use super::tree::{Filter, Plan};
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page, SortKey};
-use crate::entities::contacts;
+use crate::entities::{contacts, segment_members};
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
 use crate::{Core, Result};
@@ -339,11 +339,27 @@ impl Core {
                 }
             }
         }
+        let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
+        for rows in ids.chunks(500) {
+            let pairs: Vec<(i64, i64)> = segment_members::Entity::find()
+                .select_only()
+                .column(segment_members::Column::ContactId)
+                .column(segment_members::Column::SegmentId)
+                .filter(segment_members::Column::ContactId.is_in(rows.to_vec()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (contact, segment) in pairs {
+                memberships.entry(contact).or_default().push(segment);
+            }
+        }
         Ok(contacts_
             .into_iter()
             .map(|contact| Record {
                 company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
                 activities: facts.remove(&contact.id).unwrap_or_default(),
+                segments: memberships.remove(&contact.id).unwrap_or_default(),
                 contact,
             })
             .collect())

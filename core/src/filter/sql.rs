@@ -215,7 +215,7 @@ impl Builder<'_> {
                     nullable: true,
                 }
             }
-            Source::Activity(_) | Source::Location => Operand {
+            Source::Activity(_) | Source::Location | Source::Segment => Operand {
                 expr: f(),
                 class: Class::Other,
                 nullable: false,
@@ -286,7 +286,7 @@ impl Builder<'_> {
             Source::Location => col("latitude").is_null().or(col("longitude").is_null()),
             Source::Company => col("company_id").is_null(),
             Source::Owner => col("owner_id").is_null(),
-            Source::Type | Source::Activity(_) => f(),
+            Source::Type | Source::Activity(_) | Source::Segment => f(),
             Source::Column(c) if !c.nullable() => f(),
             Source::Extra { key, .. } => Expr::cust(extra_sql(self.pg(), "fields", key, Class::Text)).is_null(),
             _ => self.operand(spec).expr.is_null(),
@@ -354,6 +354,7 @@ impl Builder<'_> {
         }
         match &spec.source {
             Source::Type => self.type_in(values),
+            Source::Segment => segment_in(values),
             Source::Extra {
                 key,
                 kind: ExtraKind::Multiselect,
@@ -495,6 +496,29 @@ impl Builder<'_> {
             )
         }
     }
+}
+
+/// `contacts.id IN (SELECT contact_id FROM segment_members WHERE segment_id IN (...))`:
+/// membership reads the stored members, never another segment's filter.
+fn segment_in(values: &[Scalar]) -> Expr {
+    use crate::entities::segment_members as m;
+    let ids: Vec<i64> = values
+        .iter()
+        .filter_map(|v| match v {
+            Scalar::Integer(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return f();
+    }
+    Expr::col((contacts::Entity, contacts::Column::Id)).in_subquery(
+        sea_orm::sea_query::Query::select()
+            .column(m::Column::ContactId)
+            .from(m::Entity)
+            .and_where(Expr::col(m::Column::SegmentId).is_in(ids))
+            .to_owned(),
+    )
 }
 
 /// An extra field's value in SQL: `json_extract(<column>, '$."k"')` on SQLite,

@@ -20,6 +20,17 @@
 //! members) add the reader's visibility condition, so an agent sees only the members they
 //! may see.
 //!
+//! ## Segments in terms of segments
+//!
+//! The `segment` field (`in_segment`, `not_in_segment` of the built-in `membership`
+//! plugin) reads the stored members: `contacts.id IN (SELECT contact_id FROM
+//! segment_members WHERE segment_id IN (...))` in SQL, the record's segment ids in memory.
+//! It never inlines the other segment's filter, so a query's cost doesn't grow with the
+//! depth of the definitions. A definition that leads back to its own segment is refused
+//! when it is saved, at the path of the reference, with the cycle
+//! (`segment 3 -> segment 5 -> segment 3`); a reference to a segment that doesn't exist
+//! is refused the same way.
+//!
 //! Alternatives considered:
 //! - Evaluating the filter on every read (no stored members): always current, but a count
 //!   or a members page re-runs the filter, residuals included, and a bulk action has
@@ -28,7 +39,7 @@
 //! - Truncate and refill on rebuild: simpler, but it loses join times and can't tell who
 //!   joined or left.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
@@ -201,9 +212,44 @@ impl Core {
         })
     }
 
-    /// Checks a dynamic segment's filter; errors are at `filter.<node>`.
-    async fn prepare_segment_filter(&self, filter: &Value) -> Result<Prepared> {
-        self.prepare_filter(filter).await.map_err(|e| e.under("filter"))
+    /// Checks a dynamic segment's filter; errors are at `filter.<node>`. `own` is the
+    /// segment the filter is for, when it exists: a filter that leads back to it through
+    /// `in_segment` is refused with the cycle (`segment 3 -> segment 5 -> segment 3`).
+    async fn prepare_segment_filter(&self, own: Option<i64>, filter: &Value) -> Result<Prepared> {
+        let prepared = self.prepare_filter(filter).await.map_err(|e| e.under("filter"))?;
+        let mut refs = Vec::new();
+        segment_refs(filter, "filter", &mut refs);
+        if refs.is_empty() {
+            return Ok(prepared);
+        }
+        let graph: HashMap<i64, Vec<i64>> = segments::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let mut to = Vec::new();
+                if let Some(f) = &m.filter {
+                    segment_refs(f, "", &mut to);
+                }
+                (m.id, to.into_iter().map(|(_, id)| id).collect())
+            })
+            .collect();
+        for (path, target) in refs {
+            if !graph.contains_key(&target) {
+                return Err(Error::invalid(path, format!("no segment {target}")));
+            }
+            if let Some(own) = own
+                && let Some(chain) = path_between(&graph, target, own)
+            {
+                let mut names = vec![format!("segment {own}")];
+                names.extend(chain.iter().map(|id| format!("segment {id}")));
+                return Err(Error::invalid(
+                    path,
+                    format!("a segment can't contain itself: {}", names.join(" -> ")),
+                ));
+            }
+        }
+        Ok(prepared)
     }
 
     async fn name_taken(&self, name: &str, except: Option<i64>) -> Result<()> {
@@ -224,7 +270,7 @@ impl Core {
         let kind = SegmentKind::parse(&draft.kind)?;
         let (filter, prepared) = match (kind, draft.filter) {
             (SegmentKind::Dynamic, Some(f)) => {
-                let prepared = self.prepare_segment_filter(&f).await?;
+                let prepared = self.prepare_segment_filter(None, &f).await?;
                 (Some(f), Some(prepared))
             }
             (SegmentKind::Dynamic, None) => {
@@ -289,7 +335,7 @@ impl Core {
             self.name_taken(name, Some(id)).await?;
         }
         let prepared = match (&patch.filter, kind) {
-            (Some(f), SegmentKind::Dynamic) => Some(self.prepare_segment_filter(f).await?),
+            (Some(f), SegmentKind::Dynamic) => Some(self.prepare_segment_filter(Some(id), f).await?),
             (Some(f), SegmentKind::Static) if !Value::is_null(f) => {
                 return Err(Error::invalid("filter", "a static list has no filter"));
             }
@@ -445,7 +491,7 @@ impl Core {
         let Some(filter) = m.filter.filter(|_| m.kind == SegmentKind::Dynamic.as_str()) else {
             return Err(Error::conflict("only a dynamic segment can be rebuilt"));
         };
-        let prepared = self.prepare_segment_filter(&filter).await?;
+        let prepared = self.prepare_segment_filter(Some(id), &filter).await?;
         let txn = self.db.begin().await?;
         let rebuilt = self.rebuild_in(&txn, id, &prepared).await?;
         txn.commit().await?;
@@ -504,6 +550,57 @@ impl Core {
             left: left.len() as u64,
         })
     }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The segments `filter` refers to (conditions on `segment`), each with the path of its
+/// value (`filter.and[1].value`), in the path scheme of the filter checker.
+fn segment_refs(filter: &Value, path: &str, out: &mut Vec<(String, i64)>) {
+    let Value::Object(map) = filter else { return };
+    for logic in ["and", "or"] {
+        if let Some(Value::Array(items)) = map.get(logic) {
+            let here = join(path, logic);
+            for (i, item) in items.iter().enumerate() {
+                segment_refs(item, &format!("{here}[{i}]"), out);
+            }
+        }
+    }
+    if let Some(inner) = map.get("not") {
+        segment_refs(inner, &join(path, "not"), out);
+    }
+    if map.get("field").and_then(Value::as_str) == Some("segment")
+        && let Some(id) = map.get("value").and_then(Value::as_i64)
+    {
+        out.push((join(path, "value"), id));
+    }
+}
+
+/// The segments from `from` to `to` following references (both ends included), if any.
+fn path_between(graph: &HashMap<i64, Vec<i64>>, from: i64, to: i64) -> Option<Vec<i64>> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![vec![from]];
+    while let Some(chain) = stack.pop() {
+        let last = *chain.last()?;
+        if last == to {
+            return Some(chain);
+        }
+        if !seen.insert(last) {
+            continue;
+        }
+        for next in graph.get(&last).into_iter().flatten() {
+            let mut longer = chain.clone();
+            longer.push(*next);
+            stack.push(longer);
+        }
+    }
+    None
 }
 
 /// The set-based rebuild of an exact condition: nothing but counts leaves the database.
