@@ -423,3 +423,74 @@ async fn membership_filters_and_cycles(app: TestApp) {
     assert_invalid(&missing, "filter.value");
 }
 both!(membership_filters_and_cycles: membership_filters_and_cycles_sqlite, membership_filters_and_cycles_postgres);
+
+/// (joined, left) events recorded for segment `id`.
+async fn events(app: &TestApp, id: i64) -> (u64, u64) {
+    use kartoteka_core::entities::segment_events as e;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let count = |event: &'static str| async move {
+        e::Entity::find()
+            .filter(e::Column::SegmentId.eq(id))
+            .filter(e::Column::Event.eq(event))
+            .count(app.core().db())
+            .await
+            .unwrap()
+    };
+    (count("joined").await, count("left").await)
+}
+
+async fn membership_changes_are_recorded_once(app: TestApp) {
+    let (_, token) = app.admin().await;
+    let mut ids = Vec::new();
+    for (name, c) in [
+        ("Anna", "Kraków"),
+        ("Bartek", "Kraków"),
+        ("Celina", "Łódź"),
+        ("Dorota", "Gdańsk"),
+    ] {
+        ids.push(city(&app, &token, name, c, None).await);
+    }
+    let (_, seg) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "Cracovians", "kind": "dynamic", "filter": f("city", "eq", json!("Kraków"))}),
+        )
+        .await;
+    let dynamic = id(&seg);
+    assert_eq!(events(&app, dynamic).await, (2, 0));
+    app.patch_json(
+        &token,
+        &format!("/api/v1/segments/{dynamic}"),
+        &json!({"filter": f("city", "in_list", json!(["Kraków", "Łódź"]))}),
+    )
+    .await;
+    assert_eq!(events(&app, dynamic).await, (3, 0));
+    app.patch_json(
+        &token,
+        &format!("/api/v1/segments/{dynamic}"),
+        &json!({"filter": f("city", "eq", json!("Gdańsk"))}),
+    )
+    .await;
+    assert_eq!(events(&app, dynamic).await, (4, 3));
+
+    // The same contacts added by several requests at once join once.
+    let (_, list) = app
+        .post_json(&token, "/api/v1/segments", &json!({"name": "Fair", "kind": "static"}))
+        .await;
+    let list = id(&list);
+    let path = format!("/api/v1/segments/{list}/members");
+    let body = json!({"contact_ids": ids});
+    let add = || app.post_json(&token, &path, &body);
+    let (r1, r2, r3, r4) = tokio::join!(add(), add(), add(), add());
+    let replies = [r1, r2, r3, r4];
+    for (status, reply) in &replies {
+        assert_eq!(*status, StatusCode::OK, "{reply}");
+    }
+    let joined: u64 = replies.iter().map(|(_, r)| r["joined"].as_u64().unwrap()).sum();
+    assert_eq!(joined, 4);
+    assert_eq!(events(&app, list).await, (4, 0));
+    let (_, seg) = app.get(&token, &format!("/api/v1/segments/{list}")).await;
+    assert_eq!(seg["count"], 4);
+}
+both!(membership_changes_are_recorded_once: membership_changes_are_recorded_once_sqlite, membership_changes_are_recorded_once_postgres);

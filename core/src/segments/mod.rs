@@ -437,6 +437,7 @@ impl Core {
         let ids = self.visible_ids(actor, ids).await?;
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;
+        lock(&txn, id).await?;
         let mut present = HashSet::new();
         for chunk in ids.chunks(500) {
             let rows: Vec<i64> = segment_members::Entity::find()
@@ -464,6 +465,7 @@ impl Core {
         let ids = self.visible_ids(actor, ids).await?;
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;
+        lock(&txn, id).await?;
         let mut present = Vec::new();
         for chunk in ids.chunks(500) {
             let rows: Vec<i64> = segment_members::Entity::find()
@@ -500,6 +502,7 @@ impl Core {
 
     /// Recomputes the members of `id` from `prepared` in `txn` (see the module docs).
     async fn rebuild_in(&self, txn: &DatabaseTransaction, id: i64, prepared: &Prepared) -> Result<Rebuilt> {
+        lock(txn, id).await?;
         let now = stored(self.clock.now());
         let condition = prepared.condition(txn.get_database_backend());
         if !prepared.has_residual() {
@@ -550,6 +553,22 @@ impl Core {
             left: left.len() as u64,
         })
     }
+}
+
+/// Takes the segment's row lock for the rest of `txn` (a no-op update: a row lock on
+/// PostgreSQL, the write lock on SQLite), so that changes of one segment's members,
+/// from this server or another, run one after the other: two rebuilds or two adds of
+/// the same contact can't both insert it, and the events match the members.
+async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<()> {
+    let locked = segments::Entity::update_many()
+        .col_expr(segments::Column::Id, Expr::col(segments::Column::Id))
+        .filter(segments::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(Error::NotFound { what: "segment" });
+    }
+    Ok(())
 }
 
 fn join(path: &str, key: &str) -> String {
