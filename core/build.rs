@@ -52,7 +52,9 @@ fn outer_only(name: &str) -> bool {
         return false;
     }
     name.starts_with("CARGO")
-        || (name.starts_with("RUST") && name != "RUSTUP_HOME")
+        // RUSTUP_* stays: the nested build uses the outer build's toolchain and rustup
+        // settings (with RUSTUP_AUTO_INSTALL=0, it must not install or update one).
+        || (name.starts_with("RUST") && !name.starts_with("RUSTUP_"))
         || name.starts_with("DEP_")
         || matches!(
             name,

@@ -668,7 +668,15 @@ async fn plan_of(app: &TestApp, filter: Value) -> String {
         .to_string();
     let txn = core.db().begin().await.unwrap();
     let explain = match app.backend {
-        Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+        Backend::Sqlite => {
+            // EXPLAIN is compiled against the connection's cached schema without checking
+            // it is current; a read first makes this pooled connection see the indexes
+            // another connection just rebuilt.
+            txn.execute_unprepared("SELECT count(*) FROM sqlite_master")
+                .await
+                .unwrap();
+            format!("EXPLAIN QUERY PLAN {sql}")
+        }
         Backend::Postgres => {
             // A handful of rows would be scanned whatever the indexes; ask what the
             // planner does when scanning isn't the cheap way out.

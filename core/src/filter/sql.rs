@@ -24,7 +24,7 @@
 //!
 //! | IR | SQLite | PostgreSQL |
 //! |---|---|---|
-//! | extra field `k` | `json_extract(fields, '$."k"')` | `(fields ->> 'k')`, cast `::double precision` / `::boolean` by kind |
+//! | extra field `k` | `json_extract(fields, '$."k"')` | `(fields ->> 'k')`, cast to `double precision` / `boolean` by kind when the JSON type fits |
 //! | ordered text compare | BINARY collation | `COLLATE "C"` |
 //! | text match | `GLOB` (case-sensitive, `*?[` escaped) | `LIKE` (`%_\` escaped) |
 //! | folded text | `<col>_folded`, `fields_folded` | same |
@@ -534,10 +534,17 @@ pub fn extra_index_sql(pg: bool, column: &str, key: &str, class: ExtraClass) -> 
 }
 
 fn extra_expr(pg: bool, column: &str, key: &str, class: ExtraClass) -> String {
+    // The casts only apply to a value of the right JSON type, so the expression can't
+    // fail: PostgreSQL evaluates an index expression on every row version, including a
+    // just-replaced value of the field's previous kind.
     if pg {
         match class {
-            ExtraClass::Number => format!("(({column} ->> '{key}')::double precision)"),
-            ExtraClass::Boolean => format!("(({column} ->> '{key}')::boolean)"),
+            ExtraClass::Number => format!(
+                "(CASE WHEN jsonb_typeof({column} -> '{key}') = 'number' THEN ({column} ->> '{key}')::double precision END)"
+            ),
+            ExtraClass::Boolean => format!(
+                "(CASE WHEN jsonb_typeof({column} -> '{key}') = 'boolean' THEN ({column} ->> '{key}')::boolean END)"
+            ),
             ExtraClass::Text => format!("({column} ->> '{key}')"),
         }
     } else {
