@@ -412,6 +412,19 @@ async fn membership_filters_and_cycles(app: TestApp) {
     assert_eq!(seg["count"], 3);
     assert_eq!(seg["version"], 1);
 
+    // A segment others are defined with stays until they change.
+    let in_use = app.delete(&token, &format!("/api/v1/segments/{cracow}")).await;
+    assert_error(&in_use, StatusCode::CONFLICT, "conflict");
+    assert!(
+        in_use.1["error"]["message"].as_str().unwrap().contains("Prospects"),
+        "{}",
+        in_use.1
+    );
+    let (status, _) = app.delete(&token, &format!("/api/v1/segments/{prospects}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.delete(&token, &format!("/api/v1/segments/{cracow}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
     // A segment that doesn't exist.
     let missing = app
         .post_json(

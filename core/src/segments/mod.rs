@@ -370,10 +370,34 @@ impl Core {
         self.get_segment(actor, id).await
     }
 
-    /// Deletes a segment with its members and history.
+    /// Deletes a segment with its members and history; refused while another segment's
+    /// filter refers to it (that filter would silently become empty).
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         require_editor(actor)?;
         let txn = self.db.begin().await?;
+        lock(&txn, id).await?;
+        let users: Vec<String> = segments::Entity::find()
+            .filter(segments::Column::Id.ne(id))
+            .filter(segments::Column::Filter.is_not_null())
+            .order_by_asc(segments::Column::Name)
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                let mut to = Vec::new();
+                if let Some(f) = &m.filter {
+                    segment_refs(f, "", &mut to);
+                }
+                to.iter().any(|(_, target)| *target == id)
+            })
+            .map(|m| m.name)
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::conflict(format!(
+                "other segments are defined in terms of this one: {}; change them first",
+                users.join(", ")
+            )));
+        }
         segment_events::Entity::delete_many()
             .filter(segment_events::Column::SegmentId.eq(id))
             .exec(&txn)
