@@ -32,6 +32,9 @@ use crate::{Core, Result};
 /// How many candidates one residual round looks at.
 const CHUNK: u64 = 2_000;
 
+/// The same, when only ids and coordinates are read.
+const LOCATION_CHUNK: u64 = 20_000;
+
 /// A checked, lowered filter with the catalogue it was checked against.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -227,6 +230,15 @@ impl Core {
         if !prepared.has_residual() {
             return Ok(base.count(&self.db).await?);
         }
+        if prepared
+            .plan
+            .predicate
+            .residuals()
+            .iter()
+            .all(|r| r.field == "location")
+        {
+            return self.count_by_location(prepared, base).await;
+        }
         let mut count = 0u64;
         let mut last = i64::MIN;
         loop {
@@ -264,9 +276,17 @@ impl Core {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
+        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+        let records = self.records_of(candidates.to_vec(), false).await?;
+        self.decide_rows(prepared, &ids, |field| batch_of(&prepared.catalog, field, &records))
+            .await
+    }
+
+    /// For candidate `ids`: which match exactly, given the values of each residual's field
+    /// (`batch(field)`, one value per id, in order).
+    async fn decide_rows(&self, prepared: &Prepared, ids: &[i64], batch: impl Fn(&str) -> Batch) -> Result<Vec<bool>> {
         let mut split = Split::default();
         let skeleton = split.root(&prepared.plan.predicate);
-        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
         let builder = Builder {
             backend: self.db.get_database_backend(),
             catalog: &prepared.catalog,
@@ -276,24 +296,68 @@ impl Core {
             let rows: Vec<i64> = contacts::Entity::find()
                 .select_only()
                 .column(contacts::Column::Id)
-                .filter(Expr::col((contacts::Entity, contacts::Column::Id)).is_in(ids.clone()))
+                .filter(Expr::col((contacts::Entity, contacts::Column::Id)).is_in(ids.to_vec()))
                 .filter(builder.condition(p))
                 .into_tuple()
                 .all(&self.db)
                 .await?;
             known.push(rows.into_iter().collect::<HashSet<i64>>());
         }
-        let records = self.records_of(candidates.to_vec(), false).await?;
         let mut answers = Vec::with_capacity(split.residuals.len());
         for r in &split.residuals {
-            let batch = batch_of(&prepared.catalog, &r.field, &records);
-            answers.push(self.plugins().matches(&r.plugin, &r.op, r.args.as_ref(), batch).await?);
+            answers.push(
+                self.plugins()
+                    .matches(&r.plugin, &r.op, r.args.as_ref(), batch(&r.field))
+                    .await?,
+            );
         }
-        Ok(candidates
+        Ok(ids
             .iter()
             .enumerate()
-            .map(|(row, c)| decide(&skeleton, row, c.id, &known, &answers))
+            .map(|(row, id)| decide(&skeleton, row, *id, &known, &answers))
             .collect())
+    }
+
+    /// The count of a filter whose residuals are all on `location`: reads only ids and
+    /// coordinates, not whole contacts (the common case: `within_distance`).
+    async fn count_by_location(&self, prepared: &Prepared, base: sea_orm::Select<contacts::Entity>) -> Result<u64> {
+        let mut count = 0u64;
+        let mut last = i64::MIN;
+        loop {
+            let rows: Vec<(i64, Option<f64>, Option<f64>)> = base
+                .clone()
+                .select_only()
+                .column(contacts::Column::Id)
+                .column(contacts::Column::Latitude)
+                .column(contacts::Column::Longitude)
+                .filter(contacts::Column::Id.gt(last))
+                .order_by_asc(contacts::Column::Id)
+                .limit(LOCATION_CHUNK)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let Some(end) = rows.last().map(|r| r.0) else {
+                return Ok(count);
+            };
+            last = end;
+            let done = (rows.len() as u64) < LOCATION_CHUNK;
+            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let points = |_: &str| {
+                Batch::points(rows.iter().map(|(_, lat, lon)| match (lat, lon) {
+                    (Some(lat), Some(lon)) => Some((*lat, *lon)),
+                    _ => None,
+                }))
+            };
+            count += self
+                .decide_rows(prepared, &ids, points)
+                .await?
+                .into_iter()
+                .filter(|k| *k)
+                .count() as u64;
+            if done {
+                return Ok(count);
+            }
+        }
     }
 
     /// Records for the evaluator: each contact with its company's name and, when
