@@ -6,7 +6,9 @@
 //!   bounding box of `within_distance`.
 //! - Activities are indexed by `(kind, contact_id, occurred_at)`: a `happened` condition
 //!   becomes `id IN (SELECT contact_id FROM activities WHERE kind = ? AND occurred_at >= ?)`,
-//!   an index range scan that yields contact ids.
+//!   which ranges over the kind only; the time and the amount are checked row by row
+//!   (`BENCHMARKS.md` measures a `(kind, occurred_at, contact_id, amount)` index halving
+//!   the behaviour filter's count; not adopted yet).
 //! - Every extra field whose kind filters compare (numbers, money, dates, datetimes,
 //!   selects, booleans, text kinds) gets an expression index over exactly the expression
 //!   [`super::sql::extra_sql`] writes: `json_extract("fields", '$."k"')` on SQLite,
