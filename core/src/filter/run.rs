@@ -303,19 +303,26 @@ impl Core {
                 .await?;
             known.push(rows.into_iter().collect::<HashSet<i64>>());
         }
-        let mut answers = Vec::with_capacity(split.residuals.len());
-        for r in &split.residuals {
+        let answers = self.residual_answers(&split.residuals, batch).await?;
+        Ok(ids
+            .iter()
+            .enumerate()
+            .map(|(row, id)| decide(&skeleton, row, *id, &known, &answers))
+            .collect())
+    }
+
+    /// Each residual's plugin answers, one `matches` call per residual over the batch of
+    /// its field's values.
+    async fn residual_answers(&self, residuals: &[&Residual], batch: impl Fn(&str) -> Batch) -> Result<Vec<Vec<bool>>> {
+        let mut answers = Vec::with_capacity(residuals.len());
+        for r in residuals {
             answers.push(
                 self.plugins()
                     .matches(&r.plugin, &r.op, r.args.as_ref(), batch(&r.field))
                     .await?,
             );
         }
-        Ok(ids
-            .iter()
-            .enumerate()
-            .map(|(row, id)| decide(&skeleton, row, *id, &known, &answers))
-            .collect())
+        Ok(answers)
     }
 
     /// The count of a filter whose residuals are all on `location`: reads only ids and
@@ -433,11 +440,9 @@ impl Core {
     pub async fn evaluate_in_memory(&self, prepared: &Prepared, records: &[Record]) -> Result<Vec<bool>> {
         let predicate = &prepared.plan.predicate;
         let residuals = predicate.residuals();
-        let mut answers = Vec::with_capacity(residuals.len());
-        for r in &residuals {
-            let batch = batch_of(&prepared.catalog, &r.field, records);
-            answers.push(self.plugins().matches(&r.plugin, &r.op, r.args.as_ref(), batch).await?);
-        }
+        let answers = self
+            .residual_answers(&residuals, |field| batch_of(&prepared.catalog, field, records))
+            .await?;
         Ok(records
             .iter()
             .enumerate()

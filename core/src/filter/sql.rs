@@ -474,9 +474,9 @@ impl Builder<'_> {
                 values.push(Expr::val(bound));
             }
         }
-        // Uncorrelated, so each backend runs it once (an index range scan on
-        // `(kind, contact_id, occurred_at)`) and probes the ids, instead of one lookup per
-        // contact.
+        // Uncorrelated: each backend builds the id list once (the plans in BENCHMARKS.md:
+        // a range over `kind` in `(kind, contact_id, occurred_at)`, time and amount checked
+        // per row) and probes it, rather than one correlated lookup per contact.
         if a.min_count == 1 {
             cust(
                 self.pg(),

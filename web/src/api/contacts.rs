@@ -28,27 +28,8 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let limit: u64 = number_param(&pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=kartoteka_core::contacts::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {}", kartoteka_core::contacts::MAX_PAGE),
-        ));
-    }
-    let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
-        Some(s) => Sort::parse(s)?,
-        None => Sort::default(),
-    };
-    let list_query = ListQuery {
-        sort,
-        limit,
-        after: param(&pairs, "after").map(str::to_owned),
-    };
-    // What the list is narrowed to, as one condition: each criterion ANDs its part.
-    let mut narrow = Condition::all();
-    if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
-        narrow = narrow.add(search);
-    }
+    let list_query = list_query(&pairs)?;
+    let narrow = search(&state, &pairs)?;
     let page = match prepared_filter(&state, &pairs).await? {
         Some(prepared) => state.core.find_contacts(&actor, &prepared, narrow, &list_query).await?,
         None => state.core.list_contacts_where(&actor, &list_query, narrow).await?,
@@ -57,6 +38,35 @@ pub async fn list(
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
     }))
+}
+
+/// `limit`, `after` and `sort` of a contact list (the contacts, a segment's members).
+pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
+    let limit: u64 = number_param(pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=kartoteka_core::contacts::MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {}", kartoteka_core::contacts::MAX_PAGE),
+        ));
+    }
+    let sort = match param(pairs, "sort").filter(|s| !s.is_empty()) {
+        Some(s) => Sort::parse(s)?,
+        None => Sort::default(),
+    };
+    Ok(ListQuery {
+        sort,
+        limit,
+        after: param(pairs, "after").map(str::to_owned),
+    })
+}
+
+/// The `q` parameter as a condition (every contact when absent).
+fn search(state: &AppState, pairs: &[(String, String)]) -> Result<Condition, ApiError> {
+    let mut narrow = Condition::all();
+    if let Some(search) = state.core.search_condition(param(pairs, "q").unwrap_or_default())? {
+        narrow = narrow.add(search);
+    }
+    Ok(narrow)
 }
 
 /// The `filter` parameter, checked and lowered; `None` when absent or empty.
@@ -84,15 +94,11 @@ pub async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Json<CountOut>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let mut narrow = Condition::all();
-    if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
-        narrow = narrow.add(search);
-    }
-    let prepared = match prepared_filter(&state, &pairs).await? {
-        Some(p) => p,
-        None => state.core.prepare_filter(&serde_json::Value::Null).await?,
+    let narrow = search(&state, &pairs)?;
+    let count = match prepared_filter(&state, &pairs).await? {
+        Some(prepared) => state.core.count_contacts_matching(&actor, &prepared, narrow).await?,
+        None => state.core.count_contacts_where(&actor, narrow).await?,
     };
-    let count = state.core.count_contacts_matching(&actor, &prepared, narrow).await?;
     Ok(Json(CountOut { count }))
 }
 

@@ -5,14 +5,13 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kartoteka_core::contacts::{ListQuery, Sort};
 use kartoteka_core::segments::{Segment, SegmentDraft, SegmentPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::contacts::DEFAULT_LIMIT;
+use super::contacts::list_query;
 use super::dto::{ContactList, ContactOut, ErrorBody, Items};
-use super::json::{ApiJson, number_param, param, path_id, query_pairs};
+use super::json::{ApiJson, path_id, query_pairs};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -175,27 +174,26 @@ pub async fn members(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let pairs = query_pairs(query.as_deref());
-    let limit: u64 = number_param(&pairs, "limit")?.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=kartoteka_core::contacts::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {}", kartoteka_core::contacts::MAX_PAGE),
-        ));
-    }
-    let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
-        Some(s) => Sort::parse(s)?,
-        None => Sort::default(),
-    };
-    let list_query = ListQuery {
-        sort,
-        limit,
-        after: param(&pairs, "after").map(str::to_owned),
-    };
+    let list_query = list_query(&query_pairs(query.as_deref()))?;
     let page = state.core.segment_members(&actor, id, &list_query).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
+    }))
+}
+
+/// What a change of a static list did, with the list's count after it.
+async fn members_changed(
+    state: &AppState,
+    actor: &kartoteka_core::auth::Actor,
+    id: i64,
+    done: kartoteka_core::segments::Rebuilt,
+) -> Result<Json<MembersChanged>, ApiError> {
+    let count = state.core.get_segment(actor, id).await?.count;
+    Ok(Json(MembersChanged {
+        joined: done.joined,
+        left: done.left,
+        count,
     }))
 }
 
@@ -210,12 +208,7 @@ pub async fn add_members(
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
     let done = state.core.add_segment_members(&actor, id, &body.contact_ids).await?;
-    let count = state.core.get_segment(&actor, id).await?.count;
-    Ok(Json(MembersChanged {
-        joined: done.joined,
-        left: done.left,
-        count,
-    }))
+    members_changed(&state, &actor, id, done).await
 }
 
 /// Removes contacts from a static list (409 for a dynamic segment).
@@ -229,10 +222,5 @@ pub async fn remove_members(
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
     let done = state.core.remove_segment_members(&actor, id, &body.contact_ids).await?;
-    let count = state.core.get_segment(&actor, id).await?.count;
-    Ok(Json(MembersChanged {
-        joined: done.joined,
-        left: done.left,
-        count,
-    }))
+    members_changed(&state, &actor, id, done).await
 }
