@@ -39,6 +39,10 @@
 //! - Truncate and refill on rebuild: simpler, but it loses join times and can't tell who
 //!   joined or left.
 
+pub mod explain;
+pub mod history;
+pub mod preview;
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
