@@ -40,6 +40,7 @@
 //!   joined or left.
 
 pub mod explain;
+pub mod export;
 pub mod history;
 pub mod preview;
 

@@ -1,0 +1,1 @@
+//! The CSV export of a segment's members.
