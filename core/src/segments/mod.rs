@@ -42,6 +42,7 @@
 pub mod explain;
 pub mod export;
 pub mod history;
+pub mod lists;
 pub mod preview;
 
 use std::collections::{HashMap, HashSet};
