@@ -1,1 +1,319 @@
 //! The CSV export of a segment's members.
+//!
+//! One row per member the reader sees (the visibility condition is part of the query),
+//! in contact id order, with a header:
+//! `id, kind, type, name, email, phone, position, company, city, region, country,
+//! postal_code, owner, joined_at`, then `fields.<key>` for every extra field in display
+//! order. `type` is the type key, `company` the company's name when the reader sees the
+//! company, `owner` the owner's e-mail, `joined_at` RFC 3339 in UTC. Multi-select values
+//! are joined with `"; "`, a geo value is `lat, lon`.
+//!
+//! The file is made a chunk at a time ([`SegmentCsv::next_chunk`]): a keyset walk over
+//! `segment_members` by contact id, [`EXPORT_CHUNK`] rows per query, each chunk written and
+//! handed over before the next is read, so a million members never sit in memory at once
+//! and the walk is an index range scan, not a growing `OFFSET`.
+//!
+//! ## Cells a spreadsheet could run
+//!
+//! Quoting is RFC 4180 (the `csv` crate; CRLF line ends). On top of that every text cell is
+//! neutralised against formula injection by [`cell`]:
+//! - a cell that starts with `=`, `+`, `-`, `@` or a control character (tab, carriage
+//!   return, line feed, ...) gets a single quote `'` in front, so spreadsheets show it as
+//!   text instead of evaluating it (`+48 12 345 67 89` becomes `'+48 12 345 67 89`);
+//! - control characters other than tab, line feed and carriage return are removed
+//!   everywhere in the cell (they carry no contact data, and some, like ESC or NUL, upset
+//!   the programs that read the file); those three are kept, as quoted CSV carries them.
+//!
+//! Numbers and booleans of extra fields are written as they are: their text can't start a
+//! formula that does anything (`-5` stays a number).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::JoinType;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef};
+use serde_json::Value;
+
+use crate::auth::Actor;
+use crate::contacts::visibility::{self, Access};
+use crate::contacts::{Contact, to_contact};
+use crate::entities::{contact_types, contacts, segment_members};
+use crate::fields::FieldDef;
+use crate::{Core, Error, Result};
+
+/// How many members one query of the export reads.
+pub const EXPORT_CHUNK: u64 = 1_000;
+
+/// The columns every export starts with.
+pub const COLUMNS: [&str; 14] = [
+    "id",
+    "kind",
+    "type",
+    "name",
+    "email",
+    "phone",
+    "position",
+    "company",
+    "city",
+    "region",
+    "country",
+    "postal_code",
+    "owner",
+    "joined_at",
+];
+
+/// `text` made safe for a spreadsheet cell (see the module documentation).
+pub fn cell(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    match text.chars().next() {
+        Some(first) if matches!(first, '=' | '+' | '-' | '@') || first.is_control() => format!("'{kept}"),
+        _ => kept,
+    }
+}
+
+/// An extra field's value as a cell.
+fn field_cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::String(s)) => cell(s),
+        Some(Value::Array(items)) => cell(
+            &items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Some(v @ Value::Object(map)) => match (map.get("lat"), map.get("lon")) {
+            (Some(lat), Some(lon)) => cell(&format!("{lat}, {lon}")),
+            _ => cell(&v.to_string()),
+        },
+    }
+}
+
+/// The name of a segment as a file name: folded, ASCII letters and digits joined by `-`
+/// (`Łódź VIP` is `lodz-vip`); `segment-<id>` when nothing is left.
+pub fn file_slug(name: &str, id: i64) -> String {
+    let mut slug = String::new();
+    for c in crate::text::fold(name).chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 80 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("segment-{id}")
+    } else {
+        slug.to_owned()
+    }
+}
+
+/// Where an export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Header,
+    /// Rows after this contact id.
+    After(i64),
+    Done,
+}
+
+/// The CSV export of the members of one segment that one reader sees, made a chunk at a
+/// time; from [`Core::export_segment_csv`].
+#[derive(Debug)]
+pub struct SegmentCsv {
+    core: Core,
+    actor: Actor,
+    segment: i64,
+    name: String,
+    fields: Vec<FieldDef>,
+    owners: HashMap<i64, String>,
+    stage: Stage,
+}
+
+impl Core {
+    /// Starts the CSV export of segment `id` for `actor` (`NotFound` when there is no such
+    /// segment). Nothing of the members is read until [`SegmentCsv::next_chunk`].
+    pub async fn export_segment_csv(&self, actor: &Actor, id: i64) -> Result<SegmentCsv> {
+        let segment = self.segment_row(id).await?;
+        let fields = self.list_fields().await?;
+        let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
+        Ok(SegmentCsv {
+            core: self.clone(),
+            actor: actor.clone(),
+            segment: id,
+            name: segment.name,
+            fields,
+            owners,
+            stage: Stage::Header,
+        })
+    }
+}
+
+impl SegmentCsv {
+    /// The segment's name.
+    pub fn segment_name(&self) -> &str {
+        &self.name
+    }
+
+    /// A file name for the export: `<slug of the name>.csv`, ASCII only.
+    pub fn file_name(&self) -> String {
+        format!("{}.csv", file_slug(&self.name, self.segment))
+    }
+
+    /// The next piece of the file: the header line first, then up to [`EXPORT_CHUNK`]
+    /// rows at a time; `None` once everything was handed out.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        let after = match self.stage {
+            Stage::Done => return Ok(None),
+            Stage::Header => {
+                let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+                header.extend(self.fields.iter().map(|f| format!("fields.{}", f.key)));
+                self.stage = Stage::After(i64::MIN);
+                return write(std::iter::once(header)).map(Some);
+            }
+            Stage::After(after) => after,
+        };
+        let page = self.members_after(after).await?;
+        let Some(&(last, _)) = page.last() else {
+            self.stage = Stage::Done;
+            return Ok(None);
+        };
+        self.stage = if (page.len() as u64) < EXPORT_CHUNK {
+            Stage::Done
+        } else {
+            Stage::After(last)
+        };
+        let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+        let mut by_id: HashMap<i64, Contact> = contacts::Entity::find()
+            .find_also_related(contact_types::Entity)
+            .filter(contacts::Column::Id.is_in(ids))
+            .all(self.core.db())
+            .await?
+            .into_iter()
+            .map(|row| to_contact(row).map(|c| (c.id, c)))
+            .collect::<Result<_>>()?;
+        let company_ids: Vec<i64> = by_id.values().filter_map(|c| c.company_id).collect();
+        let companies = self.core.contact_names(&self.actor, &company_ids).await?;
+        let rows = page.into_iter().filter_map(|(id, joined_at)| {
+            let contact = by_id.remove(&id)?;
+            Some(self.row(&contact, &companies, joined_at))
+        });
+        write(rows).map(Some)
+    }
+
+    /// (contact id, joined at) of the next members `actor` sees, after contact `after`.
+    async fn members_after(&self, after: i64) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        use segment_members::Column as M;
+        let join: RelationDef = segment_members::Entity::belongs_to(contacts::Entity)
+            .from(M::ContactId)
+            .to(contacts::Column::Id)
+            .into();
+        Ok(segment_members::Entity::find()
+            .select_only()
+            .column(M::ContactId)
+            .column(M::JoinedAt)
+            .join(JoinType::InnerJoin, join)
+            .filter(M::SegmentId.eq(self.segment))
+            .filter(M::ContactId.gt(after))
+            .filter(visibility::condition(&self.actor, Access::Read))
+            .order_by_asc(M::ContactId)
+            .limit(EXPORT_CHUNK)
+            .into_tuple()
+            .all(self.core.db())
+            .await?)
+    }
+
+    fn row(&self, c: &Contact, companies: &HashMap<i64, String>, joined_at: DateTime<Utc>) -> Vec<String> {
+        let text = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
+        let mut row = vec![
+            c.id.to_string(),
+            c.kind.as_str().to_owned(),
+            cell(&c.type_key),
+            cell(&c.name),
+            text(&c.email),
+            text(&c.phone),
+            text(&c.position),
+            c.company_id
+                .and_then(|id| companies.get(&id))
+                .map(|n| cell(n))
+                .unwrap_or_default(),
+            text(&c.city),
+            text(&c.region),
+            text(&c.country),
+            text(&c.postal_code),
+            c.owner_id
+                .and_then(|id| self.owners.get(&id))
+                .map(|e| cell(e))
+                .unwrap_or_default(),
+            joined_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        ];
+        row.extend(self.fields.iter().map(|f| field_cell(c.fields.get(&f.key))));
+        row
+    }
+}
+
+/// `rows` as CSV (RFC 4180 quoting, CRLF line ends).
+fn write(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        out.write_record(&row).map_err(|e| Error::Internal(format!("csv: {e}")))?;
+    }
+    out.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_could_run_get_a_quote() {
+        for (raw, safe) in [
+            ("=1+1", "'=1+1"),
+            ("+x", "'+x"),
+            ("-x", "'-x"),
+            ("@x", "'@x"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("\u{1}=x", "'=x"),
+            ("a=b", "a=b"),
+            ("Łódź", "Łódź"),
+            ("", ""),
+        ] {
+            assert_eq!(cell(raw), safe, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_inside_are_removed_but_line_breaks_and_tabs_kept() {
+        assert_eq!(cell("a\u{0}b\u{1b}[31mc\u{7f}"), "ab[31mc");
+        assert_eq!(cell("line 1\r\nline 2\tend"), "line 1\r\nline 2\tend");
+    }
+
+    #[test]
+    fn file_names_are_ascii_slugs() {
+        assert_eq!(file_slug("Łódź VIP", 3), "lodz-vip");
+        assert_eq!(file_slug("  Trade fair 2026!  ", 3), "trade-fair-2026");
+        assert_eq!(file_slug("\"; rm -rf", 3), "rm-rf");
+        assert_eq!(file_slug("日本", 7), "segment-7");
+    }
+
+    #[test]
+    fn quoting_is_rfc_4180() {
+        let bytes = write([vec!["a,b".to_owned(), "say \"hi\"".to_owned(), "x\ny".to_owned()]]).unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+    }
+}
