@@ -313,7 +313,11 @@ impl Core {
 
     /// Each residual's plugin answers, one `matches` call per residual over the batch of
     /// its field's values.
-    async fn residual_answers(&self, residuals: &[&Residual], batch: impl Fn(&str) -> Batch) -> Result<Vec<Vec<bool>>> {
+    pub(crate) async fn residual_answers(
+        &self,
+        residuals: &[&Residual],
+        batch: impl Fn(&str) -> Batch,
+    ) -> Result<Vec<Vec<bool>>> {
         let mut answers = Vec::with_capacity(residuals.len());
         for r in residuals {
             answers.push(

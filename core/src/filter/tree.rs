@@ -80,6 +80,9 @@ pub struct Filter<S: Stage> {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub predicate: Predicate,
+    /// Each condition's own lowered predicate, in [`Filter::conditions`] order (for
+    /// explaining a filter condition by condition).
+    pub conditions: Vec<Predicate>,
     /// When it was lowered (time-relative operators were resolved against this).
     pub now: DateTime<Utc>,
 }
@@ -308,10 +311,10 @@ impl Filter<Checked> {
             })?;
             lowered.push(predicate);
         }
-        let mut lowered = lowered.into_iter();
-        let predicate = assemble(&self.root, &mut lowered);
+        let predicate = assemble(&self.root, &mut lowered.iter().cloned());
         Ok(Plan {
             predicate: simplify(predicate),
+            conditions: lowered,
             now,
         })
     }
