@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
             get(contacts::get_one).patch(contacts::update).delete(contacts::delete),
         )
         .route("/contacts/{id}/activities", get(activities::list_for_contact))
+        .route("/contacts/{id}/segments", get(segments::for_contact))
         .route("/activities", get(activities::list).post(activities::create))
         .route("/fields", get(fields::list).post(fields::create))
         .route(

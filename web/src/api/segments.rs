@@ -1,10 +1,12 @@
 //! `/segments`: create, list, get (with count), update, delete; `/segments/{id}/members`:
-//! the members (keyset paged like contacts), and adding or removing them on static lists.
+//! the members (keyset paged like contacts), and adding or removing them on static lists;
+//! `/contacts/{id}/segments`: a contact's segments, each explained.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use kartoteka_core::segments::explain::{ExplainNode, SegmentExplanation};
 use kartoteka_core::segments::{Segment, SegmentDraft, SegmentPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -223,4 +225,141 @@ pub async fn remove_members(
     let id = path_id(&id, "segment")?;
     let done = state.core.remove_segment_members(&actor, id, &body.contact_ids).await?;
     members_changed(&state, &actor, id, done).await
+}
+
+/// One node of a dynamic segment's filter, evaluated for one contact: a group (`and`,
+/// `or`, `not`) with its children, or a condition with the value it compared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplainNodeOut {
+    /// Where the node sits in the filter (`and[1].or[0]`; `` for the root), as in filter
+    /// errors.
+    pub path: String,
+    /// `and`, `or`, `not` or `condition`.
+    #[serde(rename = "type")]
+    pub node_type: String,
+    pub matched: bool,
+    /// A group's children.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub children: Option<Vec<ExplainNodeOut>>,
+    /// A condition's field, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The field's label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A condition's operator, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    /// A condition's value, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<serde_json::Value>,
+    /// The contact's value the condition compared: the stored value of an extra field,
+    /// the company's name, `{matching, total, needed}` for an activity, whether the
+    /// contact is in the referenced segment for `segment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub actual: Option<serde_json::Value>,
+    /// The comparison in words, where the value alone doesn't say it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl From<ExplainNode> for ExplainNodeOut {
+    fn from(node: ExplainNode) -> Self {
+        match node {
+            ExplainNode::Group {
+                path,
+                logic,
+                matched,
+                children,
+            } => ExplainNodeOut {
+                path,
+                node_type: logic.as_str().to_owned(),
+                matched,
+                children: Some(children.into_iter().map(ExplainNodeOut::from).collect()),
+                field: None,
+                label: None,
+                op: None,
+                value: None,
+                actual: None,
+                note: None,
+            },
+            ExplainNode::Condition(c) => ExplainNodeOut {
+                path: c.path,
+                node_type: "condition".to_owned(),
+                matched: c.matched,
+                children: None,
+                field: Some(c.field),
+                label: Some(c.label),
+                op: Some(c.op),
+                value: Some(c.value.unwrap_or(serde_json::Value::Null)),
+                actual: Some(c.actual),
+                note: c.note,
+            },
+        }
+    }
+}
+
+/// A segment and one contact: whether the contact is a member, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentExplanationOut {
+    /// The segment's id.
+    pub id: i64,
+    pub name: String,
+    /// `dynamic` or `static`.
+    pub kind: String,
+    /// `ok`, `rebuilding` or `needs_attention`.
+    pub status: String,
+    pub status_message: Option<String>,
+    /// Whether the contact is a stored member (what counts, member lists and bulk actions
+    /// read; a dynamic segment's follows its filter at each rebuild).
+    pub member: bool,
+    /// Since when, for a member.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// A static list's member was added by hand (at `joined_at`).
+    pub added_by_hand: bool,
+    /// Whether a dynamic segment's filter matches the contact now; `null` for a static
+    /// list or a filter that can't be evaluated (see `reason`).
+    pub matched: Option<bool>,
+    /// The filter, node by node; `null` for a static list or when `reason` is set.
+    pub explanation: Option<ExplainNodeOut>,
+    /// Why a dynamic segment's filter can't be evaluated (it needs attention).
+    pub reason: Option<String>,
+}
+
+impl From<SegmentExplanation> for SegmentExplanationOut {
+    fn from(e: SegmentExplanation) -> Self {
+        SegmentExplanationOut {
+            added_by_hand: e.added_by_hand(),
+            id: e.segment_id,
+            name: e.name,
+            kind: e.kind.as_str().to_owned(),
+            status: e.status,
+            status_message: e.status_message,
+            member: e.member,
+            joined_at: e.joined_at,
+            matched: e.matched,
+            explanation: e.tree.map(ExplainNodeOut::from),
+            reason: e.reason,
+        }
+    }
+}
+
+/// Every segment with whether the contact is in it and why: for a dynamic segment, each
+/// condition of its filter with whether it matched and the contact's value it compared;
+/// for a static list, when the contact was added. 404 for a contact the caller can't see.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/segments", params(("id" = i64, Path)),
+    responses((status = 200, body = Items<SegmentExplanationOut>), (status = 404, body = ErrorBody)))]
+pub async fn for_contact(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<SegmentExplanationOut>>, ApiError> {
+    let id = path_id(&id, "contact")?;
+    let all = state.core.explain_contact_segments(&actor, id).await?;
+    Ok(Json(Items::all(
+        all.into_iter().map(SegmentExplanationOut::from).collect(),
+    )))
 }
