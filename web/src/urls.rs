@@ -47,6 +47,11 @@ pub fn contact_activities(id: i64) -> String {
     format!("/contacts/{id}/activities")
 }
 
+/// A segment's page.
+pub fn segment(id: i64) -> String {
+    format!("/segments/{id}")
+}
+
 /// A field's edit page.
 pub fn field(key: &str) -> String {
     format!("/fields/{}", encode(key))

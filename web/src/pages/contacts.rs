@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
+use super::contact_segments::{self, SegmentsSection};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -823,6 +824,8 @@ struct CardPage {
     edit_url: String,
     delete_url: String,
     activity_url: String,
+    segments: SegmentsSection,
+    card_url: String,
 }
 
 impl CardPage {
@@ -880,9 +883,11 @@ async fn card_page(
     user: &SessionUser,
     id: i64,
     activity_error: Option<Error>,
+    explain: Option<i64>,
 ) -> Result<Response, PageError> {
     let actor: &Actor = &user.actor;
     let contact = state.core.get_contact(actor, id).await?;
+    let segments = contact_segments::section(state, actor, id, explain).await?;
     let schema = state.core.schema().await?;
     let company = match contact.company_id {
         Some(cid) => state
@@ -982,14 +987,22 @@ async fn card_page(
         edit_url: urls::edit_contact(id),
         delete_url: urls::delete_contact(id),
         activity_url: urls::contact_activities(id),
+        segments,
+        card_url: urls::contact(id),
         contact,
     };
     Ok((status, render(&page)?).into_response())
 }
 
-async fn card(State(state): State<AppState>, user: SessionUser, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn card(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
-    card_page(&state, &user, id, None).await
+    let explain = contact_segments::explain_param(&query_pairs(query.as_deref()))?;
+    card_page(&state, &user, id, None, explain).await
 }
 
 /// Reads `key: value` lines into activity properties.
@@ -1036,7 +1049,7 @@ async fn log_activity(
     .await;
     match result {
         Ok(_) => Ok(Redirect::to(&urls::contact(id)).into_response()),
-        Err(e @ Error::Validation { .. }) => card_page(&state, &user, id, Some(e)).await,
+        Err(e @ Error::Validation { .. }) => card_page(&state, &user, id, Some(e), None).await,
         Err(e) => Err(e.into()),
     }
 }
