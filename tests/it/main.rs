@@ -17,6 +17,7 @@ mod filter_engine;
 mod pages;
 mod plugins;
 mod search;
+mod segment_explain;
 mod segments;
 mod service;
 mod visibility;
