@@ -1,2 +1,257 @@
 //! What saving a dynamic segment's filter would do: its count, and who would join and
 //! who would leave compared with the saved members.
+//!
+//! Like membership, the filter is about the whole base; like every read, the answer shows
+//! only the contacts the reader may see. Nothing is written.
+//!
+//! Without residuals the engine's condition is exact, and each number is one `COUNT(*)`:
+//! joining is `condition AND id NOT IN (members)`, leaving is
+//! `id IN (members) AND id NOT IN (SELECT id FROM contacts WHERE condition)` (not
+//! `NOT condition`, which SQL's three-valued logic would make miss the contacts whose
+//! value is null). With residuals the condition is a superset: the candidates are walked
+//! by id in chunks and decided by their plugins, as a rebuild does; the members outside
+//! the superset are leaving without asking a plugin.
+
+use std::collections::HashSet;
+
+use sea_orm::sea_query::{Condition, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::Value;
+
+use super::{SegmentKind, contact_id, matching, members_of};
+use crate::auth::Actor;
+use crate::contacts::visibility::{self, Access};
+use crate::entities::{contact_types, contacts, segment_members, segments};
+use crate::filter::Prepared;
+use crate::{Core, Error, Result};
+
+/// How many candidates one residual round of a preview looks at.
+const CHUNK: u64 = 2_000;
+
+/// How many names a preview shows of those joining and of those leaving.
+pub const SAMPLE: usize = 10;
+
+/// A contact named in a preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Contacts that would join, or leave: how many, and the first few by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Change {
+    pub count: u64,
+    /// At most [`SAMPLE`], by name then id.
+    pub sample: Vec<Named>,
+}
+
+/// What saving a filter would do, as the reader sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// How many contacts the filter holds.
+    pub count: u64,
+    /// Held by the filter, not saved members.
+    pub joining: Change,
+    /// Saved members the filter no longer holds.
+    pub leaving: Change,
+}
+
+/// Adds `named` to a sample kept to the first [`SAMPLE`] by name, then id.
+fn keep(sample: &mut Vec<Named>, named: Named) {
+    sample.push(named);
+    sample.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    sample.truncate(SAMPLE);
+}
+
+impl Core {
+    /// What saving `filter` as the filter of `segment` (a new segment when `None`) would
+    /// do: the count, and who would join and leave compared with its saved members.
+    ///
+    /// Errors: a bad filter at `filter.<node>` (a reference to a missing segment, or one
+    /// that leads back to `segment`, too); `segment_id` when `segment` is not a dynamic
+    /// segment.
+    pub async fn preview_segment(&self, actor: &Actor, segment: Option<i64>, filter: &Value) -> Result<Preview> {
+        if let Some(id) = segment {
+            let row = segments::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| Error::invalid("segment_id", format!("no segment {id}")))?;
+            if SegmentKind::parse(&row.kind)? != SegmentKind::Dynamic {
+                return Err(Error::invalid(
+                    "segment_id",
+                    format!("segment {id} is a static list; only a dynamic segment has a filter"),
+                ));
+            }
+        }
+        let prepared = self.prepare_segment_filter(segment, filter).await?;
+        if prepared.has_residual() {
+            self.preview_by_walk(actor, segment, &prepared).await
+        } else {
+            self.preview_exact(actor, segment, &prepared).await
+        }
+    }
+
+    /// The preview of a filter whose condition is exact in SQL.
+    async fn preview_exact(&self, actor: &Actor, segment: Option<i64>, prepared: &Prepared) -> Result<Preview> {
+        let condition = prepared.condition(self.db.get_database_backend());
+        let count = self.count_contacts_where(actor, condition.clone()).await?;
+        let Some(id) = segment else {
+            return Ok(Preview {
+                count,
+                joining: self.change(actor, condition).await?,
+                leaving: Change::default(),
+            });
+        };
+        let joining = condition
+            .clone()
+            .add(contact_id().not_in_subquery(members_of(id)));
+        let leaving = Condition::all()
+            .add(contact_id().in_subquery(members_of(id)))
+            .add(contact_id().not_in_subquery(matching(condition)));
+        Ok(Preview {
+            count,
+            joining: self.change(actor, joining).await?,
+            leaving: self.change(actor, leaving).await?,
+        })
+    }
+
+    /// How many visible contacts satisfy `condition`, and the first few by name.
+    async fn change(&self, actor: &Actor, condition: Condition) -> Result<Change> {
+        let count = self.count_contacts_where(actor, condition.clone()).await?;
+        let sample = if count == 0 {
+            Vec::new()
+        } else {
+            self.sample(actor, condition).await?
+        };
+        Ok(Change { count, sample })
+    }
+
+    /// The first [`SAMPLE`] visible contacts satisfying `condition`, by name (in the
+    /// database's collation) then id.
+    async fn sample(&self, actor: &Actor, condition: Condition) -> Result<Vec<Named>> {
+        let rows: Vec<(i64, String)> = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(condition)
+            .order_by_asc(contacts::Column::Name)
+            .order_by_asc(contacts::Column::Id)
+            .limit(SAMPLE as u64)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|(id, name)| Named { id, name }).collect())
+    }
+
+    /// The preview of a filter with residuals: the superset's candidates are decided in
+    /// chunks; saved members outside the superset are leaving.
+    async fn preview_by_walk(&self, actor: &Actor, segment: Option<i64>, prepared: &Prepared) -> Result<Preview> {
+        let superset = prepared.condition(self.db.get_database_backend());
+        let mut preview = match segment {
+            Some(id) => Preview {
+                leaving: self
+                    .change(
+                        actor,
+                        Condition::all()
+                            .add(contact_id().in_subquery(members_of(id)))
+                            .add(contact_id().not_in_subquery(matching(superset.clone()))),
+                    )
+                    .await?,
+                ..Preview::default()
+            },
+            None => Preview::default(),
+        };
+        let mut last = i64::MIN;
+        loop {
+            let rows = contacts::Entity::find()
+                .find_also_related(contact_types::Entity)
+                .filter(visibility::condition(actor, Access::Read))
+                .filter(superset.clone())
+                .filter(contacts::Column::Id.gt(last))
+                .order_by_asc(contacts::Column::Id)
+                .limit(CHUNK)
+                .all(&self.db)
+                .await?;
+            let Some(end) = rows.last().map(|(m, _)| m.id) else {
+                break;
+            };
+            last = end;
+            let done = (rows.len() as u64) < CHUNK;
+            let chunk = rows
+                .into_iter()
+                .map(crate::contacts::to_contact)
+                .collect::<Result<Vec<_>>>()?;
+            let decided = self.decide_candidates(prepared, &chunk).await?;
+            let saved: HashSet<i64> = match segment {
+                Some(id) => segment_members::Entity::find()
+                    .select_only()
+                    .column(segment_members::Column::ContactId)
+                    .filter(segment_members::Column::SegmentId.eq(id))
+                    .filter(segment_members::Column::ContactId.is_in(chunk.iter().map(|c| c.id)))
+                    .into_tuple::<i64>()
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => HashSet::new(),
+            };
+            for (contact, matches) in chunk.into_iter().zip(decided) {
+                let member = saved.contains(&contact.id);
+                let named = || Named {
+                    id: contact.id,
+                    name: contact.name.clone(),
+                };
+                if matches {
+                    preview.count += 1;
+                }
+                if matches && !member {
+                    preview.joining.count += 1;
+                    keep(&mut preview.joining.sample, named());
+                } else if !matches && member {
+                    preview.leaving.count += 1;
+                    keep(&mut preview.leaving.sample, named());
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(preview)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(id: i64, name: &str) -> Named {
+        Named { id, name: name.into() }
+    }
+
+    #[test]
+    fn a_sample_keeps_the_first_names() {
+        let mut sample = Vec::new();
+        for i in (0..25).rev() {
+            keep(&mut sample, named(i, &format!("n{i:02}")));
+        }
+        keep(&mut sample, named(99, "n03"));
+        let names: Vec<(i64, &str)> = sample.iter().map(|n| (n.id, n.name.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                (0, "n00"),
+                (1, "n01"),
+                (2, "n02"),
+                (3, "n03"),
+                (99, "n03"),
+                (4, "n04"),
+                (5, "n05"),
+                (6, "n06"),
+                (7, "n07"),
+                (8, "n08")
+            ]
+        );
+    }
+}
