@@ -30,8 +30,9 @@ use crate::filter::tree::{Checked, Filter, Node, Unchecked};
 use crate::plugin::ir::{ActivityExists, Predicate, Residual, Scalar};
 use crate::{Core, Error, Result};
 
-/// The status of a segment whose filter can't be prepared.
-pub const NEEDS_ATTENTION: &str = "needs_attention";
+/// The status of a segment whose filter can't be prepared (as the segments service
+/// stores it).
+const NEEDS_ATTENTION: &str = "needs_attention";
 
 /// How a group combines its children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
