@@ -78,7 +78,12 @@ pub fn cell(text: &str) -> String {
 fn field_cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::Number(n)) => n.to_string(),
+        // Plain decimal notation, `-5` for a stored `-5.0`: what spreadsheets read as numbers.
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) => f.to_string(),
+            (None, None) => n.to_string(),
+        },
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::String(s)) => cell(s),
         Some(Value::Array(items)) => cell(
@@ -270,7 +275,8 @@ fn write(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for row in rows {
-        out.write_record(&row).map_err(|e| Error::Internal(format!("csv: {e}")))?;
+        out.write_record(&row)
+            .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     }
     out.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
 }
@@ -314,6 +320,9 @@ mod tests {
     #[test]
     fn quoting_is_rfc_4180() {
         let bytes = write([vec!["a,b".to_owned(), "say \"hi\"".to_owned(), "x\ny".to_owned()]]).unwrap();
-        assert_eq!(String::from_utf8(bytes).unwrap(), "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
+        );
     }
 }

@@ -23,11 +23,11 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::{Rebuilt, contact_id, lock, members_of, record};
+use super::{Rebuilt, SegmentKind, contact_id, lock, members_of, record};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
-use crate::entities::{contact_types, contacts, segment_events, segment_members};
+use crate::entities::{contact_types, contacts, segment_events, segment_members, segments};
 use crate::filter::Prepared;
 use crate::{Core, Error, Result};
 
@@ -65,7 +65,26 @@ impl From<Added> for Rebuilt {
     }
 }
 
+/// Whether `actor` may change static lists (admins and managers).
+pub fn may_change_lists(actor: &Actor) -> bool {
+    super::require_editor(actor).is_ok()
+}
+
 impl Core {
+    /// Every static list, by name: id and name (no counts; for pickers).
+    pub async fn static_lists(&self) -> Result<Vec<(i64, String)>> {
+        Ok(segments::Entity::find()
+            .select_only()
+            .column(segments::Column::Id)
+            .column(segments::Column::Name)
+            .filter(segments::Column::Kind.eq(SegmentKind::Static.as_str()))
+            .order_by_asc(segments::Column::Name)
+            .order_by_asc(segments::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Adds to the static list `id` every contact `actor` sees that matches `filter` and
     /// the search `q`; those already in it stay as they were. See [`Core::add_to_list`].
     pub async fn add_matching_to_list(

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod json;
 pub mod openapi;
 pub mod plugins;
+pub mod segment_size;
 pub mod segments;
 pub mod token;
 
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/plugins/{name}/try", post(plugins::try_operator))
         .route("/operators", get(plugins::operators))
         .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/preview", post(segment_size::preview))
+        .route("/segments/{id}/history", get(segment_size::history))
         .route(
             "/segments/{id}",
             get(segments::get_one).patch(segments::update).delete(segments::delete),

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{activities, contact_types, contacts, dto, fields, plugins, segments, token};
+use super::{activities, contact_types, contacts, dto, fields, plugins, segment_size, segments, token};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -20,6 +20,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segments,
         plugins::remove, plugins::try_operator, plugins::operators,
         segments::create, segments::list, segments::get_one, segments::update, segments::delete,
         segments::members, segments::add_members, segments::remove_members,
+        segment_size::preview, segment_size::history,
         segments::for_contact,
     ),
     components(schemas(contacts::CountOut, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
@@ -27,6 +28,8 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segments,
         dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail,
         plugins::PluginOut, plugins::OfferOut, plugins::LogLineOut, plugins::UploadOut, plugins::OperatorOut,
         plugins::TryIn, plugins::TryField, plugins::TryOut, plugins::ResidualOut,
+        segment_size::PreviewIn, segment_size::PreviewOut, segment_size::ChangeOut, segment_size::NamedOut,
+        segment_size::SizePointOut,
         segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange,
         segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut)),
     modifiers(&BearerAuth),

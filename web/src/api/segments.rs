@@ -1,12 +1,19 @@
 //! `/segments`: create, list, get (with count), update, delete; `/segments/{id}/members`:
-//! the members (keyset paged like contacts), and adding or removing them on static lists;
-//! `/contacts/{id}/segments`: a contact's segments, each explained.
+//! the members (keyset paged like contacts), and adding or removing them on static lists
+//! (by id, or a filter's whole result in one go); `/segments/{id}/members.csv`: the
+//! members as a CSV file, streamed; `/contacts/{id}/segments`: a contact's segments, each
+//! explained.
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use kartoteka_core::segments::explain::{ExplainNode, SegmentExplanation};
+use kartoteka_core::segments::export::SegmentCsv;
+use kartoteka_core::segments::lists::{Added, Addition};
 use kartoteka_core::segments::{Segment, SegmentDraft, SegmentPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,11 +86,54 @@ pub struct SegmentUpdate {
     pub filter: Option<serde_json::Value>,
 }
 
-/// Contacts to add to or remove from a static list.
+/// Contacts to remove from a static list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersChange {
     pub contact_ids: Vec<i64>,
+}
+
+/// Contacts to add to a static list: either `contact_ids`, or `filter` (with an optional
+/// `q`) for every contact the caller sees that matches, in one go.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersAdd {
+    /// These contacts; each must be one the caller sees (errors at `contact_ids[i]`).
+    #[serde(default)]
+    pub contact_ids: Option<Vec<i64>>,
+    /// Instead of `contact_ids`: a filter (DESIGN §5; `{}` is every contact the caller
+    /// sees); errors name the bad node (`filter.and[1].value`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<serde_json::Value>,
+    /// With `filter`: global search, as for `GET /contacts`.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+impl MembersAdd {
+    /// What to add; exactly one of `contact_ids` and `filter`, and `q` only with `filter`.
+    fn addition(&self) -> Result<Addition<'_>, ApiError> {
+        match (&self.contact_ids, &self.filter) {
+            (Some(_), Some(_)) => Err(ApiError::invalid(
+                "filter",
+                "send either `contact_ids` or `filter`, not both",
+            )),
+            (None, None) => Err(ApiError::invalid(
+                "contact_ids",
+                "is required, unless `filter` (with an optional `q`) says which contacts to add",
+            )),
+            (Some(_), None) if self.q.is_some() => Err(ApiError::invalid(
+                "q",
+                "narrows a `filter`; it can't go with `contact_ids`",
+            )),
+            (Some(ids), None) => Ok(Addition::Ids(ids)),
+            (None, Some(filter)) => Ok(Addition::Matching {
+                filter,
+                q: self.q.as_deref(),
+            }),
+        }
+    }
 }
 
 /// What a change of members did.
@@ -91,6 +141,10 @@ pub struct MembersChange {
 pub struct MembersChanged {
     pub joined: u64,
     pub left: u64,
+    /// On an addition: the contacts asked for that were members already (they keep their
+    /// join time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already: Option<u64>,
     /// The count after the change.
     pub count: u64,
 }
@@ -190,27 +244,32 @@ async fn members_changed(
     actor: &kartoteka_core::auth::Actor,
     id: i64,
     done: kartoteka_core::segments::Rebuilt,
+    already: Option<u64>,
 ) -> Result<Json<MembersChanged>, ApiError> {
     let count = state.core.get_segment(actor, id).await?.count;
     Ok(Json(MembersChanged {
         joined: done.joined,
         left: done.left,
+        already,
         count,
     }))
 }
 
-/// Adds contacts to a static list (409 for a dynamic segment).
-#[utoipa::path(post, path = "/api/v1/segments/{id}/members", params(("id" = i64, Path)), request_body = MembersChange,
-    responses((status = 200, body = MembersChanged), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Adds contacts to a static list: `{contact_ids: [...]}`, or `{filter, q?}` for every
+/// contact the caller sees that matches (in one go, whatever the number). Those already in
+/// the list keep their join time. 409 for a dynamic segment, 403 for agents.
+#[utoipa::path(post, path = "/api/v1/segments/{id}/members", params(("id" = i64, Path)), request_body = MembersAdd,
+    responses((status = 200, body = MembersChanged), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_members(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<MembersChange>,
+    ApiJson(body): ApiJson<MembersAdd>,
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let done = state.core.add_segment_members(&actor, id, &body.contact_ids).await?;
-    members_changed(&state, &actor, id, done).await
+    let Added { joined, already } = state.core.add_to_list(&actor, id, body.addition()?).await?;
+    let done = kartoteka_core::segments::Rebuilt { joined, left: 0 };
+    members_changed(&state, &actor, id, done, Some(already)).await
 }
 
 /// Removes contacts from a static list (409 for a dynamic segment).
@@ -224,7 +283,57 @@ pub async fn remove_members(
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
     let done = state.core.remove_segment_members(&actor, id, &body.contact_ids).await?;
-    members_changed(&state, &actor, id, done).await
+    members_changed(&state, &actor, id, done, None).await
+}
+
+/// The members the caller sees as a CSV file (RFC 4180, UTF-8), in contact id order:
+/// `id, kind, type, name, email, phone, position, company, city, region, country,
+/// postal_code, owner, joined_at`, then `fields.<key>` per extra field. A text cell that
+/// starts with `=`, `+`, `-`, `@` or a control character gets a `'` in front.
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members.csv", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String, description = "the CSV file, as an attachment"),
+              (status = 404, body = ErrorBody)))]
+pub async fn members_csv(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, "segment")?;
+    let export = state.core.export_segment_csv(&actor, id).await?;
+    Ok(csv_download(export).await?)
+}
+
+/// A CSV export as a download: the header and the first rows are read before answering
+/// (so a failure there is an error status), the rest is streamed a chunk at a time.
+pub async fn csv_download(mut export: SegmentCsv) -> Result<Response, kartoteka_core::Error> {
+    let mut first = Vec::new();
+    for _ in 0..2 {
+        if let Some(chunk) = export.next_chunk().await? {
+            first.extend(chunk);
+        }
+    }
+    let disposition = format!("attachment; filename=\"{}\"", export.file_name());
+    let rest = futures_util::stream::try_unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(chunk) => Ok(chunk.map(|c| (Bytes::from(c), export))),
+            Err(e) => {
+                tracing::error!(error = %e, "the CSV export stopped");
+                Err(e)
+            }
+        }
+    });
+    let head = futures_util::stream::once(async move { Ok(Bytes::from(first)) });
+    let mut response = Body::from_stream(head.chain(rest)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// One node of a dynamic segment's filter, evaluated for one contact: a group (`and`,
