@@ -5,7 +5,7 @@
 //! of the bad item in the error path.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::{Map, Value};
 
 use crate::auth::Actor;
@@ -149,7 +149,7 @@ impl Core {
             ));
         }
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let (txn, book) = self.begin_contact_write().await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let model = activities::ActiveModel {
@@ -163,6 +163,12 @@ impl Core {
                 ..Default::default()
             };
             out.push(Activity::from(sea_orm::ActiveModelTrait::insert(model, &txn).await?));
+        }
+        if let Some(book) = &book {
+            let mut touched: Vec<i64> = out.iter().map(|a| a.contact_id).collect();
+            touched.sort_unstable();
+            touched.dedup();
+            self.maintain_memberships(&txn, book, &touched).await?;
         }
         txn.commit().await?;
         Ok(out)

@@ -248,6 +248,7 @@ impl Core {
         }
         .insert(&self.db)
         .await?;
+        self.definitions_changed(false).await?;
         User::try_from(model)
     }
 

@@ -264,6 +264,7 @@ impl Core {
             i32::try_from(siblings).unwrap_or(i32::MAX),
         )
         .await?;
+        self.definitions_changed(false).await?;
         self.type_tree()
             .await?
             .by_key(&key)
@@ -302,6 +303,8 @@ impl Core {
             });
         }
         active.update(&self.db).await?;
+        // A move changes which types `is` includes.
+        self.definitions_changed(true).await?;
         self.type_tree()
             .await?
             .by_key(key)
@@ -412,6 +415,7 @@ impl Core {
         }
         contact_types::Entity::delete_by_id(current.id).exec(&txn).await?;
         txn.commit().await?;
+        self.definitions_changed(target.is_some()).await?;
         Ok(())
     }
 }

@@ -31,6 +31,7 @@ pub struct Core {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     plugins: Arc<plugin::Registry>,
+    segments: Arc<segments::maintain::SegmentState>,
 }
 
 impl Core {
@@ -38,7 +39,12 @@ impl Core {
     /// system's temporary directory unless [`Core::with_plugin_cache`] says otherwise.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
         let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), None));
-        Core { db, clock, plugins }
+        Core {
+            db,
+            clock,
+            plugins,
+            segments: Arc::default(),
+        }
     }
 
     /// The same services, caching compiled plugins in `dir` (see

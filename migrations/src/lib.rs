@@ -14,6 +14,7 @@ mod m20261123_000009_plugins;
 mod m20261123_000010_folded_text;
 mod m20261123_000011_filter_indexes;
 mod m20261123_000012_segments;
+mod m20261123_000013_segment_jobs;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_folded_text::Migration),
             Box::new(m20261123_000011_filter_indexes::Migration),
             Box::new(m20261123_000012_segments::Migration),
+            Box::new(m20261123_000013_segment_jobs::Migration),
         ]
     }
 }

@@ -81,7 +81,7 @@ async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, kind: Option<&str>) 
 }
 
 /// Uploads the component `file` and returns the plugin as answered.
-async fn install(app: &TestApp, token: &str, file: &str) -> Value {
+pub(crate) async fn install(app: &TestApp, token: &str, file: &str) -> Value {
     let (status, body) = upload(app, token, component(file).await, None).await;
     assert_eq!(status, StatusCode::CREATED, "uploading {file}: {body}");
     assert_eq!(body["installed"], "new", "{body}");

@@ -27,18 +27,22 @@ pub struct Running {
     /// The domain services it uses.
     pub core: Core,
     task: JoinHandle<()>,
+    /// Segment rebuilds and the time-relative schedule.
+    worker: JoinHandle<()>,
 }
 
 impl Running {
     /// Stops the server.
     pub fn stop(self) {
         self.task.abort();
+        self.worker.abort();
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        self.worker.abort();
     }
 }
 
@@ -66,7 +70,16 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(Running { addr, core, task })
+    let worker = tokio::spawn(core.clone().run_segment_worker(
+        std::time::Duration::from_secs(1),
+        kartoteka_core::segments::jobs::TIME_CHECK_EVERY,
+    ));
+    Ok(Running {
+        addr,
+        core,
+        task,
+        worker,
+    })
 }
 
 /// Opens the database and serves it on `config.bind` (or an already bound `listener`).

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use serde_json::{Map, Value, json};
 
@@ -465,7 +465,7 @@ impl Core {
         let changes = std::mem::take(&mut draft.fields);
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
         let now = stored(self.clock.now());
-        let txn = derived::begin_contact_write(&self.db).await?;
+        let (txn, book) = self.begin_contact_write().await?;
         let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
         let model = contacts::ActiveModel {
             score: Set(None),
@@ -478,6 +478,9 @@ impl Core {
         .insert(&txn)
         .await?;
         record_event(&txn, model.id, actor, now, "created", snapshot(&checked.draft)).await?;
+        if let Some(book) = &book {
+            self.maintain_memberships(&txn, book, &[model.id]).await?;
+        }
         txn.commit().await?;
         let mut contact = to_contact((model, None))?;
         contact.type_key = checked.draft.type_key;
@@ -501,7 +504,7 @@ impl Core {
             return Ok(current);
         }
         let now = stored(self.clock.now());
-        let txn = derived::begin_contact_write(&self.db).await?;
+        let (txn, book) = self.begin_contact_write().await?;
         let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
         let update = contacts::ActiveModel {
             updated_at: Set(now),
@@ -524,6 +527,14 @@ impl Core {
             };
         }
         record_event(&txn, id, actor, now, "updated", Value::Object(diff)).await?;
+        if let Some(book) = &book {
+            let mut moved = vec![id];
+            // A company's people see its name as their `company`.
+            if current.kind == ContactKind::Company && current.name != checked.draft.name {
+                moved.extend(people_of(&txn, id).await?);
+            }
+            self.maintain_memberships(&txn, book, &moved).await?;
+        }
         txn.commit().await?;
         self.get_contact(actor, id).await
     }
@@ -538,15 +549,10 @@ impl Core {
             return Err(stale(current.version, v));
         }
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let (txn, book) = self.begin_contact_write().await?;
+        let mut members = Vec::new();
         if current.kind == ContactKind::Company {
-            let members: Vec<i64> = contacts::Entity::find()
-                .select_only()
-                .column(contacts::Column::Id)
-                .filter(contacts::Column::CompanyId.eq(id))
-                .into_tuple()
-                .all(&txn)
-                .await?;
+            members = people_of(&txn, id).await?;
             for member in &members {
                 record_event(&txn, *member, actor, now, "updated", json!({"company_id": [id, null]})).await?;
             }
@@ -558,6 +564,8 @@ impl Core {
                 .exec(&txn)
                 .await?;
         }
+        // Before the rows go with the contact, so the history keeps the leaves.
+        self.leave_all_segments(&txn, id).await?;
         let mut delete = contacts::Entity::delete_many().filter(contacts::Column::Id.eq(id));
         if let Some(v) = version {
             delete = delete.filter(contacts::Column::Version.eq(v));
@@ -569,6 +577,9 @@ impl Core {
             ));
         }
         record_event(&txn, id, actor, now, "deleted", snapshot(&current.draft())).await?;
+        if let Some(book) = &book {
+            self.maintain_memberships(&txn, book, &members).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -764,6 +775,17 @@ impl Core {
             })
             .collect())
     }
+}
+
+/// The people of company `id`.
+async fn people_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>> {
+    Ok(contacts::Entity::find()
+        .select_only()
+        .column(contacts::Column::Id)
+        .filter(contacts::Column::CompanyId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn stale(current: i64, sent: i64) -> Error {

@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod auth_tokens;
+pub mod catalog_generation;
 pub mod contact_events;
 pub mod contact_types;
 pub mod contacts;

@@ -14,6 +14,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// Candidates a running rebuild has decided, of `progress_total`.
+    pub progress_done: i64,
+    pub progress_total: i64,
+    /// Until when the instance running a rebuild holds it.
+    pub lease_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

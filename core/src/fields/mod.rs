@@ -342,6 +342,7 @@ impl Core {
         .insert(&self.db)
         .await?;
         crate::filter::indexes::ensure_field_index(&self.db, &key, kind).await?;
+        self.definitions_changed(false).await?;
         self.get_field(&key).await
     }
 
@@ -445,6 +446,8 @@ impl Core {
             crate::filter::indexes::drop_field_index(&self.db, key).await?;
             crate::filter::indexes::ensure_field_index(&self.db, key, kind).await?;
         }
+        // A new kind or new options convert stored values under the filters.
+        self.definitions_changed(kind != current.kind).await?;
         Ok((self.get_field(key).await?, report))
     }
 
@@ -479,6 +482,7 @@ impl Core {
         }
         txn.commit().await?;
         crate::filter::indexes::drop_field_index(&self.db, key).await?;
+        self.definitions_changed(false).await?;
         Ok(removed)
     }
 }

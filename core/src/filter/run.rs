@@ -173,8 +173,18 @@ impl Core {
 
     /// [`Core::prepare_filter`] with a catalogue already loaded.
     pub async fn prepare_with(&self, filter: &serde_json::Value, catalog: Catalog) -> Result<Prepared> {
+        self.prepare_at(filter, catalog, self.clock.now()).await
+    }
+
+    /// [`Core::prepare_with`], with time-relative operators resolved against `now`.
+    pub async fn prepare_at(
+        &self,
+        filter: &serde_json::Value,
+        catalog: Catalog,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Prepared> {
         let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
-        let plan = checked.lower(self.plugins(), &catalog, self.clock.now()).await?;
+        let plan = checked.lower(self.plugins(), &catalog, now).await?;
         Ok(Prepared { catalog, plan })
     }
 
@@ -374,70 +384,7 @@ impl Core {
     /// Records for the evaluator: each contact with its company's name and, when
     /// `activities`, its activities.
     pub async fn records_of(&self, contacts_: Vec<Contact>, activities: bool) -> Result<Vec<Record>> {
-        use crate::entities::activities as act;
-        let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
-        let names: std::collections::HashMap<i64, String> = if company_ids.is_empty() {
-            Default::default()
-        } else {
-            contacts::Entity::find()
-                .select_only()
-                .column(contacts::Column::Id)
-                .column(contacts::Column::Name)
-                .filter(contacts::Column::Id.is_in(company_ids))
-                .into_tuple::<(i64, String)>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        let mut facts: std::collections::HashMap<i64, Vec<super::memory::ActivityFact>> = Default::default();
-        if activities && !contacts_.is_empty() {
-            let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
-            for rows in ids.chunks(500) {
-                for a in act::Entity::find()
-                    .filter(act::Column::ContactId.is_in(rows.to_vec()))
-                    .all(&self.db)
-                    .await?
-                {
-                    facts
-                        .entry(a.contact_id)
-                        .or_default()
-                        .push(super::memory::ActivityFact {
-                            kind: a.kind,
-                            occurred_at: a.occurred_at,
-                            amount: a.amount,
-                            properties: match a.properties {
-                                serde_json::Value::Object(m) => m,
-                                _ => Default::default(),
-                            },
-                        });
-                }
-            }
-        }
-        let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
-        let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
-        for rows in ids.chunks(500) {
-            let pairs: Vec<(i64, i64)> = segment_members::Entity::find()
-                .select_only()
-                .column(segment_members::Column::ContactId)
-                .column(segment_members::Column::SegmentId)
-                .filter(segment_members::Column::ContactId.is_in(rows.to_vec()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (contact, segment) in pairs {
-                memberships.entry(contact).or_default().push(segment);
-            }
-        }
-        Ok(contacts_
-            .into_iter()
-            .map(|contact| Record {
-                company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
-                activities: facts.remove(&contact.id).unwrap_or_default(),
-                segments: memberships.remove(&contact.id).unwrap_or_default(),
-                contact,
-            })
-            .collect())
+        records_in(&self.db, contacts_, activities).await
     }
 
     /// Evaluates `prepared` in memory over `records` (residuals asked in one batch each).
@@ -464,6 +411,78 @@ impl Core {
             })
             .collect())
     }
+}
+
+/// [`Core::records_of`] read through `db` (a transaction sees its own uncommitted writes).
+pub(crate) async fn records_in(
+    db: &impl sea_orm::ConnectionTrait,
+    contacts_: Vec<Contact>,
+    activities: bool,
+) -> Result<Vec<Record>> {
+    use crate::entities::activities as act;
+    let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
+    let names: std::collections::HashMap<i64, String> = if company_ids.is_empty() {
+        Default::default()
+    } else {
+        contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(contacts::Column::Id.is_in(company_ids))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut facts: std::collections::HashMap<i64, Vec<super::memory::ActivityFact>> = Default::default();
+    if activities && !contacts_.is_empty() {
+        let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
+        for rows in ids.chunks(500) {
+            for a in act::Entity::find()
+                .filter(act::Column::ContactId.is_in(rows.to_vec()))
+                .all(db)
+                .await?
+            {
+                facts
+                    .entry(a.contact_id)
+                    .or_default()
+                    .push(super::memory::ActivityFact {
+                        kind: a.kind,
+                        occurred_at: a.occurred_at,
+                        amount: a.amount,
+                        properties: match a.properties {
+                            serde_json::Value::Object(m) => m,
+                            _ => Default::default(),
+                        },
+                    });
+            }
+        }
+    }
+    let mut memberships: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();
+    for rows in ids.chunks(500) {
+        let pairs: Vec<(i64, i64)> = segment_members::Entity::find()
+            .select_only()
+            .column(segment_members::Column::ContactId)
+            .column(segment_members::Column::SegmentId)
+            .filter(segment_members::Column::ContactId.is_in(rows.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (contact, segment) in pairs {
+            memberships.entry(contact).or_default().push(segment);
+        }
+    }
+    Ok(contacts_
+        .into_iter()
+        .map(|contact| Record {
+            company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
+            activities: facts.remove(&contact.id).unwrap_or_default(),
+            segments: memberships.remove(&contact.id).unwrap_or_default(),
+            contact,
+        })
+        .collect())
 }
 
 /// The cursor that continues after `c` in `query`'s order.

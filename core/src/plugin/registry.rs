@@ -44,6 +44,19 @@ use crate::{Error, Result};
 /// How stale an instance's view of the installed plugins may be before a call checks the
 /// database's generation again.
 pub const RELOAD_CHECK: Duration = Duration::from_secs(1);
+
+tokio::task_local! {
+    /// Set while a contact write's transaction is open (see [`in_write`]).
+    static IN_WRITE: ();
+}
+
+/// Runs `f` with calls using the snapshot in hand instead of checking the generation: a
+/// write transaction that asks plugins (segment upkeep) has checked the generation itself,
+/// and the check would need a second pooled connection, which the transactions waiting
+/// behind this one may be holding.
+pub(crate) async fn in_write<F: std::future::Future>(f: F) -> F::Output {
+    IN_WRITE.scope((), f).await
+}
 /// Wall time one [`Registry::matches`] call may spend over all its batches.
 pub const MATCHES_BUDGET: Duration = Duration::from_secs(10);
 /// Log lines kept per plugin.
@@ -472,6 +485,12 @@ impl Registry {
         self.ensure_builtins().await?;
         if self.fresh_enough(max_age) {
             return Ok(self.current());
+        }
+        if IN_WRITE.try_with(|()| ()).is_ok() {
+            let current = self.current();
+            if current.generation.is_some() {
+                return Ok(current);
+            }
         }
         let _reloading = self.reload.lock().await;
         if self.fresh_enough(max_age) {

@@ -42,7 +42,9 @@
 pub mod explain;
 pub mod export;
 pub mod history;
+pub mod jobs;
 pub mod lists;
+pub mod maintain;
 pub mod preview;
 
 use std::collections::{HashMap, HashSet};
@@ -59,12 +61,12 @@ use crate::auth::{Actor, Role};
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, ListQuery, Page};
-use crate::entities::{contact_types, contacts, segment_events, segment_members, segments};
+use crate::entities::{contacts, segment_events, segment_members, segments};
 use crate::filter::Prepared;
 use crate::{Core, Error, Result};
 
-/// How many candidates one residual round of a rebuild looks at.
-const CHUNK: u64 = 2_000;
+/// The status of a segment whose filter can't be evaluated any more.
+pub const NEEDS_ATTENTION: &str = "needs_attention";
 
 /// A segment's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +115,9 @@ pub struct Segment {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// While `rebuilding`: candidates decided so far, of `progress_total`.
+    pub progress_done: u64,
+    pub progress_total: u64,
 }
 
 /// What creating a segment takes.
@@ -215,6 +220,8 @@ impl Core {
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
+            progress_done: u64::try_from(m.progress_done).unwrap_or(0),
+            progress_total: u64::try_from(m.progress_total).unwrap_or(0),
         })
     }
 
@@ -289,26 +296,40 @@ impl Core {
         };
         self.name_taken(&name, None).await?;
         let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let status = if prepared.is_some() { "rebuilding" } else { "ok" };
         let model = segments::ActiveModel {
             name: Set(name),
             kind: Set(kind.as_str().to_owned()),
             filter: Set(filter),
-            status: Set("ok".to_owned()),
+            status: Set(status.to_owned()),
             status_message: Set(None),
             created_by: Set(Some(actor.user_id)),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            progress_done: Set(0),
+            progress_total: Set(0),
+            lease_until: Set(None),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&self.db)
         .await?;
-        if let Some(prepared) = &prepared {
-            self.rebuild_in(&txn, model.id, prepared).await?;
+        if prepared.is_some() {
+            self.build_soon(model.id).await?;
         }
-        txn.commit().await?;
-        self.to_segment(actor, model).await
+        self.get_segment(actor, model.id).await
+    }
+
+    /// Builds segment `id` (already asked for) in this request when the base is small,
+    /// otherwise wakes the background worker (see [`jobs`]).
+    async fn build_soon(&self, id: i64) -> Result<()> {
+        let size = contacts::Entity::find().count(&self.db).await?;
+        if size <= self.segments.inline_limit() {
+            self.rebuild_now(id).await?;
+        } else {
+            self.segments.wake.notify_one();
+        }
+        Ok(())
     }
 
     /// Every segment, by name.
@@ -355,6 +376,12 @@ impl Core {
         }
         if prepared.is_some() {
             active.filter = Set(patch.filter.clone());
+            // A new definition is built from scratch, also when the old one was broken.
+            active.status = Set("rebuilding".to_owned());
+            active.status_message = Set(None);
+            active.lease_until = Set(None);
+            active.progress_done = Set(0);
+            active.progress_total = Set(0);
         }
         active.updated_at = Set(stored(self.clock.now()));
         active.version = Set(version + 1);
@@ -369,10 +396,10 @@ impl Core {
                 "the segment was changed meanwhile; reload and try again",
             ));
         }
-        if let Some(prepared) = &prepared {
-            self.rebuild_in(&txn, id, prepared).await?;
-        }
         txn.commit().await?;
+        if prepared.is_some() {
+            self.build_soon(id).await?;
+        }
         self.get_segment(actor, id).await
     }
 
@@ -516,72 +543,17 @@ impl Core {
         })
     }
 
-    /// Rebuilds the dynamic segment `id` from its saved filter.
-    pub async fn rebuild_segment(&self, actor: &Actor, id: i64) -> Result<Rebuilt> {
+    /// Rebuilds the dynamic segment `id` from its saved filter (in the background on a
+    /// large base).
+    pub async fn rebuild_segment(&self, actor: &Actor, id: i64) -> Result<Segment> {
         require_editor(actor)?;
         let m = self.segment_row(id).await?;
-        let Some(filter) = m.filter.filter(|_| m.kind == SegmentKind::Dynamic.as_str()) else {
+        if m.kind != SegmentKind::Dynamic.as_str() {
             return Err(Error::conflict("only a dynamic segment can be rebuilt"));
-        };
-        let prepared = self.prepare_segment_filter(Some(id), &filter).await?;
-        let txn = self.db.begin().await?;
-        let rebuilt = self.rebuild_in(&txn, id, &prepared).await?;
-        txn.commit().await?;
-        Ok(rebuilt)
-    }
-
-    /// Recomputes the members of `id` from `prepared` in `txn` (see the module docs).
-    async fn rebuild_in(&self, txn: &DatabaseTransaction, id: i64, prepared: &Prepared) -> Result<Rebuilt> {
-        lock(txn, id).await?;
-        let now = stored(self.clock.now());
-        let condition = prepared.condition(txn.get_database_backend());
-        if !prepared.has_residual() {
-            return rebuild_exact(txn, id, condition, now).await;
         }
-        let mut matches = HashSet::new();
-        let mut last = i64::MIN;
-        loop {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(condition.clone())
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(txn)
-                .await?;
-            let Some(end) = rows.last().map(|(m, _)| m.id) else {
-                break;
-            };
-            last = end;
-            let done = (rows.len() as u64) < CHUNK;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            let keep = self.decide_candidates(prepared, &chunk).await?;
-            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
-            if done {
-                break;
-            }
-        }
-        let old: HashSet<i64> = segment_members::Entity::find()
-            .select_only()
-            .column(segment_members::Column::ContactId)
-            .filter(segment_members::Column::SegmentId.eq(id))
-            .into_tuple::<i64>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut joined: Vec<i64> = matches.difference(&old).copied().collect();
-        let mut left: Vec<i64> = old.difference(&matches).copied().collect();
-        joined.sort_unstable();
-        left.sort_unstable();
-        record(txn, id, &joined, &left, now).await?;
-        Ok(Rebuilt {
-            joined: joined.len() as u64,
-            left: left.len() as u64,
-        })
+        jobs::request(&self.db, id).await?;
+        self.build_soon(id).await?;
+        self.get_segment(actor, id).await
     }
 }
 

@@ -40,6 +40,9 @@ pub struct SegmentOut {
     /// `ok`, `rebuilding` or `needs_attention`.
     pub status: String,
     pub status_message: Option<String>,
+    /// While `rebuilding`: the candidates decided so far, of `progress_total`.
+    pub progress_done: u64,
+    pub progress_total: u64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -55,6 +58,8 @@ impl From<Segment> for SegmentOut {
             count: s.count,
             status: s.status,
             status_message: s.status_message,
+            progress_done: s.progress_done,
+            progress_total: s.progress_total,
             version: s.version,
             created_at: s.created_at,
             updated_at: s.updated_at,

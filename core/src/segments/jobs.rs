@@ -1,0 +1,468 @@
+//! Rebuilding segments as jobs: after a definition change, on a schedule for
+//! time-relative segments, and when a broken segment can be evaluated again.
+//!
+//! The job is the segment row itself: `status = 'rebuilding'` asks for a rebuild,
+//! `lease_until` says an instance is running it (renewed as it goes; an expired lease
+//! means that instance is gone, and any other instance takes the job over), and
+//! `progress_done` of `progress_total` candidates shows how far it got. A worker per
+//! instance ([`Core::run_segment_worker`]) claims pending rebuilds with a conditional
+//! `UPDATE` (only one instance's update matches), runs them, and ticks the schedule.
+//!
+//! A definition over at most [`INLINE_LIMIT`] contacts (changeable per instance with
+//! [`super::maintain::SegmentState::set_inline_limit`]) is built in the request that
+//! saved it, through the same claim, so small bases see the result at once.
+//!
+//! ## The rebuild
+//!
+//! - Without residuals the filter is exact in SQL and the rebuild is set-based, inside
+//!   one transaction that holds the segment's row lock (see `rebuild_exact`).
+//! - With residuals, candidates are walked by id outside any transaction (progress is
+//!   written as it goes), and only the end runs under the segment's lock: the contacts
+//!   written or given activities since the walk began (read from `contact_events` and
+//!   `activities` ids above marks taken before it) are decided again, and the result is
+//!   diffed against the stored members. Writes that happened during the walk maintained
+//!   the segment themselves; under the lock, no write can start until the rebuild ends.
+//!
+//! When the members changed, the segments defined in terms of this one are asked to
+//! rebuild too. When the definition changed again meanwhile, the segment stays
+//! `rebuilding` and the next round builds the newer definition.
+//!
+//! A segment whose filter can't be prepared any more (its plugin disabled or removed, a
+//! field deleted) is marked `needs_attention` with the reason and keeps its members;
+//! the worker checks after every change of fields, types, users or plugins, and asks for
+//! a rebuild once the filter works again.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::{NEEDS_ATTENTION, Rebuilt, SegmentKind, lock, rebuild_exact, record, segment_refs};
+use crate::clock::stored;
+use crate::entities::{
+    activities, catalog_generation, contact_events, contact_types, contacts, plugin_generation, segment_members,
+    segments,
+};
+use crate::{Core, Error, Result};
+
+/// Definitions over at most this many contacts are built in the saving request.
+pub const INLINE_LIMIT: u64 = 20_000;
+
+/// How long a claimed rebuild is held without a sign of life.
+pub const LEASE: Duration = Duration::seconds(60);
+
+/// How often time-relative segments are evaluated again, by default.
+pub const TIME_CHECK_EVERY: Duration = Duration::minutes(5);
+
+/// How many candidates one round of a residual rebuild decides.
+const CHUNK: u64 = 2_000;
+
+/// Asks for a rebuild of segment `id` (not of one that needs attention).
+pub(crate) async fn request(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    segments::Entity::update_many()
+        .col_expr(segments::Column::Status, Expr::value("rebuilding"))
+        .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
+        .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
+        .filter(segments::Column::Id.eq(id))
+        .filter(segments::Column::Status.ne(NEEDS_ATTENTION))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What the worker remembers between ticks.
+#[derive(Debug, Default)]
+pub struct WorkerState {
+    /// The generations the last health check saw.
+    checked: Option<(i64, i64)>,
+    /// When time-relative segments are next evaluated.
+    next_time_check: Option<DateTime<Utc>>,
+}
+
+impl Core {
+    /// The segment to rebuild next, claimed for this instance; segments whose references
+    /// are still pending wait for them.
+    async fn claim(&self, only: Option<i64>) -> Result<Option<segments::Model>> {
+        let now = stored(self.clock.now());
+        let free = || {
+            sea_orm::Condition::any()
+                .add(segments::Column::LeaseUntil.is_null())
+                .add(segments::Column::LeaseUntil.lt(now))
+        };
+        let mut pending = segments::Entity::find()
+            .filter(segments::Column::Status.eq("rebuilding"))
+            .filter(free())
+            .order_by_asc(segments::Column::Id);
+        if let Some(id) = only {
+            pending = pending.filter(segments::Column::Id.eq(id));
+        }
+        let pending = pending.all(&self.db).await?;
+        let waiting: HashSet<i64> = pending.iter().map(|m| m.id).collect();
+        let ready = |m: &segments::Model| {
+            let mut to = Vec::new();
+            if let Some(f) = &m.filter {
+                segment_refs(f, "", &mut to);
+            }
+            !to.iter().any(|(_, r)| *r != m.id && waiting.contains(r))
+        };
+        let (first, then): (Vec<_>, Vec<_>) = pending.into_iter().partition(ready);
+        for m in first.into_iter().chain(then) {
+            let claimed = segments::Entity::update_many()
+                .col_expr(segments::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
+                .filter(segments::Column::Id.eq(m.id))
+                .filter(segments::Column::Status.eq("rebuilding"))
+                .filter(free())
+                .exec(&self.db)
+                .await?;
+            if claimed.rows_affected == 1 {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs every rebuild this instance can claim; returns how many ran.
+    pub async fn run_pending_rebuilds(&self) -> Result<usize> {
+        let mut ran = 0;
+        while let Some(m) = self.claim(None).await? {
+            self.run_rebuild(m).await?;
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Builds segment `id` now if no other instance holds it (the saving request's path).
+    pub(crate) async fn rebuild_now(&self, id: i64) -> Result<()> {
+        if let Some(m) = self.claim(Some(id)).await? {
+            self.run_rebuild(m).await?;
+        }
+        Ok(())
+    }
+
+    /// Builds a claimed segment (see the module docs).
+    async fn run_rebuild(&self, m: segments::Model) -> Result<()> {
+        let id = m.id;
+        let Some(filter) = m.filter.filter(|_| m.kind == SegmentKind::Dynamic.as_str()) else {
+            return self.finish(id, m.version, None).await;
+        };
+        let prepared = match self.prepare_segment_filter(Some(id), &filter).await {
+            Ok(p) => p,
+            Err(e) => return self.needs_attention(id, &e.to_string()).await,
+        };
+        let condition = prepared.condition(self.db.get_database_backend());
+        if !prepared.has_residual() {
+            let txn = self.db.begin().await?;
+            lock(&txn, id).await?;
+            let rebuilt = rebuild_exact(&txn, id, condition, stored(self.clock.now())).await?;
+            self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        let max_id = |q: sea_orm::sea_query::SelectStatement| async move {
+            let row = self.db.query_one(&q).await?;
+            Ok::<i64, Error>(
+                row.and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
+                    .unwrap_or(0),
+            )
+        };
+        let events_mark = max_id(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::col(contact_events::Column::Id).max())
+                .from(contact_events::Entity)
+                .to_owned(),
+        )
+        .await?;
+        let activities_mark = max_id(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::col(activities::Column::Id).max())
+                .from(activities::Entity)
+                .to_owned(),
+        )
+        .await?;
+        let total = contacts::Entity::find()
+            .filter(condition.clone())
+            .count(&self.db)
+            .await?;
+        self.progress(id, 0, total).await?;
+        let mut matches = HashSet::new();
+        let mut last = i64::MIN;
+        let mut done = 0u64;
+        loop {
+            let rows = contacts::Entity::find()
+                .find_also_related(contact_types::Entity)
+                .filter(condition.clone())
+                .filter(contacts::Column::Id.gt(last))
+                .order_by_asc(contacts::Column::Id)
+                .limit(CHUNK)
+                .all(&self.db)
+                .await?;
+            let Some(end) = rows.last().map(|(c, _)| c.id) else {
+                break;
+            };
+            last = end;
+            let n = rows.len() as u64;
+            let chunk = rows
+                .into_iter()
+                .map(crate::contacts::to_contact)
+                .collect::<Result<Vec<_>>>()?;
+            let keep = self.decide_candidates(&prepared, &chunk).await?;
+            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
+            done += n;
+            self.progress(id, done, Ord::max(total, done)).await?;
+            if n < CHUNK {
+                break;
+            }
+        }
+        let txn = self.db.begin().await?;
+        lock(&txn, id).await?;
+        // Contacts written since the walk began are decided again, as they are now.
+        let mut changed: HashSet<i64> = contact_events::Entity::find()
+            .select_only()
+            .column(contact_events::Column::ContactId)
+            .filter(contact_events::Column::Id.gt(events_mark))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        changed.extend(
+            activities::Entity::find()
+                .select_only()
+                .column(activities::Column::ContactId)
+                .filter(activities::Column::Id.gt(activities_mark))
+                .into_tuple::<i64>()
+                .all(&txn)
+                .await?,
+        );
+        matches.retain(|c| !changed.contains(c));
+        let changed: Vec<i64> = changed.into_iter().collect();
+        for ids in changed.chunks(500) {
+            let rows = contacts::Entity::find()
+                .find_also_related(contact_types::Entity)
+                .filter(condition.clone())
+                .filter(contacts::Column::Id.is_in(ids.to_vec()))
+                .all(&txn)
+                .await?;
+            let chunk = rows
+                .into_iter()
+                .map(crate::contacts::to_contact)
+                .collect::<Result<Vec<_>>>()?;
+            let keep = self.decide_candidates(&prepared, &chunk).await?;
+            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
+        }
+        let old: HashSet<i64> = segment_members::Entity::find()
+            .select_only()
+            .column(segment_members::Column::ContactId)
+            .filter(segment_members::Column::SegmentId.eq(id))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut joined: Vec<i64> = matches.difference(&old).copied().collect();
+        let mut left: Vec<i64> = old.difference(&matches).copied().collect();
+        joined.sort_unstable();
+        left.sort_unstable();
+        record(&txn, id, &joined, &left, stored(self.clock.now())).await?;
+        let rebuilt = Rebuilt {
+            joined: joined.len() as u64,
+            left: left.len() as u64,
+        };
+        self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a rebuild's progress and renews its lease.
+    async fn progress(&self, id: i64, done: u64, total: u64) -> Result<()> {
+        let until = stored(self.clock.now()) + LEASE;
+        segments::Entity::update_many()
+            .col_expr(segments::Column::ProgressDone, Expr::value(done as i64))
+            .col_expr(segments::Column::ProgressTotal, Expr::value(total as i64))
+            .col_expr(segments::Column::LeaseUntil, Expr::value(Some(until)))
+            .filter(segments::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn finish(&self, id: i64, built: i64, rebuilt: Option<Rebuilt>) -> Result<()> {
+        let txn = self.db.begin().await?;
+        self.finish_in(&txn, id, built, rebuilt).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a rebuild of version `built`: `ok`, unless the definition changed meanwhile;
+    /// dependants are asked to rebuild when members moved.
+    async fn finish_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        id: i64,
+        built: i64,
+        rebuilt: Option<Rebuilt>,
+    ) -> Result<()> {
+        let current = segments::Entity::find_by_id(id).one(txn).await?;
+        let Some(current) = current else { return Ok(()) };
+        let status = if current.version == built && current.status == "rebuilding" {
+            "ok"
+        } else {
+            current.status.as_str()
+        };
+        segments::Entity::update_many()
+            .col_expr(segments::Column::Status, Expr::value(status))
+            .col_expr(segments::Column::StatusMessage, Expr::value(Option::<String>::None))
+            .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                segments::Column::ProgressDone,
+                Expr::col(segments::Column::ProgressTotal),
+            )
+            .filter(segments::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        if rebuilt.is_some_and(|r| r.joined + r.left > 0) {
+            for dependant in self.dependants(txn, id).await? {
+                request(txn, dependant).await?;
+            }
+            self.segments.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The segments whose filters refer to `id`.
+    async fn dependants(&self, db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>> {
+        Ok(segments::Entity::find()
+            .filter(segments::Column::Id.ne(id))
+            .filter(segments::Column::Filter.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                let mut to = Vec::new();
+                if let Some(f) = &m.filter {
+                    segment_refs(f, "", &mut to);
+                }
+                to.iter().any(|(_, r)| *r == id)
+            })
+            .map(|m| m.id)
+            .collect())
+    }
+
+    /// Marks segment `id` as needing attention, keeping its members.
+    async fn needs_attention(&self, id: i64, why: &str) -> Result<()> {
+        let message = format!("its filter can't be evaluated: {why}; it keeps its last members until it is fixed");
+        segments::Entity::update_many()
+            .col_expr(segments::Column::Status, Expr::value(NEEDS_ATTENTION))
+            .col_expr(segments::Column::StatusMessage, Expr::value(Some(message)))
+            .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(segments::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the dynamic segments whose filters can't be prepared as needing attention,
+    /// and asks for a rebuild of those that work again.
+    pub async fn check_segment_health(&self) -> Result<()> {
+        let rows = segments::Entity::find()
+            .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))
+            .all(&self.db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let catalog = self.filter_catalog().await?;
+        let mut repaired = false;
+        for m in rows {
+            let Some(filter) = &m.filter else { continue };
+            match self.prepare_with(filter, catalog.clone()).await {
+                Err(e) if m.status != NEEDS_ATTENTION => self.needs_attention(m.id, &e.to_string()).await?,
+                Ok(_) if m.status == NEEDS_ATTENTION => {
+                    segments::Entity::update_many()
+                        .col_expr(segments::Column::Status, Expr::value("rebuilding"))
+                        .col_expr(segments::Column::StatusMessage, Expr::value(Option::<String>::None))
+                        .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                        .filter(segments::Column::Id.eq(m.id))
+                        .filter(segments::Column::Status.eq(NEEDS_ATTENTION))
+                        .exec(&self.db)
+                        .await?;
+                    repaired = true;
+                }
+                _ => {}
+            }
+        }
+        if repaired {
+            self.segments.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Asks for a rebuild of every time-relative dynamic segment (the schedule's work);
+    /// returns how many were asked.
+    pub async fn recheck_time_relative_segments(&self) -> Result<usize> {
+        let Some(book) = self.current_book().await? else {
+            return Ok(0);
+        };
+        let mut asked = 0;
+        for entry in book.entries.iter().filter(|e| e.time_relative) {
+            let r = segments::Entity::update_many()
+                .col_expr(segments::Column::Status, Expr::value("rebuilding"))
+                .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
+                .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
+                .filter(segments::Column::Id.eq(entry.id))
+                .filter(segments::Column::Status.eq("ok"))
+                .exec(&self.db)
+                .await?;
+            asked += r.rows_affected as usize;
+        }
+        Ok(asked)
+    }
+
+    /// One round of the worker: the health check when the catalogue or the plugins
+    /// changed, the time-relative schedule when due, then the pending rebuilds.
+    pub async fn segment_tick(&self, state: &mut WorkerState, time_every: Duration) -> Result<()> {
+        let catalog = catalog_generation::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .map_or(0, |g| g.generation);
+        let plugins = plugin_generation::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .map_or(0, |g| g.generation);
+        if state.checked != Some((catalog, plugins)) {
+            self.check_segment_health().await?;
+            state.checked = Some((catalog, plugins));
+        }
+        let now = self.clock.now();
+        match state.next_time_check {
+            None => state.next_time_check = Some(now + time_every),
+            Some(due) if now >= due => {
+                self.recheck_time_relative_segments().await?;
+                state.next_time_check = Some(now + time_every);
+            }
+            Some(_) => {}
+        }
+        self.run_pending_rebuilds().await?;
+        Ok(())
+    }
+
+    /// The background worker: a tick every `poll` and whenever this instance asks for a
+    /// rebuild. Runs until the task is dropped.
+    pub async fn run_segment_worker(self, poll: std::time::Duration, time_every: Duration) {
+        let mut state = WorkerState::default();
+        loop {
+            if let Err(e) = self.segment_tick(&mut state, time_every).await {
+                tracing::warn!(error = %e, "segment worker");
+            }
+            tokio::select! {
+                () = self.segments.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+}
