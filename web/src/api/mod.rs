@@ -65,6 +65,7 @@ pub fn routes() -> Router<AppState> {
                 .post(segments::add_members)
                 .delete(segments::remove_members),
         )
+        .route("/segments/{id}/members.csv", get(segments::members_csv))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -19,7 +19,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         plugins::list, plugins::get_one, plugins::upload, plugins::approve, plugins::enable, plugins::disable,
         plugins::remove, plugins::try_operator, plugins::operators,
         segments::create, segments::list, segments::get_one, segments::update, segments::delete,
-        segments::members, segments::add_members, segments::remove_members,
+        segments::members, segments::add_members, segments::remove_members, segments::members_csv,
         segment_size::preview, segment_size::history,
         segments::for_contact,
     ),
@@ -30,7 +30,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         plugins::TryIn, plugins::TryField, plugins::TryOut, plugins::ResidualOut,
         segment_size::PreviewIn, segment_size::PreviewOut, segment_size::ChangeOut, segment_size::NamedOut,
         segment_size::SizePointOut,
-        segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange,
+        segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange, segments::MembersAdd,
         segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
