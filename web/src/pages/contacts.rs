@@ -106,18 +106,43 @@ const PAGE_SIZE: u64 = 50;
 
 /// What a contacts list URL carries besides the page: sort, search and filter. Every link
 /// of the page (sort, next, first, clear) is made here, so none of them loses a criterion.
+/// The same state drives every table of contacts (the contacts page, a segment's members).
 #[derive(Debug, Clone)]
-struct ListState {
-    sort: Sort,
-    q: String,
+pub struct ListState {
+    /// The page the table is on (`/contacts`, `/segments/3`).
+    pub base: String,
+    pub sort: Sort,
+    /// The search as typed (empty: none).
+    pub q: String,
     /// The filter JSON (DESIGN §5), as text.
-    filter: String,
+    pub filter: String,
 }
 
 impl ListState {
+    /// The state of the table on `base` from its URL's query, with the page it asks for
+    /// (`sort`, `q`, `filter`, `after`).
+    pub fn from_query(base: &str, pairs: &[(String, String)]) -> Result<(Self, ListQuery), Error> {
+        let sort = match param(pairs, "sort").filter(|s| !s.is_empty()) {
+            Some(s) => Sort::parse(s)?,
+            None => Sort::default(),
+        };
+        let list = ListState {
+            base: base.to_owned(),
+            sort,
+            q: param(pairs, "q").unwrap_or_default().trim().to_owned(),
+            filter: param(pairs, "filter").unwrap_or_default().trim().to_owned(),
+        };
+        let query = ListQuery {
+            sort,
+            limit: PAGE_SIZE,
+            after: param(pairs, "after").filter(|a| !a.is_empty()).map(str::to_owned),
+        };
+        Ok((list, query))
+    }
+
     /// The list in this state, from its first page or after cursor `after`.
-    fn url(&self, after: Option<&str>) -> String {
-        let mut url = format!("{}?sort={}", urls::CONTACTS, self.sort.as_param());
+    pub fn url(&self, after: Option<&str>) -> String {
+        let mut url = format!("{}?sort={}", self.base, self.sort.as_param());
         if !self.q.trim().is_empty() {
             url.push_str("&q=");
             url.push_str(&urls::encode(&self.q));
@@ -132,6 +157,54 @@ impl ListState {
         }
         url
     }
+
+    /// The links that sort the table, the current one marked.
+    pub fn sort_links(&self) -> Vec<SortLink> {
+        let sort = |key, descending| Sort { key, descending };
+        [
+            ("Name A-Z", sort(SortKey::Name, false)),
+            ("Name Z-A", sort(SortKey::Name, true)),
+            ("Newest", sort(SortKey::CreatedAt, true)),
+            ("Oldest", sort(SortKey::CreatedAt, false)),
+        ]
+        .into_iter()
+        .map(|(label, s)| SortLink {
+            label,
+            url: ListState {
+                sort: s,
+                ..self.clone()
+            }
+            .url(None),
+            current: s == self.sort,
+        })
+        .collect()
+    }
+
+    /// This state without the search.
+    pub fn without_q(&self) -> Self {
+        ListState {
+            q: String::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The table rows of `items`, with the names of their companies that `actor` sees.
+pub async fn table_rows(state: &AppState, actor: &Actor, items: &[Contact]) -> Result<Vec<Row>, Error> {
+    let tree = state.core.type_tree().await?;
+    let company_ids: Vec<i64> = items.iter().filter_map(|c| c.company_id).collect();
+    let companies = state.core.contact_names(actor, &company_ids).await?;
+    Ok(items
+        .iter()
+        .map(|c| {
+            let mut row = Row::new(c, &tree);
+            row.company = c
+                .company_id
+                .and_then(|id| companies.get(&id).cloned())
+                .unwrap_or_default();
+            row
+        })
+        .collect())
 }
 
 async fn list(
@@ -140,21 +213,7 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(query.as_deref());
-    let sort = match param(&pairs, "sort").filter(|s| !s.is_empty()) {
-        Some(s) => Sort::parse(s)?,
-        None => Sort::default(),
-    };
-    let after = param(&pairs, "after").filter(|a| !a.is_empty()).map(str::to_owned);
-    let list = ListState {
-        sort,
-        q: param(&pairs, "q").unwrap_or_default().trim().to_owned(),
-        filter: param(&pairs, "filter").unwrap_or_default().trim().to_owned(),
-    };
-    let list_query = ListQuery {
-        sort,
-        limit: PAGE_SIZE,
-        after: after.clone(),
-    };
+    let (list, list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
     // What the list is narrowed to, as one condition: each criterion ANDs its part.
     let mut narrow = Condition::all();
     if let Some(search) = state.core.search_condition(&list.q)? {
@@ -176,68 +235,9 @@ async fn list(
             Some(FilterError::shown(e)?),
         ),
     };
-    let tree = state.core.type_tree().await?;
-    let company_ids: Vec<i64> = page.items.iter().filter_map(|c| c.company_id).collect();
-    let companies = state.core.contact_names(&user.actor, &company_ids).await?;
-    let rows = page
-        .items
-        .iter()
-        .map(|c| {
-            let mut row = Row::new(c, &tree);
-            row.company = c
-                .company_id
-                .and_then(|id| companies.get(&id).cloned())
-                .unwrap_or_default();
-            row
-        })
-        .collect();
-    let sort_url = |s: Sort| {
-        ListState {
-            sort: s,
-            ..list.clone()
-        }
-        .url(None)
-    };
-    let options = [
-        (
-            "Name A-Z",
-            Sort {
-                key: SortKey::Name,
-                descending: false,
-            },
-        ),
-        (
-            "Name Z-A",
-            Sort {
-                key: SortKey::Name,
-                descending: true,
-            },
-        ),
-        (
-            "Newest",
-            Sort {
-                key: SortKey::CreatedAt,
-                descending: true,
-            },
-        ),
-        (
-            "Oldest",
-            Sort {
-                key: SortKey::CreatedAt,
-                descending: false,
-            },
-        ),
-    ];
-    let sort_links = options
-        .into_iter()
-        .map(|(label, s)| SortLink {
-            label,
-            url: sort_url(s),
-            current: s == sort,
-        })
-        .collect();
+    let rows = table_rows(&state, &user.actor, &page.items).await?;
     let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
-    let first_url = after.map(|_| list.url(None));
+    let first_url = list_query.after.as_ref().map(|_| list.url(None));
     let status = if filter_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -247,20 +247,16 @@ async fn list(
         nav: Nav::new(&user, "contacts"),
         rows,
         total,
-        sort_links,
+        sort_links: list.sort_links(),
         next_url,
         first_url,
-        clear_url: ListState {
-            q: String::new(),
-            ..list.clone()
-        }
-        .url(None),
+        clear_url: list.without_q().url(None),
         clear_filter_url: ListState {
             filter: String::new(),
             ..list.clone()
         }
         .url(None),
-        sort: sort.as_param(),
+        sort: list.sort.as_param(),
         q: list.q,
         filter: list.filter,
         filter_error,
