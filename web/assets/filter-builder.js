@@ -4,6 +4,12 @@
 // the filter by navigating to /contacts?filter=<json> (the table itself is rendered by the
 // server, so the page reads the same without this script).
 //
+// Another form can host it (the segment form): `data-filter` gives the filter to start
+// from instead of the address, `data-json-input` the id of the input that receives the
+// filter JSON on every change, `data-apply="none"` leaves out Apply (the form saves), and
+// every answer of the count URL is announced as a `filter-builder:counted` event
+// ({status, body}) on the host, for what the form shows beside the count.
+//
 // Everything it offers comes from GET /contacts/filter-fields: the fields with their kinds
 // and options, and for every operator of the enabled plugins its label and the JSON schema
 // of its value. The value input is chosen from the operator's schema and the field's kind,
@@ -20,10 +26,13 @@
   if (!host) return;
 
   const params = new URLSearchParams(window.location.search);
-  const urlFilter = (params.get("filter") || "").trim();
+  const urlFilter = (host.dataset.filter !== undefined ? host.dataset.filter : params.get("filter") || "").trim();
   const q = params.get("q") || "";
   const sort = params.get("sort") || "";
-  const jsonBox = document.querySelector("#filter-json textarea");
+  const jsonBox = host.dataset.jsonInput
+    ? document.getElementById(host.dataset.jsonInput)
+    : document.querySelector("#filter-json textarea");
+  const canApply = host.dataset.apply !== "none";
 
   let catalog = { fields: [], operators: {} };
   const fieldByPath = new Map();
@@ -698,6 +707,7 @@
       .then((response) => response.json().then((body) => [response.status, body], () => [response.status, null]))
       .then(([status, body]) => {
         if (seq !== countSeq) return;
+        host.dispatchEvent(new CustomEvent("filter-builder:counted", { detail: { status: status, body: body } }));
         clearErrors();
         showPending();
         if (status === 200 && body && typeof body.count === "number") {
@@ -769,12 +779,12 @@
       generalEl,
       h("div", { class: "fb-footer" },
         countEl,
-        h("button", { type: "button", id: "filter-apply", class: "fb-apply", onclick: apply }, "Apply"),
+        canApply ? h("button", { type: "button", id: "filter-apply", class: "fb-apply", onclick: apply }, "Apply") : null,
         h("button", { type: "button", id: "filter-clear", class: "fb-clear secondary", onclick: clearAll }, "Clear")));
     host.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && e.target.tagName === "INPUT" && e.target.type !== "checkbox") {
         e.preventDefault();
-        apply();
+        if (canApply) apply();
       }
     });
     host.hidden = false;
