@@ -22,6 +22,12 @@ pub const FIELDS: &str = "/fields";
 pub const PLUGINS: &str = "/plugins";
 pub const ASSETS_CSS: &str = "/assets/app.css";
 pub const ASSETS_FILTER_BUILDER: &str = "/assets/filter-builder.js";
+/// "Select all on this page" of the contacts table.
+pub const ASSETS_TABLE_SELECT: &str = "/assets/table-select.js";
+/// Where the contacts table's add-to-list form posts.
+pub const ADD_TO_LIST: &str = "/contacts/add-to-list";
+/// Where a contacts table's remove-from-list buttons post.
+pub const REMOVE_FROM_LIST: &str = "/contacts/remove-from-list";
 /// The filter builder's catalogue (JSON, session-authenticated).
 pub const CONTACT_FILTER_FIELDS: &str = "/contacts/filter-fields";
 /// The filter builder's live count (JSON, session-authenticated).

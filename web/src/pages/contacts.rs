@@ -20,7 +20,9 @@ use serde_json::{Map, Value, json};
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
+use super::contact_lists::{self, ListTools, TableSelect};
 use super::contact_segments::{self, SegmentsSection};
+use super::flash::Flash;
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -100,6 +102,12 @@ struct ListPage {
     filter_error: Option<FilterError>,
     /// The list without the filter.
     clear_filter_url: String,
+    /// The add-to-list form (admins and managers).
+    list_tools: Option<ListTools>,
+    /// The table's checkbox column, with the add-to-list form.
+    table_select: Option<TableSelect>,
+    /// What the last form did ("12 added to Newsletter").
+    notice: Option<String>,
 }
 
 const PAGE_SIZE: u64 = 50;
@@ -210,6 +218,7 @@ pub async fn table_rows(state: &AppState, actor: &Actor, items: &[Contact]) -> R
 async fn list(
     State(state): State<AppState>,
     user: SessionUser,
+    flash: Flash,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(query.as_deref());
@@ -238,6 +247,7 @@ async fn list(
     let rows = table_rows(&state, &user.actor, &page.items).await?;
     let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
     let first_url = list_query.after.as_ref().map(|_| list.url(None));
+    let list_tools = contact_lists::tools(&state, &user.actor, list.url(list_query.after.as_deref())).await?;
     let status = if filter_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -260,8 +270,13 @@ async fn list(
         q: list.q,
         filter: list.filter,
         filter_error,
+        table_select: list_tools.as_ref().map(ListTools::select),
+        list_tools,
+        notice: flash.message(),
     })?;
-    Ok((status, html).into_response())
+    let mut response = (status, html).into_response();
+    flash.clear(&state, &mut response);
+    Ok(response)
 }
 
 /// An input of the contact form, for one extra field.

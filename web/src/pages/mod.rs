@@ -2,11 +2,14 @@
 //! call one `core` service and render.
 
 pub mod contact_filter;
+pub mod contact_lists;
 pub mod contact_segments;
 pub mod contact_types;
 pub mod contacts;
 pub mod fields;
+pub mod flash;
 pub mod plugins;
+pub mod segment_export;
 pub mod session;
 
 use askama::Template;
@@ -31,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route(urls::LOGOUT, post(session::logout))
         .merge(contacts::routes())
         .merge(contact_filter::routes())
+        .merge(contact_lists::routes())
+        .merge(segment_export::routes())
         .merge(contact_types::routes())
         .merge(fields::routes())
         .merge(plugins::routes())
