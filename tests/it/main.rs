@@ -18,6 +18,7 @@ mod pages;
 mod plugins;
 mod search;
 mod segment_explain;
+mod segment_lists;
 mod segment_preview;
 mod segment_upkeep;
 mod segments;
