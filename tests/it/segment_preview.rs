@@ -137,10 +137,7 @@ async fn preview_compares_with_the_saved_members(app: TestApp) {
         sample(&[(&bartek, "Bartek"), (&celina, "Celina")])
     );
     assert_eq!(swapped["leaving"]["count"], 2, "{swapped}");
-    assert_eq!(
-        swapped["leaving"]["sample"],
-        sample(&[(&anna, "Anna"), (&ewa, "Ewa")])
-    );
+    assert_eq!(swapped["leaving"]["sample"], sample(&[(&anna, "Anna"), (&ewa, "Ewa")]));
 
     // An agent sees only what they may: Celina is theirs, the rest isn't.
     let seen = preview(&app, &agent_token, Some(sid), lodz.clone()).await;
@@ -164,7 +161,10 @@ async fn preview_compares_with_the_saved_members(app: TestApp) {
         .collect();
     assert_eq!(
         names,
-        ["Anna", "Ewa", "Zosia 01", "Zosia 02", "Zosia 03", "Zosia 04", "Zosia 05", "Zosia 06", "Zosia 07", "Zosia 08"]
+        [
+            "Anna", "Ewa", "Zosia 01", "Zosia 02", "Zosia 03", "Zosia 04", "Zosia 05", "Zosia 06", "Zosia 07",
+            "Zosia 08"
+        ]
     );
 }
 
@@ -172,18 +172,41 @@ both!(preview_decides_residuals_by_their_plugin: preview_decides_residuals_by_th
 async fn preview_decides_residuals_by_their_plugin(app: TestApp) {
     let (_, token) = app.admin().await;
     // Near Kraków, inside the bounding box of 60 km but farther than 60 km, far away.
-    let near = contact(&app, &token, json!({"name": "Near", "latitude": 50.10, "longitude": 19.90})).await;
-    let corner = contact(&app, &token, json!({"name": "Corner", "latitude": 50.55, "longitude": 20.65})).await;
-    let far = contact(&app, &token, json!({"name": "Far", "latitude": 52.23, "longitude": 21.01})).await;
-    let home = contact(&app, &token, json!({"name": "Home", "latitude": 50.06, "longitude": 19.94})).await;
-    let within = |km: f64| f("location", "within_distance", json!({"lat": 50.06, "lon": 19.94, "km": km}));
+    let near = contact(
+        &app,
+        &token,
+        json!({"name": "Near", "latitude": 50.10, "longitude": 19.90}),
+    )
+    .await;
+    let corner = contact(
+        &app,
+        &token,
+        json!({"name": "Corner", "latitude": 50.55, "longitude": 20.65}),
+    )
+    .await;
+    let far = contact(
+        &app,
+        &token,
+        json!({"name": "Far", "latitude": 52.23, "longitude": 21.01}),
+    )
+    .await;
+    let home = contact(
+        &app,
+        &token,
+        json!({"name": "Home", "latitude": 50.06, "longitude": 19.94}),
+    )
+    .await;
+    let within = |km: f64| {
+        f(
+            "location",
+            "within_distance",
+            json!({"lat": 50.06, "lon": 19.94, "km": km}),
+        )
+    };
 
     let fresh = preview(&app, &token, None, within(60.0)).await;
     assert_eq!(fresh["count"], 2, "{fresh}");
-    assert_eq!(
-        fresh["joining"]["sample"],
-        sample(&[(&home, "Home"), (&near, "Near")])
-    );
+    assert_eq!(fresh["joining"]["sample"], sample(&[(&home, "Home"), (&near, "Near")]));
 
     // Saved: Near, Corner and Far. Within 60 km keeps Near, lets Home join, and drops
     // Corner (a candidate of the bounding box the plugin refuses) and Far (outside it).
@@ -195,7 +218,10 @@ async fn preview_decides_residuals_by_their_plugin(app: TestApp) {
     .await;
     let moved = preview(&app, &token, Some(sid), within(60.0)).await;
     assert_eq!(moved["count"], 2, "{moved}");
-    assert_eq!(moved["joining"], json!({"count": 1, "sample": sample(&[(&home, "Home")])}));
+    assert_eq!(
+        moved["joining"],
+        json!({"count": 1, "sample": sample(&[(&home, "Home")])})
+    );
     assert_eq!(moved["leaving"]["count"], 2, "{moved}");
     assert_eq!(
         moved["leaving"]["sample"],
@@ -319,7 +345,11 @@ async fn history_follows_a_static_list(app: TestApp) {
         let (app, token, members) = (&app, token.clone(), members.clone());
         async move {
             let body = json!({"contact_ids": ids});
-            let method = if add { reqwest::Method::POST } else { reqwest::Method::DELETE };
+            let method = if add {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::DELETE
+            };
             let reply = app.send(method, Some(&token), &members, Some(&body)).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         }
@@ -361,10 +391,7 @@ async fn history_follows_a_static_list(app: TestApp) {
 
     // A shorter window starts from the size before it.
     let (_, two) = history(Some("2"), token.clone()).await;
-    assert_eq!(
-        points(&two),
-        [day("2026-11-25", 3, 0, 0), day("2026-11-26", 4, 2, 1)]
-    );
+    assert_eq!(points(&two), [day("2026-11-25", 3, 0, 0), day("2026-11-26", 4, 2, 1)]);
     // 30 days unless asked.
     let (_, month) = history(None, token.clone()).await;
     let month = points(&month);
@@ -436,9 +463,7 @@ async fn history_of_a_dynamic_segment_counts_its_rebuilds(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{seg}");
-    let (status, history) = app
-        .get(&token, &format!("/api/v1/segments/{sid}/history?days=1"))
-        .await;
+    let (status, history) = app.get(&token, &format!("/api/v1/segments/{sid}/history?days=1")).await;
     assert_eq!(status, StatusCode::OK, "{history}");
     let today = points(&history);
     assert_eq!(today.len(), 1);
