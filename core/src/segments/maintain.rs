@@ -47,15 +47,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 
 use super::{SegmentKind, record, segment_refs};
 use crate::clock::stored;
 use crate::contacts::{Contact, to_contact};
-use crate::entities::{catalog_generation, contact_types, contacts, plugin_generation, segments};
+use crate::entities::{catalog_generation, contact_types, contacts, segments};
 use crate::filter::Prepared;
 use crate::filter::memory::Record;
 use crate::plugin::ir::Predicate;
@@ -143,37 +141,30 @@ fn uses_activities(p: &Predicate) -> bool {
 /// PostgreSQL) it also takes the dynamic segments' rows `FOR SHARE` for the rest of the
 /// transaction (see the module docs).
 async fn read_stamp(db: &impl ConnectionTrait, lock: bool) -> Result<Stamp> {
-    let mut rows = segments::Entity::find()
-        .select_only()
-        .column(segments::Column::Id)
-        .column(segments::Column::Version)
-        .column(segments::Column::Status)
-        .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))
-        .order_by_asc(segments::Column::Id);
-    if lock && db.get_database_backend() == DbBackend::Postgres {
-        rows = rows.lock_shared();
+    let backend = db.get_database_backend();
+    // One round trip: every write with dynamic segments pays it.
+    let mut sql = String::from(
+        "SELECT s.id, s.version, s.status, \
+         (SELECT generation FROM catalog_generation WHERE id = 1), \
+         (SELECT generation FROM plugin_generation WHERE id = 1) \
+         FROM segments s WHERE s.kind = 'dynamic' ORDER BY s.id",
+    );
+    if lock && backend == DbBackend::Postgres {
+        sql.push_str(" FOR SHARE OF s");
     }
-    let rows: Vec<(i64, i64, String)> = rows.into_tuple().all(db).await?;
-    let segments: Vec<(i64, i64, bool)> = rows
-        .into_iter()
-        .map(|(id, version, status)| (id, version, status == super::NEEDS_ATTENTION))
-        .collect();
-    if segments.is_empty() {
-        return Ok(Stamp::default());
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await?;
+    let mut stamp = Stamp::default();
+    for row in rows {
+        let status: String = row.try_get_by_index(2)?;
+        stamp.segments.push((
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            status == super::NEEDS_ATTENTION,
+        ));
+        stamp.catalog = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
+        stamp.plugins = row.try_get_by_index::<Option<i64>>(4)?.unwrap_or(0);
     }
-    let catalog = catalog_generation::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .map_or(0, |g| g.generation);
-    let plugins = plugin_generation::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .map_or(0, |g| g.generation);
-    Ok(Stamp {
-        catalog,
-        plugins,
-        segments,
-    })
+    Ok(stamp)
 }
 
 /// `ids` ordered so that every segment comes after those it refers to.
@@ -306,9 +297,11 @@ impl Core {
     /// taken before the contact is touched; if the segments moved in between, it tries
     /// again.
     pub(crate) async fn begin_contact_write(&self) -> Result<(DatabaseTransaction, Option<Arc<Book>>)> {
+        // The book in hand first: in the common case it is current, and checking it
+        // inside the transaction is all it costs.
+        let mut book = self.segments.book.lock().await.clone();
         let mut tries = 0;
         loop {
-            let book = self.current_book().await?;
             // Time-relative plans are lowered again out here too, for the same reason.
             if let Some(book) = &book {
                 for entry in &book.entries {
@@ -317,12 +310,12 @@ impl Core {
             }
             let txn = crate::contacts::derived::begin_contact_write(&self.db).await?;
             let stamp = read_stamp(&txn, true).await?;
-            let fits = match &book {
-                Some(book) => book.stamp == stamp,
-                None => stamp.segments.is_empty(),
-            };
-            if fits {
-                return Ok((txn, book));
+            if stamp.segments.is_empty() {
+                return Ok((txn, None));
+            }
+            if let Some(current) = book.as_ref().filter(|b| b.stamp == stamp) {
+                let current = current.clone();
+                return Ok((txn, Some(current)));
             }
             txn.rollback().await?;
             tries += 1;
@@ -331,6 +324,7 @@ impl Core {
                     "segment definitions are changing right now; try again",
                 ));
             }
+            book = self.current_book().await?;
         }
     }
 
