@@ -25,6 +25,7 @@ pub fn build(state: AppState) -> Router {
         .route(urls::ASSETS_CSS, get(css))
         .route(urls::ASSETS_FILTER_BUILDER, get(filter_builder_js))
         .route(urls::ASSETS_TABLE_SELECT, get(table_select_js))
+        .route(urls::ASSETS_SEGMENT_FORM, get(segment_form_js))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(api::json::MAX_BODY))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -82,6 +83,16 @@ async fn filter_builder_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/filter-builder.js"),
+    )
+}
+
+async fn segment_form_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/segment-form.js"),
     )
 }
 

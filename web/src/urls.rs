@@ -20,6 +20,10 @@ pub const NEW_CONTACT: &str = "/contacts/new";
 pub const CONTACT_TYPES: &str = "/contact-types";
 pub const FIELDS: &str = "/fields";
 pub const PLUGINS: &str = "/plugins";
+pub const SEGMENTS: &str = "/segments";
+pub const NEW_SEGMENT: &str = "/segments/new";
+/// The segment form's count and join/leave preview for a new segment (JSON).
+pub const SEGMENT_PREVIEW: &str = "/segments/preview";
 pub const ASSETS_CSS: &str = "/assets/app.css";
 pub const ASSETS_FILTER_BUILDER: &str = "/assets/filter-builder.js";
 /// "Select all on this page" of the contacts table.
@@ -28,6 +32,7 @@ pub const ASSETS_TABLE_SELECT: &str = "/assets/table-select.js";
 pub const ADD_TO_LIST: &str = "/contacts/add-to-list";
 /// Where a contacts table's remove-from-list buttons post.
 pub const REMOVE_FROM_LIST: &str = "/contacts/remove-from-list";
+pub const ASSETS_SEGMENT_FORM: &str = "/assets/segment-form.js";
 /// The filter builder's catalogue (JSON, session-authenticated).
 pub const CONTACT_FILTER_FIELDS: &str = "/contacts/filter-fields";
 /// The filter builder's live count (JSON, session-authenticated).
@@ -71,4 +76,24 @@ pub fn contact_type(key: &str) -> String {
 /// Where a plugin's `action` form (approve, enable, disable, remove) posts.
 pub fn plugin_action(name: &str, action: &str) -> String {
     format!("/plugins/{}/{action}", encode(name))
+}
+
+/// A segment's edit form.
+pub fn edit_segment(id: i64) -> String {
+    format!("/segments/{id}/edit")
+}
+
+/// Where a segment's delete form posts.
+pub fn delete_segment(id: i64) -> String {
+    format!("/segments/{id}/delete")
+}
+
+/// The edit form's count and join/leave preview against segment `id` (JSON).
+pub fn segment_preview(id: i64) -> String {
+    format!("/segments/{id}/preview")
+}
+
+/// A segment's members as CSV.
+pub fn segment_export(id: i64) -> String {
+    format!("/segments/{id}/export.csv")
 }

@@ -93,7 +93,7 @@ pub async fn count_matching(
 }
 
 /// The session's user, or a JSON 401 (a script reads these routes, not a person).
-fn session(user: Result<SessionUser, PageError>) -> Result<SessionUser, ApiError> {
+pub fn session(user: Result<SessionUser, PageError>) -> Result<SessionUser, ApiError> {
     user.map_err(|_| {
         ApiError(Error::Unauthorized(
             "the session has expired; reload the page and sign in again".into(),

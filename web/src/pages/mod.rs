@@ -10,6 +10,7 @@ pub mod fields;
 pub mod flash;
 pub mod plugins;
 pub mod segment_export;
+pub mod segments;
 pub mod session;
 
 use askama::Template;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(contact_types::routes())
         .merge(fields::routes())
         .merge(plugins::routes())
+        .merge(segments::routes())
 }
 
 /// What the layout needs on every page: who is signed in, the CSRF token for the sign-out

@@ -1,0 +1,602 @@
+//! Segments: the list, the new and edit forms (the contacts page's filter builder, with
+//! the live count and who would join and leave before saving), a segment's page (its
+//! members in the contacts table, its size over time) and deleting.
+//!
+//! The builder reads its count from `GET /segments/preview` (a new segment) or
+//! `GET /segments/{id}/preview` (compared with that segment's saved members): the count
+//! endpoint's answer (`{count}`, or a 400 whose `path` is relative to the filter) plus
+//! `joining` and `leaving`, which `assets/segment-form.js` shows. Saving is an ordinary
+//! form post with the filter JSON in a hidden input, so a filter error comes back on the
+//! re-rendered form, where the builder puts it on its condition again.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kartoteka_core::Error;
+use kartoteka_core::auth::Role;
+use kartoteka_core::contacts::Condition;
+use kartoteka_core::filter::tree::parse_json;
+use kartoteka_core::segments::history::SizePoint;
+use kartoteka_core::segments::{Segment, SegmentDraft, SegmentKind, SegmentPatch};
+use serde_json::{Value, json};
+
+use super::Nav;
+use super::contact_filter::session;
+use super::contact_lists::TableRemove;
+use super::contacts::{ListState, Row, SortLink, table_rows};
+use super::flash::Flash;
+use crate::api::json::{param, query_pairs};
+use crate::api::segment_size::PreviewOut;
+use crate::app::AppState;
+use crate::auth::{CheckedForm, FormData, SessionUser};
+use crate::error::{ApiError, PageError, render};
+use crate::urls;
+
+/// The days of size history a segment's page shows.
+const HISTORY_DAYS: u32 = 30;
+
+/// The segment routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(urls::SEGMENTS, get(list).post(create))
+        .route(urls::NEW_SEGMENT, get(new_form))
+        .route(urls::SEGMENT_PREVIEW, get(preview_new))
+        .route("/segments/{id}", get(show))
+        .route("/segments/{id}/edit", get(edit_form).post(update))
+        .route("/segments/{id}/delete", post(delete))
+        .route("/segments/{id}/preview", get(preview_saved))
+}
+
+fn can_edit(user: &SessionUser) -> bool {
+    matches!(user.actor.role, Role::Admin | Role::Manager)
+}
+
+fn parse_id(id: &str) -> Result<i64, PageError> {
+    id.parse()
+        .map_err(|_| PageError::Core(Error::NotFound { what: "segment" }))
+}
+
+/// A segment's status in words, with its progress while it is rebuilt.
+fn status_text(s: &Segment) -> String {
+    match s.status.as_str() {
+        "ok" => "ok".to_owned(),
+        "rebuilding" if s.progress_total > 0 => {
+            format!("rebuilding ({} of {} looked at)", s.progress_done, s.progress_total)
+        }
+        "needs_attention" => "needs attention".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A segment as a row of the list.
+#[derive(Debug, Clone)]
+pub struct SegmentRow {
+    pub id: i64,
+    pub url: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub count: u64,
+    pub status: String,
+    pub attention: bool,
+    pub status_message: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "segments/list.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<SegmentRow>,
+    can_edit: bool,
+}
+
+async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
+    let rows = state
+        .core
+        .list_segments(&user.actor)
+        .await?
+        .into_iter()
+        .map(|s| SegmentRow {
+            id: s.id,
+            url: urls::segment(s.id),
+            kind: s.kind.as_str(),
+            count: s.count,
+            status: status_text(&s),
+            attention: s.status == "needs_attention",
+            status_message: s.status_message.clone().unwrap_or_default(),
+            updated: s.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+            name: s.name,
+        })
+        .collect();
+    let page = ListPage {
+        nav: Nav::new(&user, "segments"),
+        rows,
+        can_edit: can_edit(&user),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "segments/form.html")]
+struct FormPage {
+    nav: Nav,
+    title: String,
+    action: String,
+    cancel_url: String,
+    /// The kind is chosen when the segment is made; an edit shows it.
+    editing: bool,
+    name: String,
+    kind: String,
+    /// The filter JSON (DESIGN §5) as text; empty for none.
+    filter: String,
+    /// Where the builder reads the count and the join/leave preview.
+    preview_url: String,
+    /// The saved count, on an edit.
+    saved_count: Option<u64>,
+    /// The path and message of the error of the last submit.
+    error: Option<(String, String)>,
+}
+
+impl FormPage {
+    /// The error for input `name`, if the last submit failed there.
+    fn error_for(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(path, _)| path == name)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The filter's error: the path inside the filter (empty for the whole) and the
+    /// message.
+    fn filter_error(&self) -> Option<(&str, &str)> {
+        let (path, message) = self.error.as_ref()?;
+        let inner = if path == "filter" {
+            ""
+        } else {
+            path.strip_prefix("filter.")?
+        };
+        Some((inner, message.as_str()))
+    }
+
+    /// An error not tied to one input (a name taken, a stale edit).
+    fn general_error(&self) -> Option<&str> {
+        let (path, message) = self.error.as_ref()?;
+        let placed = path == "name" || path == "kind" || self.filter_error().is_some();
+        (!placed).then_some(message.as_str())
+    }
+
+    fn is_dynamic(&self) -> bool {
+        self.kind != SegmentKind::Static.as_str()
+    }
+}
+
+/// The form's page, with `error` (from a submit) shown where it belongs.
+fn form_page(mut page: FormPage, error: Option<Error>) -> Result<Response, PageError> {
+    let status = match &error {
+        Some(e) => crate::error::classify(e).0,
+        None => StatusCode::OK,
+    };
+    match error {
+        None => {}
+        Some(Error::Validation { path, message }) => page.error = Some((path, message)),
+        Some(e @ (Error::Db(_) | Error::Internal(_) | Error::Forbidden(_) | Error::NotFound { .. })) => {
+            return Err(PageError::Core(e));
+        }
+        Some(other) => page.error = Some((String::new(), crate::error::public_message(&other))),
+    }
+    Ok((status, render(&page)?).into_response())
+}
+
+fn require_editor(user: &SessionUser) -> Result<(), PageError> {
+    if can_edit(user) {
+        Ok(())
+    } else {
+        Err(PageError::Core(Error::Forbidden(
+            "only admins and managers may change segments".into(),
+        )))
+    }
+}
+
+fn new_page(user: &SessionUser, name: String, kind: String, filter: String) -> FormPage {
+    FormPage {
+        nav: Nav::new(user, "segments"),
+        title: "New segment".into(),
+        action: urls::SEGMENTS.into(),
+        cancel_url: urls::SEGMENTS.into(),
+        editing: false,
+        name,
+        kind,
+        filter,
+        preview_url: urls::SEGMENT_PREVIEW.into(),
+        saved_count: None,
+        error: None,
+    }
+}
+
+async fn new_form(user: SessionUser) -> Result<Response, PageError> {
+    require_editor(&user)?;
+    form_page(new_page(&user, String::new(), "dynamic".into(), String::new()), None)
+}
+
+/// The filter of a submitted form: `None` when blank.
+fn submitted_filter(form: &FormData) -> Result<Option<Value>, Error> {
+    match parse_json(&form.text("filter"))? {
+        Value::Null => Ok(None),
+        json => Ok(Some(json)),
+    }
+}
+
+async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
+    require_editor(&user)?;
+    let kind = form.text("kind");
+    let result = async {
+        let filter = if kind == SegmentKind::Static.as_str() {
+            None
+        } else {
+            submitted_filter(&form)?
+        };
+        let draft = SegmentDraft {
+            name: form.text("name"),
+            kind: kind.clone(),
+            filter,
+        };
+        state.core.create_segment(&user.actor, draft).await
+    }
+    .await;
+    match result {
+        Ok(segment) => Ok(Redirect::to(&urls::segment(segment.id)).into_response()),
+        Err(e) => form_page(new_page(&user, form.text("name"), kind, form.text("filter")), Some(e)),
+    }
+}
+
+fn edit_page(user: &SessionUser, segment: &Segment, name: String, filter: String) -> FormPage {
+    FormPage {
+        nav: Nav::new(user, "segments"),
+        title: format!("Edit {}", segment.name),
+        action: urls::edit_segment(segment.id),
+        cancel_url: urls::segment(segment.id),
+        editing: true,
+        name,
+        kind: segment.kind.as_str().into(),
+        filter,
+        preview_url: urls::segment_preview(segment.id),
+        saved_count: Some(segment.count),
+        error: None,
+    }
+}
+
+fn filter_text(segment: &Segment) -> String {
+    segment.filter.as_ref().map(Value::to_string).unwrap_or_default()
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    require_editor(&user)?;
+    let segment = state.core.get_segment(&user.actor, parse_id(&id)?).await?;
+    let page = edit_page(&user, &segment, segment.name.clone(), filter_text(&segment));
+    form_page(page, None)
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    require_editor(&user)?;
+    let id = parse_id(&id)?;
+    let segment = state.core.get_segment(&user.actor, id).await?;
+    let result = async {
+        // An unchanged filter is not sent, so saving a new name doesn't rebuild.
+        let filter = match segment.kind {
+            SegmentKind::Dynamic => match submitted_filter(&form)? {
+                None => return Err(Error::invalid("filter", "a dynamic segment needs a filter")),
+                Some(f) if Some(&f) == segment.filter.as_ref() => None,
+                Some(f) => Some(f),
+            },
+            SegmentKind::Static => None,
+        };
+        let patch = SegmentPatch {
+            name: Some(form.text("name")),
+            filter,
+        };
+        state.core.update_segment(&user.actor, id, patch).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&urls::segment(id)).into_response()),
+        Err(e) => form_page(
+            edit_page(&user, &segment, form.text("name"), form.text("filter")),
+            Some(e),
+        ),
+    }
+}
+
+/// One point of the size chart, with where it is drawn.
+#[derive(Debug, Clone)]
+pub struct ChartPoint {
+    pub day: String,
+    pub size: u64,
+    pub joined: u64,
+    pub left: u64,
+    pub x: String,
+    pub y: String,
+}
+
+/// The size over time as an SVG line, with a caption and the numbers for a table.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub width: u32,
+    pub height: u32,
+    /// The x of the plot's left edge and the y of its top and bottom.
+    pub left: u32,
+    pub top: u32,
+    pub bottom: u32,
+    /// `x,y x,y ...` of the line, and of the shaded area under it.
+    pub line: String,
+    pub area: String,
+    pub max: u64,
+    pub first_day: String,
+    pub last_day: String,
+    pub caption: String,
+    pub points: Vec<ChartPoint>,
+}
+
+impl Chart {
+    const WIDTH: u32 = 640;
+    const HEIGHT: u32 = 180;
+    const LEFT: u32 = 48;
+    const RIGHT: u32 = 12;
+    const TOP: u32 = 12;
+    const BOTTOM: u32 = 28;
+
+    /// The chart of `points` (oldest first).
+    #[allow(clippy::cast_precision_loss)]
+    fn new(points: &[SizePoint]) -> Self {
+        let max = points.iter().map(|p| p.size).max().unwrap_or(0).max(1);
+        let plot_w = f64::from(Self::WIDTH - Self::LEFT - Self::RIGHT);
+        let plot_h = f64::from(Self::HEIGHT - Self::TOP - Self::BOTTOM);
+        let bottom = f64::from(Self::HEIGHT - Self::BOTTOM);
+        let steps = points.len().saturating_sub(1).max(1) as f64;
+        let drawn: Vec<ChartPoint> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let x = f64::from(Self::LEFT) + plot_w * i as f64 / steps;
+                let y = bottom - plot_h * p.size as f64 / max as f64;
+                ChartPoint {
+                    day: p.day.format("%Y-%m-%d").to_string(),
+                    size: p.size,
+                    joined: p.joined,
+                    left: p.left,
+                    x: format!("{x:.1}"),
+                    y: format!("{y:.1}"),
+                }
+            })
+            .collect();
+        let line = drawn
+            .iter()
+            .map(|p| format!("{},{}", p.x, p.y))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let area = match (drawn.first(), drawn.last()) {
+            (Some(first), Some(last)) => format!("{},{bottom:.1} {line} {},{bottom:.1}", first.x, last.x),
+            _ => String::new(),
+        };
+        let joined: u64 = points.iter().map(|p| p.joined).sum();
+        let left: u64 = points.iter().map(|p| p.left).sum();
+        let first_day = drawn.first().map(|p| p.day.clone()).unwrap_or_default();
+        let last_day = drawn.last().map(|p| p.day.clone()).unwrap_or_default();
+        let caption = match (points.first(), points.last()) {
+            (Some(first), Some(last)) => format!(
+                "Size over the last {} days: {} on {first_day}, {} on {last_day}; {joined} joined and {left} left in that time.",
+                points.len(),
+                first.size,
+                last.size
+            ),
+            _ => String::new(),
+        };
+        Chart {
+            width: Self::WIDTH,
+            height: Self::HEIGHT,
+            left: Self::LEFT,
+            top: Self::TOP,
+            bottom: Self::HEIGHT - Self::BOTTOM,
+            line,
+            area,
+            max,
+            first_day,
+            last_day,
+            caption,
+            points: drawn,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "segments/show.html")]
+struct ShowPage {
+    nav: Nav,
+    segment: Segment,
+    status: String,
+    filter_json: String,
+    can_edit: bool,
+    edit_url: String,
+    delete_url: String,
+    export_url: String,
+    rows: Vec<Row>,
+    /// How many members match the search (the count without one).
+    found: u64,
+    sort_links: Vec<SortLink>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+    q: String,
+    sort: String,
+    search_url: String,
+    clear_url: String,
+    chart: Chart,
+    delete_error: Option<String>,
+    /// A static list's Remove button on each member's row (admins and managers).
+    table_remove: Option<TableRemove>,
+    /// What the last form did ("1 removed from Fair").
+    notice: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: SessionUser,
+    flash: Flash,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let id = parse_id(&id)?;
+    let mut response = show_page(&state, &user, id, query.as_deref(), None, flash.message()).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
+}
+
+/// A segment's page; `delete_error` when a delete was refused, `notice` after a change.
+async fn show_page(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    query: Option<&str>,
+    delete_error: Option<Error>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = &user.actor;
+    let segment = state.core.get_segment(actor, id).await?;
+    let (list, list_query) = ListState::from_query(&urls::segment(id), &query_pairs(query))?;
+    // The members are the contacts in the segment: the contacts table's query, with the
+    // segment's stored members as its filter and the search as its narrowing.
+    let members = state
+        .core
+        .prepare_filter(&json!({"field": "segment", "op": "in_segment", "value": id}))
+        .await?;
+    let mut narrow = Condition::all();
+    let searching = match state.core.search_condition(&list.q)? {
+        Some(search) => {
+            narrow = narrow.add(search);
+            true
+        }
+        None => false,
+    };
+    let page = state
+        .core
+        .find_contacts(actor, &members, narrow.clone(), &list_query)
+        .await?;
+    let found = if searching {
+        state.core.count_contacts_matching(actor, &members, narrow).await?
+    } else {
+        segment.count
+    };
+    let rows = table_rows(state, actor, &page.items).await?;
+    let history = state.core.segment_history(actor, id, HISTORY_DAYS).await?;
+    let status = match &delete_error {
+        Some(e) => crate::error::classify(e).0,
+        None => StatusCode::OK,
+    };
+    let delete_error = match delete_error {
+        Some(e @ (Error::Db(_) | Error::Internal(_))) => return Err(PageError::Core(e)),
+        Some(e) => Some(crate::error::public_message(&e)),
+        None => None,
+    };
+    let table_remove = (segment.kind == SegmentKind::Static && can_edit(user))
+        .then(|| TableRemove::new(id, list.url(list_query.after.as_deref())));
+    let html = render(&ShowPage {
+        nav: Nav::new(user, "segments"),
+        status: status_text(&segment),
+        filter_json: segment
+            .filter
+            .as_ref()
+            .and_then(|f| serde_json::to_string_pretty(f).ok())
+            .unwrap_or_default(),
+        can_edit: can_edit(user),
+        edit_url: urls::edit_segment(id),
+        delete_url: urls::delete_segment(id),
+        export_url: urls::segment_export(id),
+        rows,
+        found,
+        sort_links: list.sort_links(),
+        next_url: page.next.map(|cursor| list.url(Some(&cursor))),
+        first_url: list_query.after.as_ref().map(|_| list.url(None)),
+        sort: list.sort.as_param(),
+        search_url: urls::segment(id),
+        clear_url: list.without_q().url(None),
+        q: list.q,
+        chart: Chart::new(&history),
+        delete_error,
+        table_remove,
+        notice,
+        segment,
+    })?;
+    Ok((status, html).into_response())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    require_editor(&user)?;
+    let id = parse_id(&id)?;
+    let result = if form.checked("confirm") {
+        state.core.delete_segment(&user.actor, id).await
+    } else {
+        Err(Error::invalid("confirm", "tick the box to confirm the deletion"))
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(urls::SEGMENTS).into_response()),
+        Err(e @ (Error::Conflict { .. } | Error::Validation { .. })) => {
+            show_page(&state, &user, id, None, Some(e), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The builder's count with the join/leave preview, for the filter in `?filter=`;
+/// errors inside the filter have paths relative to it, like the contacts count.
+async fn preview_json(
+    state: &AppState,
+    user: SessionUser,
+    segment: Option<i64>,
+    query: Option<&str>,
+) -> Result<Json<PreviewOut>, ApiError> {
+    let pairs = query_pairs(query);
+    let filter = parse_json(param(&pairs, "filter").unwrap_or_default())?;
+    match state.core.preview_segment(&user.actor, segment, &filter).await {
+        Ok(preview) => Ok(Json(preview.into())),
+        Err(Error::Validation { path, message }) => {
+            let path = match path.as_str() {
+                "filter" => String::new(),
+                p => p.strip_prefix("filter.").map_or(path.clone(), str::to_owned),
+            };
+            Err(ApiError(Error::Validation { path, message }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn preview_new(
+    State(state): State<AppState>,
+    user: Result<SessionUser, PageError>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<PreviewOut>, ApiError> {
+    preview_json(&state, session(user)?, None, query.as_deref()).await
+}
+
+async fn preview_saved(
+    State(state): State<AppState>,
+    user: Result<SessionUser, PageError>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<PreviewOut>, ApiError> {
+    let user = session(user)?;
+    let id = crate::api::json::path_id(&id, "segment")?;
+    preview_json(&state, user, Some(id), query.as_deref()).await
+}
