@@ -129,17 +129,17 @@ async fn sign_in_and_create_a_contact_in_a_browser() {
 }
 
 /// How long a step may take to show its result.
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// A fantoccini error as a message saying what was being done.
-fn err(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
+pub(crate) fn err(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
     let what = what.to_owned();
     move |e| format!("{what}: {e}")
 }
 
 /// Opens the contacts page, which sends the browser to sign in first, and signs in as
 /// `email`; the browser is then back on the contacts page.
-async fn sign_in(browser: &Client, app: &TestApp, email: &str) -> Result<(), String> {
+pub(crate) async fn sign_in(browser: &Client, app: &TestApp, email: &str) -> Result<(), String> {
     let wait = WAIT;
     browser
         .goto(&app.url("/contacts"))
@@ -260,15 +260,15 @@ async fn scenario(browser: &Client, app: &TestApp, email: &str) -> Result<i64, S
 
 /// Chromium through chromedriver in a profile of its own, for one test; `None` (after
 /// saying the test is skipped) when either is not installed.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     // Field order is drop order: the driver (and its chromium) goes before the profile.
     _driver: ChromeDriver,
     _scratch: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn open() -> Option<Self> {
+    pub(crate) async fn open() -> Option<Self> {
         let Some(driver_binary) = chromedriver() else {
             skip("chromedriver is not installed (apt-get install chromium chromium-driver)");
             return None;
@@ -290,13 +290,13 @@ impl Browser {
     }
 
     /// Quits chromium, then stops chromedriver.
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.client.clone().close().await;
     }
 }
 
 /// Waits until the text of the first element matching `css` satisfies `ok`; returns it.
-async fn wait_for_text(browser: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Result<String, String> {
+pub(crate) async fn wait_for_text(browser: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Result<String, String> {
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut last = String::from("(no such element)");
     while tokio::time::Instant::now() < deadline {
@@ -314,7 +314,7 @@ async fn wait_for_text(browser: &Client, css: &str, ok: impl Fn(&str) -> bool) -
 }
 
 /// The `index`th element matching `css` (found anew: the builder re-renders its tree).
-async fn nth(browser: &Client, css: &str, index: usize) -> Result<fantoccini::elements::Element, String> {
+pub(crate) async fn nth(browser: &Client, css: &str, index: usize) -> Result<fantoccini::elements::Element, String> {
     let all = browser
         .find_all(Locator::Css(css))
         .await
@@ -326,7 +326,7 @@ async fn nth(browser: &Client, css: &str, index: usize) -> Result<fantoccini::el
 }
 
 /// The first element matching `css` in condition `index` (in page order).
-async fn part(browser: &Client, index: usize, css: &str) -> Result<fantoccini::elements::Element, String> {
+pub(crate) async fn part(browser: &Client, index: usize, css: &str) -> Result<fantoccini::elements::Element, String> {
     nth(browser, ".fb-cond", index)
         .await?
         .find(Locator::Css(css))
@@ -336,7 +336,7 @@ async fn part(browser: &Client, index: usize, css: &str) -> Result<fantoccini::e
 
 /// Sets condition `index` (in page order) to `field`, `op` and, when given, types `value`
 /// into its first value input.
-async fn set_condition(
+pub(crate) async fn set_condition(
     browser: &Client,
     index: usize,
     field: &str,
@@ -362,7 +362,7 @@ async fn set_condition(
 }
 
 /// Clicks the first element matching `css`.
-async fn click(browser: &Client, css: &str) -> Result<(), String> {
+pub(crate) async fn click(browser: &Client, css: &str) -> Result<(), String> {
     browser
         .find(Locator::Css(css))
         .await
@@ -373,7 +373,7 @@ async fn click(browser: &Client, css: &str) -> Result<(), String> {
 }
 
 /// The ids of the table's rows.
-async fn table_ids(browser: &Client) -> Result<Vec<i64>, String> {
+pub(crate) async fn table_ids(browser: &Client) -> Result<Vec<i64>, String> {
     let mut out = Vec::new();
     for row in browser
         .find_all(Locator::Css("table.contacts tr[data-id]"))

@@ -19,6 +19,7 @@ mod plugins;
 mod search;
 mod segment_explain;
 mod segment_lists;
+mod segment_pages;
 mod segment_preview;
 mod segment_upkeep;
 mod segments;
