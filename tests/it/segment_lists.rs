@@ -503,7 +503,12 @@ async fn the_contacts_table_adds_to_a_list(app: TestApp) {
         ("back", "https://evil.example/".to_owned()),
         ("contact_ids", d.to_string()),
     ]);
-    assert_eq!(post(form).await.location().as_deref(), Some("/contacts"));
+    let reply = post(form).await;
+    assert_eq!(reply.location().as_deref(), Some("/contacts"));
+    assert_eq!(
+        notice_after(&app, &client, &reply).await.as_deref(),
+        Some("1 added to Newsletter")
+    );
 
     // A row's Remove button takes it out of the list the table shows.
     let reply = app
@@ -525,6 +530,19 @@ async fn the_contacts_table_adds_to_a_list(app: TestApp) {
         ["Bartek", "Celina", "Dorota"]
     );
     assert_eq!(events(&app, newsletter).await, (4, 1));
+    // That message is for the segment's page, not the contacts page.
+    let contacts = app.page(&client, "/contacts").await;
+    assert!(element_text(&contacts.text, "notice").is_none(), "{}", contacts.text);
+
+    // "Select all" ticks the boxes when scripts run; the page works without.
+    assert!(
+        page.text
+            .contains("<script src=\"/assets/table-select.js\" defer></script>")
+    );
+    let script = app.page(&client, "/assets/table-select.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.header("content-type").unwrap().starts_with("text/javascript"));
+    assert!(script.text.contains("data-select-all"));
 
     // Agents see no list controls and can't post them.
     let (agent, _) = app.agent().await;
@@ -534,6 +552,7 @@ async fn the_contacts_table_adds_to_a_list(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.text.contains("list-add"), "{}", page.text);
     assert!(!page.text.contains("name=\"contact_ids\""));
+    assert!(!page.text.contains("table-select.js"));
     assert_eq!(row_ids(&page.text).len(), 1, "the agent's one contact");
     let reply = app
         .submit(

@@ -168,7 +168,7 @@ fn added_message(added: Added, list: &str) -> String {
 
 fn redirect(state: &AppState, back: &str, message: &str) -> Response {
     let mut response = Redirect::to(back).into_response();
-    flash::set(state, &mut response, message);
+    flash::set(state, &mut response, message, back);
     response
 }
 

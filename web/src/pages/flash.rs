@@ -1,10 +1,12 @@
 //! A message for the next page after a redirect ("12 added to Newsletter"): a short-lived
 //! cookie that the next page shows once and clears.
 //!
-//! A form handler that redirects calls [`set`]; a page that shows messages takes a
-//! [`Flash`] and, when it had one, [`Flash::clear`]s it on its answer. The cookie lives
-//! in the browser, so any server instance shows it; it is `HttpOnly` and shown through
-//! the template's escaping like any other text.
+//! A form handler that redirects calls [`set`] with the page it redirects to; a page that
+//! shows messages takes a [`Flash`] and, when it had one, [`Flash::clear`]s it on its
+//! answer. The cookie's `Path` is the target page's path, so the message reaches that page
+//! and no other (a page that doesn't show messages lets it expire within a minute). It
+//! lives in the browser, so any server instance shows it; it is `HttpOnly` and shown
+//! through the template's escaping like any other text.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -12,7 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 use crate::app::AppState;
-use crate::auth::{cookie, set_cookie};
+use crate::auth::cookie;
 use crate::urls;
 
 /// The cookie's name.
@@ -24,38 +26,49 @@ const MAX_AGE: i64 = 60;
 /// The longest message kept, in characters.
 const MAX_CHARS: usize = 400;
 
-/// Leaves `message` for the next page `response` leads to.
-pub fn set(state: &AppState, response: &mut Response, message: &str) {
-    let short: String = message.chars().take(MAX_CHARS).collect();
-    let value = set_cookie(
-        FLASH_COOKIE,
-        &urls::encode(&short),
-        MAX_AGE,
-        state.config.secure_cookies(),
-    );
-    if let Ok(v) = HeaderValue::from_str(&value) {
+/// The path part of a local URL (`/contacts` of `/contacts?sort=name`), as a cookie
+/// `Path`; `/` when it has characters a cookie attribute can't hold.
+fn cookie_path(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    if path.starts_with('/') && !path.contains([';', ',', '"']) && path.is_ascii() {
+        path
+    } else {
+        "/"
+    }
+}
+
+fn set_cookie(state: &AppState, response: &mut Response, value: &str, path: &str, max_age: i64) {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let cookie = format!("{FLASH_COOKIE}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 
-/// The message left by the previous answer, if any.
+/// Leaves `message` for the page at `target` (a local URL) that `response` leads to.
+pub fn set(state: &AppState, response: &mut Response, message: &str, target: &str) {
+    let short: String = message.chars().take(MAX_CHARS).collect();
+    set_cookie(state, response, &urls::encode(&short), cookie_path(target), MAX_AGE);
+}
+
+/// The message left by the previous answer for this page, if any.
 #[derive(Debug, Clone, Default)]
-pub struct Flash(Option<String>);
+pub struct Flash {
+    message: Option<String>,
+    /// The page's path, where the cookie was set for.
+    path: String,
+}
 
 impl Flash {
     /// The message, once decoded.
     pub fn message(&self) -> Option<String> {
-        self.0.clone()
+        self.message.clone()
     }
 
     /// Removes the message from the browser, so it shows once.
     pub fn clear(&self, state: &AppState, response: &mut Response) {
-        if self.0.is_none() {
-            return;
-        }
-        let value = set_cookie(FLASH_COOKIE, "", 0, state.config.secure_cookies());
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            response.headers_mut().append(header::SET_COOKIE, v);
+        if self.message.is_some() {
+            set_cookie(state, response, "", cookie_path(&self.path), 0);
         }
     }
 }
@@ -75,6 +88,22 @@ impl FromRequestParts<AppState> for Flash {
                     .collect::<String>()
             })
             .filter(|m| !m.trim().is_empty());
-        Ok(Flash(message))
+        Ok(Flash {
+            message,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cookie_path;
+
+    #[test]
+    fn the_message_is_for_the_target_page_only() {
+        assert_eq!(cookie_path("/contacts?sort=name&q=a;b"), "/contacts");
+        assert_eq!(cookie_path("/segments/3#members"), "/segments/3");
+        assert_eq!(cookie_path("/odd;path"), "/");
+        assert_eq!(cookie_path("/Łódź"), "/");
     }
 }
