@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod fields;
 pub mod flash;
 pub mod plugins;
+pub mod segment_chart;
 pub mod segment_export;
 pub mod segments;
 pub mod session;
