@@ -471,3 +471,41 @@ async fn history_of_a_dynamic_segment_counts_its_rebuilds(app: TestApp) {
     assert_eq!((today[0].1, today[0].2, today[0].3), (1, 3, 2));
     assert_eq!(seg["count"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_preview_and_history() {
+    let Some(app) = TestApp::start(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = app
+        .send(reqwest::Method::GET, None, "/api/v1/openapi.json", None)
+        .await
+        .json();
+    let preview = &doc["paths"]["/api/v1/segments/preview"]["post"];
+    assert_eq!(
+        preview["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/PreviewIn",
+        "{preview}"
+    );
+    assert!(preview["responses"]["400"].is_object(), "{preview}");
+    let schemas = &doc["components"]["schemas"];
+    for key in ["segment_id", "filter"] {
+        assert!(schemas["PreviewIn"]["properties"][key].is_object(), "PreviewIn.{key}");
+    }
+    for key in ["count", "joining", "leaving"] {
+        assert!(schemas["PreviewOut"]["properties"][key].is_object(), "PreviewOut.{key}");
+    }
+    let history = &doc["paths"]["/api/v1/segments/{id}/history"]["get"];
+    let params: Vec<&str> = history["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"))
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["id", "days"]);
+    for key in ["day", "size", "joined", "left"] {
+        assert!(
+            schemas["SizePointOut"]["properties"][key].is_object(),
+            "SizePointOut.{key}"
+        );
+    }
+}
