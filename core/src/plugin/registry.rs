@@ -849,35 +849,53 @@ impl Registry {
             lines.drain(..cut);
             lines.insert(0, ("host", format!("[{cut} earlier lines of this call dropped]")));
         }
-        if let Err(e) = self.append_log(plugin, now, lines).await {
+        if IN_WRITE.try_with(|()| ()).is_ok() {
+            // Inside a write transaction (on SQLite, the one writer): the log waits for it.
+            let db = self.db.clone();
+            let plugin = plugin.to_owned();
+            let lines: Vec<(String, String)> = lines.into_iter().map(|(s, l)| (s.to_owned(), l)).collect();
+            tokio::spawn(async move {
+                let lines = lines.iter().map(|(s, l)| (s.as_str(), l.clone())).collect();
+                if let Err(e) = append_log(&db, &plugin, now, lines).await {
+                    tracing::warn!(plugin, error = %e, "can't write the plugin's log");
+                }
+            });
+            return;
+        }
+        if let Err(e) = append_log(&self.db, plugin, now, lines).await {
             tracing::warn!(plugin, error = %e, "can't write the plugin's log");
         }
     }
+}
 
-    async fn append_log(&self, plugin: &str, at: DateTime<Utc>, lines: Vec<(&str, String)>) -> Result<()> {
-        let models = lines.into_iter().map(|(stream, line)| plugin_logs::ActiveModel {
-            plugin: Set(plugin.to_owned()),
-            at: Set(at),
-            stream: Set(stream.to_owned()),
-            line: Set(line),
-            ..Default::default()
-        });
-        plugin_logs::Entity::insert_many(models).exec(&self.db).await?;
-        let cutoff = plugin_logs::Entity::find()
+async fn append_log(
+    db: &DatabaseConnection,
+    plugin: &str,
+    at: DateTime<Utc>,
+    lines: Vec<(&str, String)>,
+) -> Result<()> {
+    let models = lines.into_iter().map(|(stream, line)| plugin_logs::ActiveModel {
+        plugin: Set(plugin.to_owned()),
+        at: Set(at),
+        stream: Set(stream.to_owned()),
+        line: Set(line),
+        ..Default::default()
+    });
+    plugin_logs::Entity::insert_many(models).exec(db).await?;
+    let cutoff = plugin_logs::Entity::find()
+        .filter(plugin_logs::Column::Plugin.eq(plugin))
+        .order_by_desc(plugin_logs::Column::Id)
+        .offset(LOG_KEEP)
+        .one(db)
+        .await?;
+    if let Some(cutoff) = cutoff {
+        plugin_logs::Entity::delete_many()
             .filter(plugin_logs::Column::Plugin.eq(plugin))
-            .order_by_desc(plugin_logs::Column::Id)
-            .offset(LOG_KEEP)
-            .one(&self.db)
+            .filter(plugin_logs::Column::Id.lte(cutoff.id))
+            .exec(db)
             .await?;
-        if let Some(cutoff) = cutoff {
-            plugin_logs::Entity::delete_many()
-                .filter(plugin_logs::Column::Plugin.eq(plugin))
-                .filter(plugin_logs::Column::Id.lte(cutoff.id))
-                .exec(&self.db)
-                .await?;
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Where in a filter node's `value` a plugin's refusal points: the plugin's own path
