@@ -5,16 +5,26 @@
 //! `id IN (members)`, and a bulk action freezes a list it can read. Joining and leaving
 //! are appended to `segment_events`: that is the size history.
 //!
+//! ## Staying current
+//!
+//! - Contact and activity writes re-decide the written contacts' memberships in their own
+//!   transaction, in memory ([`maintain`]).
+//! - A new or changed definition is rebuilt as a job, in the saving request on a small
+//!   base and by the background worker otherwise; the worker also re-evaluates
+//!   time-relative segments on a schedule and marks segments whose filters can't be
+//!   evaluated any more as `needs_attention` ([`jobs`]).
+//!
 //! ## Rebuilding a dynamic segment
 //!
-//! A rebuild runs in one transaction. When the filter has no residual, the engine's
-//! condition is exact in SQL and the rebuild is set-based, with no ids travelling to the
-//! server: `left` events and the deletion of leavers come from `segment_members` minus
+//! When the filter has no residual, the engine's condition is exact in SQL and the
+//! rebuild is set-based, in one transaction, with no ids travelling to the server: `left`
+//! events and the deletion of leavers come from `segment_members` minus
 //! `SELECT id FROM contacts WHERE <condition>`, then `joined` events and
 //! `INSERT INTO segment_members ... SELECT id FROM contacts WHERE <condition>` add the
 //! newcomers. When the filter has residuals, the condition is a superset: candidates are
 //! walked by id in chunks, decided by the engine (plugins' `matches` in batches), and the
-//! result diffed against the previous members in memory.
+//! result diffed against the previous members in memory (see [`jobs`] for how writes
+//! during the walk are accounted for).
 //!
 //! Membership is about the whole base, so the rebuild ignores visibility; reads (count,
 //! members) add the reader's visibility condition, so an agent sees only the members they
