@@ -635,6 +635,9 @@ fn path_between(graph: &HashMap<i64, Vec<i64>>, from: i64, to: i64) -> Option<Ve
 }
 
 /// The set-based rebuild of an exact condition: nothing but counts leaves the database.
+/// Leavers and newcomers are anti-joins written as `NOT EXISTS`, which PostgreSQL plans
+/// as hash anti-joins at any size (`NOT IN (subquery)` becomes a hashed subplan only
+/// while the subquery fits in `work_mem`, and a per-row scan beyond it).
 async fn rebuild_exact(
     txn: &DatabaseTransaction,
     id: i64,
@@ -643,9 +646,14 @@ async fn rebuild_exact(
 ) -> Result<Rebuilt> {
     use segment_events::Column as E;
     use segment_members::Column as M;
-    let leaving = Condition::all()
-        .add(M::SegmentId.eq(id))
-        .add(M::ContactId.not_in_subquery(matching(condition.clone())));
+    let leaving = Condition::all().add(M::SegmentId.eq(id)).add(
+        Expr::exists(
+            matching(condition.clone())
+                .and_where(contact_id().equals((segment_members::Entity, M::ContactId)))
+                .to_owned(),
+        )
+        .not(),
+    );
     let left_events = Query::insert()
         .into_table(segment_events::Entity)
         .columns([E::SegmentId, E::ContactId, E::Event, E::At])
@@ -667,9 +675,16 @@ async fn rebuild_exact(
         .exec(txn)
         .await?
         .rows_affected;
-    let joining = Condition::all()
-        .add(condition)
-        .add(contact_id().not_in_subquery(members_of(id)));
+    let joining = Condition::all().add(condition).add(
+        Expr::exists(
+            members_of(id)
+                .and_where(
+                    Expr::col((segment_members::Entity, M::ContactId)).equals((contacts::Entity, contacts::Column::Id)),
+                )
+                .to_owned(),
+        )
+        .not(),
+    );
     let joined_events = Query::insert()
         .into_table(segment_events::Entity)
         .columns([E::SegmentId, E::ContactId, E::Event, E::At])
