@@ -103,9 +103,7 @@ impl Core {
                 leaving: Change::default(),
             });
         };
-        let joining = condition
-            .clone()
-            .add(contact_id().not_in_subquery(members_of(id)));
+        let joining = condition.clone().add(contact_id().not_in_subquery(members_of(id)));
         let leaving = Condition::all()
             .add(contact_id().in_subquery(members_of(id)))
             .add(contact_id().not_in_subquery(matching(condition)));
