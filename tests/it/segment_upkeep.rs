@@ -207,6 +207,18 @@ async fn definition_changes_rebuild_in_the_background(app: TestApp) {
     let seg = wait_for(&app, &token, sid, "ok", |s| s["status"] == "ok").await;
     assert_eq!(seg["count"], 2, "{seg}");
     assert_eq!(seg["progress_done"], seg["progress_total"], "{seg}");
+    // A segment defined in terms of it.
+    let (status, outer) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "In Kraków, by reference", "kind": "dynamic", "filter": f("segment", "in_segment", json!(sid))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{outer}");
+    let outer = id(&outer);
+    wait_for(&app, &token, outer, "ok", |s| s["status"] == "ok").await;
+    assert_eq!(members(&app, &token, outer).await, set(&["Anna", "Bartek"]));
 
     // A residual filter (the walk with progress), changed by PATCH.
     let (status, seg) = app
@@ -231,6 +243,9 @@ async fn definition_changes_rebuild_in_the_background(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{seg}");
     let seg = wait_for(&app, &token, sid, "ok", |s| s["status"] == "ok").await;
     assert_eq!(members(&app, &token, sid).await, set(&["Celina"]), "{seg}");
+    // Its members moved, so the segment built on it is rebuilt after it.
+    wait_for(&app, &token, outer, "ok", |s| s["status"] == "ok" && s["count"] == 1).await;
+    assert_eq!(members(&app, &token, outer).await, set(&["Celina"]));
 }
 
 both!(manual_clock, time_relative_segments_follow_the_clock: time_relative_segments_follow_the_clock_sqlite, time_relative_segments_follow_the_clock_postgres);
