@@ -153,6 +153,16 @@ async fn contact_writes_move_members_in_the_same_request(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(members(&app, &token, acme_people).await, set(&["Bob"]));
+    // Members can be searched like contacts.
+    let (status, page) = app
+        .get(&token, &format!("/api/v1/segments/{acme_people}/members?q=bob"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    let (_, page) = app
+        .get(&token, &format!("/api/v1/segments/{acme_people}/members?q=anna"))
+        .await;
+    assert_eq!(page["items"], json!([]), "{page}");
 
     // An activity recorded: joined when the activity is.
     let (status, body) = app

@@ -51,6 +51,9 @@ use crate::{Core, Error, Result};
 /// Definitions over at most this many contacts are built in the saving request.
 pub const INLINE_LIMIT: u64 = 20_000;
 
+/// How long a saving request waits for a small base's rebuild that a worker claimed.
+const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How long a claimed rebuild is held without a sign of life.
 pub const LEASE: Duration = Duration::seconds(60);
 
@@ -138,7 +141,22 @@ impl Core {
     /// Builds segment `id` now if no other instance holds it (the saving request's path).
     pub(crate) async fn rebuild_now(&self, id: i64) -> Result<()> {
         if let Some(m) = self.claim(Some(id)).await? {
-            self.run_rebuild(m).await?;
+            return self.run_rebuild(m).await;
+        }
+        // A worker (here or on another instance) got to it first: on a small base it is
+        // done in moments, and the saving request answers with the result.
+        let waiting = std::time::Instant::now();
+        while waiting.elapsed() < INLINE_WAIT {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let status = segments::Entity::find_by_id(id)
+                .select_only()
+                .column(segments::Column::Status)
+                .into_tuple::<String>()
+                .one(&self.db)
+                .await?;
+            if status.as_deref() != Some("rebuilding") {
+                break;
+            }
         }
         Ok(())
     }

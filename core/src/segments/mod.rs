@@ -372,6 +372,9 @@ impl Core {
             self.name_taken(name, Some(id)).await?;
         }
         let prepared = match (&patch.filter, kind) {
+            (Some(Value::Null), SegmentKind::Dynamic) => {
+                return Err(Error::invalid("filter", "a dynamic segment needs a filter"));
+            }
             (Some(f), SegmentKind::Dynamic) => Some(self.prepare_segment_filter(Some(id), f).await?),
             (Some(f), SegmentKind::Static) if !Value::is_null(f) => {
                 return Err(Error::invalid("filter", "a static list has no filter"));
@@ -458,9 +461,17 @@ impl Core {
     }
 
     /// A page of the members of segment `id` that `actor` sees, like the contacts table.
-    pub async fn segment_members(&self, actor: &Actor, id: i64, query: &ListQuery) -> Result<Page<Contact>> {
+    /// `narrow` (a search, say) is added to the members condition.
+    pub async fn segment_members(
+        &self,
+        actor: &Actor,
+        id: i64,
+        query: &ListQuery,
+        narrow: Condition,
+    ) -> Result<Page<Contact>> {
         self.segment_row(id).await?;
-        self.list_contacts_where(actor, query, Self::member_condition(id)).await
+        self.list_contacts_where(actor, query, Self::member_condition(id).add(narrow))
+            .await
     }
 
     /// The static list `id`, for a change of its members by `actor`.

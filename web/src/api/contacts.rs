@@ -61,7 +61,7 @@ pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
 }
 
 /// The `q` parameter as a condition (every contact when absent).
-fn search(state: &AppState, pairs: &[(String, String)]) -> Result<Condition, ApiError> {
+pub fn search(state: &AppState, pairs: &[(String, String)]) -> Result<Condition, ApiError> {
     let mut narrow = Condition::all();
     if let Some(search) = state.core.search_condition(param(pairs, "q").unwrap_or_default())? {
         narrow = narrow.add(search);

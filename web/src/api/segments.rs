@@ -226,7 +226,8 @@ pub async fn delete(
     params(("id" = i64, Path),
            ("limit" = Option<u64>, Query, description = "1-500, default 50"),
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
-           ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at")),
+           ("sort" = Option<String>, Query, description = "name (default), -name, created_at, -created_at"),
+           ("q" = Option<String>, Query, description = "search names, e-mails, addresses and searchable fields")),
     responses((status = 200, body = ContactList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn members(
     State(state): State<AppState>,
@@ -235,8 +236,10 @@ pub async fn members(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let list_query = list_query(&query_pairs(query.as_deref()))?;
-    let page = state.core.segment_members(&actor, id, &list_query).await?;
+    let pairs = query_pairs(query.as_deref());
+    let list_query = list_query(&pairs)?;
+    let narrow = super::contacts::search(&state, &pairs)?;
+    let page = state.core.segment_members(&actor, id, &list_query, narrow).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
