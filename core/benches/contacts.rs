@@ -13,6 +13,10 @@
 //! The hand-written queries read their rows into the same row structs the engine uses, so
 //! both sides pay for decoding; the difference is what the engine adds on top.
 
+#[path = "support/mod.rs"]
+#[allow(dead_code)] // shared by the benchmarks; each uses a part
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,22 +26,7 @@ use kartoteka_core::demo::DemoOptions;
 use kartoteka_core::entities::contacts;
 use kartoteka_core::{Core, SystemClock};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
-
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
+use support::{Res, arg, median};
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)

@@ -36,19 +36,20 @@
 //! The clock stands still at the load time, so "within 30 days" means the same instant
 //! for the engine, the hand-written SQL and the generated activities.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use kartoteka_core::auth::{Actor, Role};
+use kartoteka_core::auth::Actor;
 use kartoteka_core::clock::stored;
 use kartoteka_core::contacts::visibility::{self, Access};
 use kartoteka_core::contacts::{Condition, ListQuery, Sort, SortKey};
-use kartoteka_core::demo::DemoOptions;
 use kartoteka_core::entities::{contact_types, contacts};
 use kartoteka_core::filter::Prepared;
-use kartoteka_core::{Clock, Core, ManualClock, SystemClock};
+use kartoteka_core::{Clock, ManualClock, SystemClock};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -56,94 +57,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use support::{Res, Sql, arg, demo_size, flag, index_expression, load_base, ms, on_each_database, ratio, time_it};
 
 /// Contacts per page, as the contacts table shows them.
 const PAGE: u64 = 50;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn flag(name: &str) -> bool {
-    std::env::args().any(|a| a == name)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms >= 100.0 {
-        format!("{ms:.0} ms")
-    } else if ms >= 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.2} ms")
-    }
-}
-
-fn ratio(a: Duration, b: Duration) -> String {
-    format!("{:.2}x", a.as_secs_f64() / b.as_secs_f64().max(1e-9))
-}
-
-/// One warm-up, then the median of `runs`; the answer of the last run.
-async fn time_it<T, F, Fut>(runs: usize, mut f: F) -> Res<(Duration, T)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Res<T>>,
-{
-    let mut answer = f().await?;
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        answer = f().await?;
-        samples.push(start.elapsed());
-    }
-    Ok((median(samples), answer))
-}
-
-/// SQL written with `?` placeholders, numbered `$1, $2, ...` for PostgreSQL.
-#[derive(Debug, Clone)]
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(text: impl Into<String>, values: Vec<Value>) -> Self {
-        Sql {
-            text: text.into(),
-            values,
-        }
-    }
-
-    fn statement(&self, backend: DbBackend) -> Statement {
-        let text = if backend == DbBackend::Postgres {
-            let mut out = String::with_capacity(self.text.len() + 8);
-            let mut n = 0;
-            for ch in self.text.chars() {
-                if ch == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        } else {
-            self.text.clone()
-        };
-        Statement::from_sql_and_values(backend, text, self.values.clone())
-    }
-}
 
 /// How the hand-written side answers a filter.
 enum Hand {
@@ -172,32 +89,6 @@ const BIRTHDAYS: (&str, &str) = ("1980-01-01", "1989-12-31");
 const CIRCLE: (f64, f64, f64) = (52.2297, 21.0122, 4.0);
 const PAGE_VISITS: (i64, i64, &str) = (3, 30, "/pricing");
 const MIN_AMOUNT: f64 = 500.0;
-
-/// The expression an extra field's index is built on, as the database holds it: a
-/// condition on an extra field uses its index only if it repeats that expression.
-async fn index_expression(db: &DatabaseConnection, key: &str) -> Res<String> {
-    let name = kartoteka_core::filter::indexes::index_name(key);
-    let backend = db.get_database_backend();
-    let (sql, opening) = if backend == DbBackend::Postgres {
-        ("SELECT indexdef FROM pg_indexes WHERE indexname = $1", "USING btree (")
-    } else {
-        (
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-            " ON \"contacts\" (",
-        )
-    };
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [name.clone().into()]))
-        .await?
-        .ok_or_else(|| format!("no index {name}"))?;
-    let definition: String = row.try_get_by_index(0)?;
-    let start = definition.find(opening).map(|i| i + opening.len());
-    let end = definition.rfind(')');
-    match (start, end) {
-        (Some(start), Some(end)) if start < end => Ok(definition.get(start..end).unwrap_or_default().to_owned()),
-        _ => Err(format!("can't read the expression of {definition}").into()),
-    }
-}
 
 async fn cases(db: &DatabaseConnection, now: DateTime<Utc>) -> Res<Vec<Case>> {
     let pg = db.get_database_backend() == DbBackend::Postgres;
@@ -562,73 +453,13 @@ struct Row {
 }
 
 async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usize) -> Res<()> {
-    let db = kartoteka_core::db::connect(url).await?;
-    kartoteka_core::db::migrate(&db).await?;
-    let backend = db.get_database_backend();
     let now = stored(SystemClock.now());
-    let core = Core::new(db.clone(), Arc::new(ManualClock::new(now)));
-    let admin = core
-        .create_user("bench@example.com", "", "bench-password", Role::Admin)
-        .await?;
-    let actor = admin.actor();
+    let base = load_base(label, url, Arc::new(ManualClock::new(now)), people, activities).await?;
+    let (db, core) = (&base.db, &base.core);
+    let backend = db.get_database_backend();
+    let actor = base.admin.actor();
 
-    let options = DemoOptions {
-        people,
-        companies: people / 10,
-        activities_per_contact: activities,
-        seed: 7,
-        owner_ids: vec![admin.id],
-    };
-    let decile = AtomicU64::new(0);
-    let started = Instant::now();
-    let report = core
-        .load_demo(options, &|done, total| {
-            let tenth = done * 10 / total.max(1);
-            if decile.fetch_max(tenth, Ordering::Relaxed) < tenth {
-                eprintln!(
-                    "{label}: loaded {}% ({:.0} s)",
-                    tenth * 10,
-                    started.elapsed().as_secs_f64()
-                );
-            }
-        })
-        .await?;
-    let load = started.elapsed();
-    // What a server does at start-up: among others, the expression indexes of the extra
-    // fields the demo defined (`filter::indexes::ensure_all`).
-    let started = Instant::now();
-    kartoteka_core::db::migrate(&db).await?;
-    let indexes = started.elapsed();
-    // Statistics. On PostgreSQL also the visibility map (VACUUM), as autovacuum would set
-    // it soon after a bulk load: without it, index-only scans visit the heap, and
-    // autovacuum starting in the middle of the measurements would disturb them.
-    let started = Instant::now();
-    db.execute_unprepared(if backend == DbBackend::Postgres {
-        "VACUUM ANALYZE"
-    } else {
-        "ANALYZE"
-    })
-    .await?;
-    let analyze = started.elapsed();
-    core.plugins().start().await?;
-
-    let contacts_total = report.people + report.companies;
-    println!(
-        "\n### {label}: {contacts_total} contacts, {} activities\n",
-        report.activities
-    );
-    println!(
-        "Load (demo generator): {:.1} s ({:.0} contacts/s with their activities); extra-field indexes at start-up {:.1} s; {} {:.1} s.\n",
-        load.as_secs_f64(),
-        contacts_total as f64 / load.as_secs_f64(),
-        indexes.as_secs_f64(),
-        if backend == DbBackend::Postgres {
-            "VACUUM ANALYZE"
-        } else {
-            "ANALYZE"
-        },
-        analyze.as_secs_f64(),
-    );
+    base.print_heading(label);
 
     let query = ListQuery {
         sort: Sort {
@@ -640,7 +471,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
     };
     let mut rows = Vec::new();
     let mut plans = Vec::new();
-    for case in cases(&db, now).await? {
+    for case in cases(db, now).await? {
         eprintln!("{label}: {}", case.label);
         let (prepare, prepared) = time_it(runs, || async { Ok(core.prepare_filter(&case.filter).await?) }).await?;
         let (engine_count, count) = time_it(runs, || async {
@@ -650,7 +481,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
                 .await?)
         })
         .await?;
-        let (hand_count_time, hand) = time_it(runs, || hand_count(&db, backend, &case.hand)).await?;
+        let (hand_count_time, hand) = time_it(runs, || hand_count(db, backend, &case.hand)).await?;
         if count != hand {
             return Err(format!(
                 "{label}, {}: the engine counts {count}, the hand-written SQL {hand}",
@@ -664,7 +495,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
             Ok(page.items.iter().map(|c| c.id).collect::<Vec<_>>())
         })
         .await?;
-        let (hand_page_time, hand_ids) = time_it(runs, || hand_page(&db, backend, &case.hand)).await?;
+        let (hand_page_time, hand_ids) = time_it(runs, || hand_page(db, backend, &case.hand)).await?;
         if page != hand_ids {
             return Err(format!(
                 "{label}, {}: the engine's first page differs from the hand-written one ({:?}... vs {:?}...)",
@@ -730,7 +561,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
             ("engine, first page", &engine_page_stmt),
             ("hand-written, first page", &hand_page_stmt),
         ] {
-            text.push((title, stmt.clone(), plan(&db, stmt).await?));
+            text.push((title, stmt.clone(), plan(db, stmt).await?));
         }
         plans.push((case.label, text));
 
@@ -775,49 +606,10 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
 
 #[tokio::main]
 async fn main() -> Res<()> {
-    let contacts = arg("--contacts", 100_000);
-    let people = contacts * 10 / 11;
-    let activities = arg("--activities", 3);
+    let (people, activities) = demo_size();
     let runs = arg("--runs", 7).max(1);
-    let keep = flag("--keep");
-    let dir = std::env::temp_dir().join(format!("kartoteka-bench-filters-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join("bench.db");
-    let result = run(
-        "SQLite",
-        &format!("sqlite://{}?mode=rwc", file.display()),
-        people,
-        activities,
-        runs,
-    )
-    .await;
-    if keep {
-        println!("\nSQLite file kept: {}", file.display());
-    } else {
-        std::fs::remove_dir_all(&dir).ok();
-    }
-    result?;
-    match std::env::var("KARTOTEKA_TEST_POSTGRES_URL") {
-        Ok(base) => {
-            let name = format!("kt_bench_filters_{}", std::process::id());
-            let admin = kartoteka_core::db::connect(&base).await?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-            let url = match base.rfind('/') {
-                Some(i) => format!("{}/{name}", base.get(..i).unwrap_or_default()),
-                None => return Err("KARTOTEKA_TEST_POSTGRES_URL has no database part".into()),
-            };
-            let result = run("PostgreSQL", &url, people, activities, runs).await;
-            if keep {
-                println!("\nPostgreSQL database kept: {url}");
-            } else {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok();
-            }
-            result?;
-        }
-        Err(_) => println!("\nPostgreSQL skipped: KARTOTEKA_TEST_POSTGRES_URL is not set"),
-    }
-    Ok(())
+    on_each_database("filters", flag("--keep"), async |label, url| {
+        run(label, &url, people, activities, runs).await
+    })
+    .await
 }

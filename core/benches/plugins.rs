@@ -17,6 +17,10 @@
 //!
 //! Prints a Markdown table. Every WASM answer is checked against the native one.
 
+#[path = "support/mod.rs"]
+#[allow(dead_code)] // shared by the benchmarks; each uses a part
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -25,26 +29,11 @@ use std::time::{Duration, Instant};
 use kartoteka_core::plugin::engine::{Host, HostOptions, Interrupt, Loaded};
 use kartoteka_core::plugin::values::{Batch, Column, FieldKind, FieldRef, args_to_wit};
 use serde_json::json;
-
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use support::{Res, arg, median};
 
 const BATCH: usize = 4096;
 /// `longer_than`'s argument.
 const N: usize = 12;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
 
 /// The example component, built with the plugins' own workspace if it isn't there yet.
 fn example() -> Res<Vec<u8>> {
