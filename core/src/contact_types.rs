@@ -71,6 +71,7 @@ pub(crate) async fn seed(db: &DatabaseConnection) -> Result<()> {
             insert_type(&txn, child_key, child_label, Some(parent), child_position).await?;
         }
     }
+    crate::segments::maintain::catalog_changed(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

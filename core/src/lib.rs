@@ -32,6 +32,7 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     plugins: Arc<plugin::Registry>,
     segments: Arc<segments::maintain::SegmentState>,
+    catalog_cache: Arc<filter::catalog::CatalogCache>,
 }
 
 impl Core {
@@ -44,6 +45,7 @@ impl Core {
             clock,
             plugins,
             segments: Arc::default(),
+            catalog_cache: Arc::default(),
         }
     }
 
@@ -81,7 +83,10 @@ impl Core {
         if options.owner_ids.is_empty() {
             options.owner_ids = self.list_users().await?.into_iter().map(|u| u.id).collect();
         }
-        Ok(demo::load(&self.db, self.clock.now(), &options, progress).await?)
+        let report = demo::load(&self.db, self.clock.now(), &options, progress).await?;
+        // The demo defines fields of its own.
+        self.definitions_changed(false).await?;
+        Ok(report)
     }
 
     /// Checks that the database answers.

@@ -395,9 +395,27 @@ impl Catalog {
     }
 }
 
+/// The last catalogue an instance read, with the generations it was read at.
+///
+/// Reading the catalogue takes five queries (fields, types, users, plugins); keeping it
+/// takes one, which reads `catalog_generation` (bumped by every change of fields, types
+/// and users) and `plugin_generation` (bumped by every plugin change) together. A change
+/// on any instance moves one of them, and the next read here builds the catalogue again.
+#[derive(Debug, Default)]
+pub struct CatalogCache {
+    slot: std::sync::Mutex<Option<((i64, i64), Catalog)>>,
+}
+
 impl Core {
     /// The filter catalogue as of now.
     pub async fn filter_catalog(&self) -> Result<Catalog> {
+        let key = generations(&self.db).await?;
+        if let Ok(slot) = self.catalog_cache.slot.lock()
+            && let Some((at, catalog)) = slot.as_ref()
+            && *at == key
+        {
+            return Ok(catalog.clone());
+        }
         let schema = self.list_fields().await?;
         let types = self.type_tree().await?;
         let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
@@ -410,8 +428,35 @@ impl Core {
             .filter(|p| p.builtin)
             .map(|p| p.name)
             .collect();
-        Ok(Catalog::new(&schema, types, owners, operators, builtins))
+        let catalog = Catalog::new(&schema, types, owners, operators, builtins);
+        // Keyed by the generations read before it was built: a change meanwhile makes the
+        // next read build it again.
+        if let Ok(mut slot) = self.catalog_cache.slot.lock() {
+            *slot = Some((key, catalog.clone()));
+        }
+        Ok(catalog)
     }
+}
+
+/// `(catalog_generation, plugin_generation)` in one round trip.
+async fn generations(db: &impl sea_orm::ConnectionTrait) -> Result<(i64, i64)> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT (SELECT generation FROM catalog_generation WHERE id = 1), \
+             (SELECT generation FROM plugin_generation WHERE id = 1)",
+        ))
+        .await?;
+    let get = |i: usize| -> Result<i64> {
+        Ok(row
+            .as_ref()
+            .map(|r| r.try_get_by_index::<Option<i64>>(i))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
+    };
+    Ok((get(0)?, get(1)?))
 }
 
 /// An error at a filter path.

@@ -190,7 +190,7 @@ fn referenced_first(refs: &BTreeMap<i64, Vec<i64>>) -> Vec<i64> {
 
 /// Marks a bump of `catalog_generation`: fields, types or users changed, so the segment
 /// filters every instance holds prepared must be prepared again.
-async fn catalog_changed(db: &impl ConnectionTrait) -> Result<()> {
+pub(crate) async fn catalog_changed(db: &impl ConnectionTrait) -> Result<()> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     catalog_generation::Entity::update_many()
         .col_expr(
