@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value as Json, json};
 
+use super::NEEDS_ATTENTION;
 use super::SegmentKind;
 use crate::auth::Actor;
 use crate::entities::{segment_members, segments};
@@ -29,10 +30,6 @@ use crate::filter::run::batch_of;
 use crate::filter::tree::{Checked, Filter, Node, Unchecked};
 use crate::plugin::ir::{ActivityExists, Predicate, Residual, Scalar};
 use crate::{Core, Error, Result};
-
-/// The status of a segment whose filter can't be prepared (as the segments service
-/// stores it).
-const NEEDS_ATTENTION: &str = "needs_attention";
 
 /// How a group combines its children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use kartoteka_core::Error;
 use kartoteka_core::auth::Role;
 use kartoteka_core::contacts::Condition;
 use kartoteka_core::filter::tree::parse_json;
-use kartoteka_core::segments::{Segment, SegmentDraft, SegmentKind, SegmentPatch};
+use kartoteka_core::segments::{NEEDS_ATTENTION, Segment, SegmentDraft, SegmentKind, SegmentPatch};
 use serde_json::{Value, json};
 
 use super::Nav;
@@ -66,7 +66,7 @@ fn status_text(s: &Segment) -> String {
         "rebuilding" if s.progress_total > 0 => {
             format!("rebuilding ({} of {} looked at)", s.progress_done, s.progress_total)
         }
-        "needs_attention" => "needs attention".to_owned(),
+        NEEDS_ATTENTION => "needs attention".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -105,7 +105,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
             kind: s.kind.as_str(),
             count: s.count,
             status: status_text(&s),
-            attention: s.status == "needs_attention",
+            attention: s.status == NEEDS_ATTENTION,
             status_message: s.status_message.clone().unwrap_or_default(),
             updated: s.updated_at.format("%Y-%m-%d %H:%M").to_string(),
             name: s.name,
