@@ -28,7 +28,10 @@
 //!    date, distance, and segments of segments (`in_segment`). Then statistics again.
 //! 3. **The write with membership upkeep.** The same kinds of updates, now maintaining
 //!    the 200 segments in the write's transaction (`Core::maintain_memberships`); the
-//!    membership changes per update are counted from `segment_events`. Then the upkeep's
+//!    membership changes per update are counted from `segment_events`. On SQLite, the
+//!    wal-index (`-shm`) read before and after each update (outside the clock) tells the
+//!    log pages it wrote and whether its commit ran the automatic checkpoint (every 1,000
+//!    pages), which sets the tail of the latency there. Then the upkeep's
 //!    parts, timed apart on the same kinds of contacts: the book check (the stamp read
 //!    inside the write), reading the written contact as a record (type, company name,
 //!    activities, memberships), and evaluating the 200 prepared filters against it.
@@ -52,6 +55,8 @@ mod definitions;
 mod support;
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -194,14 +199,46 @@ async fn last_event(db: &DatabaseConnection) -> Res<i64> {
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
-/// One timed update: its time and the membership changes it made.
+/// The state of SQLite's write-ahead log, from its wal-index (the `-shm` file; SQLite's
+/// file format, "the WAL-index format"): the last frame in the log (`mxFrame`, offset
+/// 16) and how many frames checkpoints have copied back into the database (`nBackfill`,
+/// offset 96), native-endian `u32`s.
+#[derive(Debug, Clone, Copy)]
+struct Wal {
+    frames: u32,
+    backfilled: u32,
+}
+
+fn wal(shm: &Path) -> Res<Wal> {
+    let mut index = [0u8; 100];
+    std::fs::File::open(shm)?.read_exact(&mut index)?;
+    let at = |i: usize| -> Res<u32> {
+        let bytes = index.get(i..i + 4).ok_or("short wal-index")?;
+        Ok(u32::from_ne_bytes(bytes.try_into()?))
+    };
+    Ok(Wal {
+        frames: at(16)?,
+        backfilled: at(96)?,
+    })
+}
+
+/// One timed update: its time, the membership changes it made and, on SQLite, the log
+/// pages it wrote and whether its commit ran the automatic checkpoint.
 struct Update {
     took: Duration,
     changes: u64,
+    wal: Option<(u32, bool)>,
 }
 
-/// `n` updates of random contacts among `ids`.
-async fn updates(base: &Base, actor: &Actor, ids: &[i64], rng: &mut StdRng, n: usize) -> Res<Vec<Update>> {
+/// `n` updates of random contacts among `ids`; `shm` is SQLite's wal-index.
+async fn updates(
+    base: &Base,
+    actor: &Actor,
+    ids: &[i64],
+    rng: &mut StdRng,
+    n: usize,
+    shm: Option<&Path>,
+) -> Res<Vec<Update>> {
     let places = places();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -209,14 +246,31 @@ async fn updates(base: &Base, actor: &Actor, ids: &[i64], rng: &mut StdRng, n: u
         let contact = base.core.get_contact(actor, id).await?;
         let patch = change(rng, &places, &contact)?;
         let before = last_event(&base.db).await?;
+        let log_before = shm.map(wal).transpose()?;
         let started = Instant::now();
         let written = base.core.update_contact(actor, id, patch).await?;
         let took = started.elapsed();
         if written.version == contact.version {
             return Err(format!("the update of contact {id} changed nothing").into());
         }
+        let log = match (log_before, shm.map(wal).transpose()?) {
+            // A write after a complete checkpoint starts the log again from its beginning.
+            (Some(b), Some(a)) => Some((
+                if a.frames >= b.frames {
+                    a.frames - b.frames
+                } else {
+                    a.frames
+                },
+                a.backfilled > b.backfilled,
+            )),
+            _ => None,
+        };
         let changes = u64::try_from(last_event(&base.db).await? - before)?;
-        out.push(Update { took, changes });
+        out.push(Update {
+            took,
+            changes,
+            wal: log,
+        });
     }
     Ok(out)
 }
@@ -550,11 +604,16 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
         .all(db)
         .await?;
     let mut rng = StdRng::seed_from_u64(11);
+    let shm = url
+        .strip_prefix("sqlite://")
+        .and_then(|rest| rest.split('?').next())
+        .map(|file| PathBuf::from(format!("{file}-shm")));
+    let shm = shm.as_deref();
 
     // 1. The write alone.
     eprintln!("{label}: updates without segments");
-    updates(&base, &actor, &ids, &mut rng, WARM_UP).await?;
-    let alone = updates(&base, &actor, &ids, &mut rng, n_updates).await?;
+    updates(&base, &actor, &ids, &mut rng, WARM_UP, shm).await?;
+    let alone = updates(&base, &actor, &ids, &mut rng, n_updates, shm).await?;
 
     // 2. The segments.
     eprintln!("{label}: creating {SEGMENTS} segments");
@@ -594,9 +653,9 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
 
     // 3. The write with upkeep.
     eprintln!("{label}: updates with {SEGMENTS} segments");
-    let first = updates(&base, &actor, &ids, &mut rng, 1).await?;
-    updates(&base, &actor, &ids, &mut rng, WARM_UP).await?;
-    let upkeep = updates(&base, &actor, &ids, &mut rng, n_updates).await?;
+    let first = updates(&base, &actor, &ids, &mut rng, 1, shm).await?;
+    updates(&base, &actor, &ids, &mut rng, WARM_UP, shm).await?;
+    let upkeep = updates(&base, &actor, &ids, &mut rng, n_updates, shm).await?;
     eprintln!("{label}: the upkeep's parts");
     let parts = parts(&base, &actor, &ids, &mut rng, &filters).await?;
 
@@ -634,6 +693,14 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
         built.iter().map(|b| b.2).sum::<u64>(),
         create_all.as_secs_f64(),
     );
+    let mut slowest: Vec<&(&str, String, u64, Duration)> = built.iter().collect();
+    slowest.sort_by_key(|b| std::cmp::Reverse(b.3));
+    let slowest: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|b| format!("{} ({} members) {}", b.1, b.2, ms(b.3)))
+        .collect();
+    println!("Slowest to create: {}.\n", slowest.join("; "));
     let empty: Vec<&str> = built.iter().filter(|b| b.2 == 0).map(|b| b.1.as_str()).collect();
     if !empty.is_empty() {
         println!("Empty at this size: {}.\n", empty.join(", "));
@@ -648,29 +715,67 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
     println!("| | updates | median | p90 | p99 | max | mean | membership changes per update |");
     println!("|---|---|---|---|---|---|---|---|");
     let took = |u: &[&Update]| u.iter().map(|u| u.took).collect::<Vec<_>>();
-    let all: Vec<&Update> = upkeep.iter().collect();
-    let moved: Vec<&Update> = upkeep.iter().filter(|u| u.changes > 0).collect();
-    let stayed: Vec<&Update> = upkeep.iter().filter(|u| u.changes == 0).collect();
     let avg = |u: &[&Update]| u.iter().map(|u| u.changes).sum::<u64>() as f64 / u.len().max(1) as f64;
+    let all: Vec<&Update> = upkeep.iter().collect();
+    let alone_all: Vec<&Update> = alone.iter().collect();
+    // (row, its updates, whether they kept segments).
+    let mut rows: Vec<(String, Vec<&Update>, bool)> = vec![
+        ("no dynamic segments (the write alone)".into(), alone_all.clone(), false),
+        (
+            format!("**{SEGMENTS} dynamic segments (write + upkeep)**"),
+            all.clone(),
+            true,
+        ),
+        (
+            "with segments: updates that moved memberships".into(),
+            upkeep.iter().filter(|u| u.changes > 0).collect(),
+            true,
+        ),
+        (
+            "with segments: updates that moved none".into(),
+            upkeep.iter().filter(|u| u.changes == 0).collect(),
+            true,
+        ),
+    ];
+    let checkpointed = |u: &&Update| u.wal.is_some_and(|(_, c)| c);
+    if alone.iter().chain(&upkeep).any(|u| u.wal.is_some()) {
+        for (what, of, kept) in [("the write alone", &alone_all, false), ("with segments", &all, true)] {
+            rows.push((
+                format!("{what}: updates whose commit ran the WAL checkpoint"),
+                of.iter().copied().filter(checkpointed).collect(),
+                kept,
+            ));
+            rows.push((
+                format!("{what}: the other updates"),
+                of.iter().copied().filter(|u| !checkpointed(u)).collect(),
+                kept,
+            ));
+        }
+    }
+    for (what, of, kept) in &rows {
+        let changes = if *kept {
+            format!("{:.2}", avg(of))
+        } else {
+            "-".to_owned()
+        };
+        println!("| {what} | {} | {changes} |", latency_cells(&took(of)));
+    }
     println!(
-        "| no dynamic segments (the write alone) | {} | - |",
-        latency_cells(&alone.iter().map(|u| u.took).collect::<Vec<_>>())
-    );
-    println!(
-        "| **{SEGMENTS} dynamic segments (write + upkeep)** | **{}** | {:.2} (max {}) |",
-        latency_cells(&took(&all)),
-        avg(&all),
+        "\nMost membership changes in one update: {}.",
         upkeep.iter().map(|u| u.changes).max().unwrap_or_default()
     );
-    println!(
-        "| of which updates that moved memberships | {} | {:.2} |",
-        latency_cells(&took(&moved)),
-        avg(&moved)
-    );
-    println!(
-        "| of which updates that moved none | {} | 0 |\n",
-        latency_cells(&took(&stayed))
-    );
+    for (what, of) in [("the write alone", &alone_all), ("with segments", &all)] {
+        let pages: Vec<u32> = of.iter().filter_map(|u| u.wal.map(|(p, _)| p)).collect();
+        if !pages.is_empty() {
+            println!(
+                "WAL pages written per update, {what}: {:.1} on average; {} of {} updates ran the checkpoint.",
+                f64::from(pages.iter().sum::<u32>()) / pages.len() as f64,
+                of.iter().copied().filter(checkpointed).count(),
+                of.len(),
+            );
+        }
+    }
+    println!();
 
     println!("#### {label}: the upkeep's parts, timed apart ({PARTS} random contacts)\n");
     println!("| part | median | p90 | p99 | max | mean |");
