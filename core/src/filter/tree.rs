@@ -13,11 +13,20 @@ use serde_json::{Map, Value as Json};
 use super::catalog::{Catalog, FieldSpec, at};
 use crate::plugin::Registry;
 use crate::plugin::ir::Predicate;
-use crate::plugin::limits::{MAX_DEPTH, MAX_LIST};
+use crate::plugin::limits::{MAX_DEPTH, MAX_LIST, MAX_STRING};
 use crate::{Error, Result};
 
 /// How many conditions one filter may hold.
 pub const MAX_CONDITIONS: usize = 256;
+
+/// The largest value one condition may carry, as JSON: checked before any plugin sees it
+/// (the same bound as a string a plugin may answer, `plugin::limits::MAX_STRING`).
+pub const MAX_VALUE_BYTES: usize = MAX_STRING;
+
+/// The longest text inside a value, in bytes. A text match becomes a SQLite `GLOB`
+/// pattern, in which each character may take three (`*` is written `[*]`), and SQLite
+/// refuses patterns over 50,000 bytes; no one searches for more.
+pub const MAX_TEXT_BYTES: usize = 16 << 10;
 
 /// Parsed from JSON, not yet checked against fields and operators.
 #[derive(Debug, Clone, Copy)]
@@ -212,14 +221,49 @@ fn parse_condition(map: &Map<String, Json>, path: &str, count: &mut usize) -> Re
             )),
         }
     };
+    let field = text("field")?;
+    let op = text("op")?;
+    let value = map.get("value").filter(|v| !v.is_null()).cloned();
+    if let Some(value) = &value {
+        check_value(value, &join(path, "value"))?;
+    }
     Ok(Node::Cond {
         path: path.to_owned(),
-        cond: RawCondition {
-            field: text("field")?,
-            op: text("op")?,
-            value: map.get("value").filter(|v| !v.is_null()).cloned(),
-        },
+        cond: RawCondition { field, op, value },
     })
+}
+
+/// Refuses a value no query may carry, before it reaches a plugin or the database: a
+/// control character (PostgreSQL refuses NUL in text and JSON; SQLite would cut the text
+/// at it), more than [`MAX_VALUE_BYTES`] of JSON or a text over [`MAX_TEXT_BYTES`].
+fn check_value(value: &Json, path: &str) -> Result<()> {
+    if crate::error::has_control_chars(value) {
+        return Err(at(path, "must not contain control characters"));
+    }
+    let size = serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size > MAX_VALUE_BYTES {
+        return Err(at(
+            path,
+            format!("is {size} bytes as JSON; a filter value may have at most {MAX_VALUE_BYTES}"),
+        ));
+    }
+    if let Some(len) = longest_text(value).filter(|len| *len > MAX_TEXT_BYTES) {
+        return Err(at(
+            path,
+            format!("holds a text of {len} bytes; a text in a filter may have at most {MAX_TEXT_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The length of the longest string in `value` (keys included).
+fn longest_text(value: &Json) -> Option<usize> {
+    match value {
+        Json::String(s) => Some(s.len()),
+        Json::Array(items) => items.iter().filter_map(longest_text).max(),
+        Json::Object(map) => map.iter().map(|(k, v)| longest_text(v).unwrap_or(0).max(k.len())).max(),
+        _ => None,
+    }
 }
 
 fn check_node(node: Node<Unchecked>, catalog: &Catalog) -> Result<Node<Checked>> {
@@ -413,6 +457,24 @@ mod tests {
         assert_eq!(path_of(json!({"field": 3, "op": "eq"})), "field");
         assert_eq!(path_of(json!({"field": " ", "op": "eq"})), "field");
         assert_eq!(path_of(json!([1])), "");
+        assert_eq!(
+            path_of(json!({"and": [{"field": "name", "op": "contains", "value": "a\u{0}b"}]})),
+            "and[0].value"
+        );
+        assert_eq!(
+            path_of(json!({"field": "name", "op": "in_list", "value": ["x", "\u{7}"]})),
+            "value"
+        );
+        let big: Vec<String> = (0..MAX_VALUE_BYTES / 8).map(|i| format!("{i:08}")).collect();
+        assert_eq!(
+            path_of(json!({"or": [{"field": "name", "op": "in_list", "value": big}]})),
+            "or[0].value"
+        );
+        let long = "x".repeat(MAX_TEXT_BYTES + 1);
+        assert_eq!(
+            path_of(json!({"not": {"field": "name", "op": "eq", "value": long}})),
+            "not.value"
+        );
         let mut deep = json!({"field": "a", "op": "eq"});
         for _ in 0..MAX_DEPTH + 1 {
             deep = json!({"not": deep});
