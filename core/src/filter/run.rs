@@ -40,9 +40,21 @@ const LOCATION_CHUNK: u64 = 20_000;
 pub struct Prepared {
     pub catalog: Catalog,
     pub plan: Plan,
+    /// Whose sight conditions on related records (`company`) are limited to; `None` reads
+    /// the whole base, as segment membership does (see `super::sql`). The runners that
+    /// answer an actor ([`Core::find_contacts`], [`Core::count_contacts_matching`]) set it.
+    pub viewer: Option<Actor>,
 }
 
 impl Prepared {
+    /// The same filter, as `actor` sees the base.
+    pub fn seen_by(&self, actor: &Actor) -> Prepared {
+        Prepared {
+            viewer: Some(actor.clone()),
+            ..self.clone()
+        }
+    }
+
     /// Whether part of the filter runs in a plugin after the database.
     pub fn has_residual(&self) -> bool {
         self.plan.predicate.has_residual()
@@ -53,6 +65,7 @@ impl Prepared {
         let builder = Builder {
             backend,
             catalog: &self.catalog,
+            viewer: self.viewer.as_ref(),
         };
         match &self.plan.predicate {
             Predicate::Always => Condition::all(),
@@ -185,7 +198,11 @@ impl Core {
     ) -> Result<Prepared> {
         let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
         let plan = checked.lower(self.plugins(), &catalog, now).await?;
-        Ok(Prepared { catalog, plan })
+        Ok(Prepared {
+            catalog,
+            plan,
+            viewer: None,
+        })
     }
 
     /// A page of the contacts `actor` sees that match `prepared` and `extra` (the search
@@ -197,6 +214,7 @@ impl Core {
         extra: Condition,
         query: &ListQuery,
     ) -> Result<Page<Contact>> {
+        let prepared = &prepared.seen_by(actor);
         let backend = self.db.get_database_backend();
         let condition = prepared.condition(backend).add(extra);
         if !prepared.has_residual() {
@@ -232,6 +250,7 @@ impl Core {
 
     /// How many contacts `actor` sees that match `prepared` and `extra`.
     pub async fn count_contacts_matching(&self, actor: &Actor, prepared: &Prepared, extra: Condition) -> Result<u64> {
+        let prepared = &prepared.seen_by(actor);
         let backend = self.db.get_database_backend();
         let condition = prepared.condition(backend).add(extra);
         let base = contacts::Entity::find()
@@ -287,7 +306,7 @@ impl Core {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
-        let records = self.records_of(candidates.to_vec(), false).await?;
+        let records = records_seen(&self.db, candidates.to_vec(), false, prepared.viewer.as_ref()).await?;
         self.decide_rows(prepared, &ids, |field| batch_of(&prepared.catalog, field, &records))
             .await
     }
@@ -300,6 +319,7 @@ impl Core {
         let builder = Builder {
             backend: self.db.get_database_backend(),
             catalog: &prepared.catalog,
+            viewer: prepared.viewer.as_ref(),
         };
         let mut known = Vec::with_capacity(split.known.len());
         for p in &split.known {
@@ -419,16 +439,31 @@ pub(crate) async fn records_in(
     contacts_: Vec<Contact>,
     activities: bool,
 ) -> Result<Vec<Record>> {
+    records_seen(db, contacts_, activities, None).await
+}
+
+/// [`records_in`] as `viewer` sees the base: a company they can't see has no name, as in
+/// SQL (see `super::sql`).
+async fn records_seen(
+    db: &impl sea_orm::ConnectionTrait,
+    contacts_: Vec<Contact>,
+    activities: bool,
+    viewer: Option<&Actor>,
+) -> Result<Vec<Record>> {
     use crate::entities::activities as act;
     let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
     let names: std::collections::HashMap<i64, String> = if company_ids.is_empty() {
         Default::default()
     } else {
-        contacts::Entity::find()
+        let mut companies = contacts::Entity::find()
             .select_only()
             .column(contacts::Column::Id)
             .column(contacts::Column::Name)
-            .filter(contacts::Column::Id.is_in(company_ids))
+            .filter(contacts::Column::Id.is_in(company_ids));
+        if let Some(viewer) = viewer {
+            companies = companies.filter(visibility::condition(viewer, Access::Read));
+        }
+        companies
             .into_tuple::<(i64, String)>()
             .all(db)
             .await?

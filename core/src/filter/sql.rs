@@ -20,6 +20,16 @@
 //! position and FALSE under a `NOT`, so the statement returns a superset of the matches;
 //! the runner then asks the plugin about the candidates (`super::run`).
 //!
+//! ## Related records
+//!
+//! `company` reads another row of `contacts`: the name of the person's company. For a
+//! viewer (a list, a count, a preview, adding matches to a list) the subquery carries the
+//! viewer's visibility, so a company they can't see reads as no company, exactly as the
+//! contact card shows it, and `company contains "..."` can't count by the names of hidden
+//! companies. Segment membership is about the whole base (`crate::segments`) and is built
+//! without a viewer. The other paths name no other contact: `type` and `segment` read
+//! definitions every user sees, `activity.<kind>` the contact's own activities.
+//!
 //! ## Per backend
 //!
 //! | IR | SQLite | PostgreSQL |
@@ -35,6 +45,7 @@ use sea_orm::DbBackend;
 use sea_orm::sea_query::{Expr, ExprTrait, Value};
 
 use super::catalog::{Catalog, CoreColumn, FieldSpec, Source};
+use crate::auth::Actor;
 use crate::entities::contacts;
 use crate::fields::FieldKind as ExtraKind;
 use crate::plugin::ir::{ActivityExists, CompareOp, GeoBox, Predicate, Scalar, TextMode};
@@ -45,6 +56,9 @@ use crate::text::fold;
 pub struct Builder<'a> {
     pub backend: DbBackend,
     pub catalog: &'a Catalog,
+    /// Whose sight a condition on a related record is limited to (see the module docs);
+    /// `None` reads the whole base (segment membership).
+    pub viewer: Option<&'a Actor>,
 }
 
 /// How a field's values are held in SQL, for binding scalars.
@@ -188,9 +202,7 @@ impl Builder<'_> {
                 nullable: false,
             },
             Source::Company => Operand {
-                expr: Expr::cust(
-                    "(SELECT \"co\".\"name\" FROM \"contacts\" AS \"co\" WHERE \"co\".\"id\" = \"contacts\".\"company_id\")",
-                ),
+                expr: self.company("name"),
                 class: Class::Text,
                 nullable: true,
             },
@@ -223,13 +235,35 @@ impl Builder<'_> {
         }
     }
 
+    /// Column `column` of the person's company, as the viewer sees it (NULL for a company
+    /// they can't see).
+    fn company(&self, column: &str) -> Expr {
+        let base = format!(
+            "(SELECT \"co\".\"{column}\" FROM \"contacts\" AS \"co\" WHERE \"co\".\"id\" = \"contacts\".\"company_id\""
+        );
+        match self.viewer.filter(|v| !v.is_admin()) {
+            None => Expr::cust(format!("{base})")),
+            // `visibility::condition` over the alias: owned, or granted to the viewer or
+            // their role.
+            Some(viewer) => cust(
+                self.pg(),
+                format!(
+                    "{base} AND (\"co\".\"owner_id\" = ? OR \"co\".\"id\" IN (SELECT \"g\".\"contact_id\" FROM \"grants\" AS \"g\" WHERE \"g\".\"user_id\" = ? OR \"g\".\"role\" = ?)))"
+                ),
+                [
+                    Expr::val(viewer.user_id),
+                    Expr::val(viewer.user_id),
+                    Expr::val(viewer.role.as_str()),
+                ],
+            ),
+        }
+    }
+
     /// The operand holding folded text, if the field has one.
     fn folded(&self, spec: &FieldSpec) -> Option<Expr> {
         match &spec.source {
             Source::Column(c) => c.folded().map(col),
-            Source::Company => Some(Expr::cust(
-                "(SELECT \"co\".\"name_folded\" FROM \"contacts\" AS \"co\" WHERE \"co\".\"id\" = \"contacts\".\"company_id\")",
-            )),
+            Source::Company => Some(self.company("name_folded")),
             Source::Extra {
                 key,
                 kind: ExtraKind::Text | ExtraKind::LongText | ExtraKind::Email | ExtraKind::Phone | ExtraKind::Url,
@@ -284,7 +318,11 @@ impl Builder<'_> {
     fn is_null(&self, spec: &FieldSpec) -> Expr {
         match &spec.source {
             Source::Location => col("latitude").is_null().or(col("longitude").is_null()),
-            Source::Company => col("company_id").is_null(),
+            Source::Company => match self.viewer.filter(|v| !v.is_admin()) {
+                // A company the viewer can't see is no company.
+                Some(_) => self.company("name").is_null(),
+                None => col("company_id").is_null(),
+            },
             Source::Owner => col("owner_id").is_null(),
             Source::Type | Source::Activity(_) | Source::Segment => f(),
             Source::Column(c) if !c.nullable() => f(),

@@ -118,7 +118,11 @@ impl Core {
             }
             Addition::Matching { filter, q } => {
                 self.static_list(actor, id).await?;
-                let prepared = self.prepare_filter(filter).await.map_err(|e| e.under("filter"))?;
+                let prepared = self
+                    .prepare_filter(filter)
+                    .await
+                    .map_err(|e| e.under("filter"))?
+                    .seen_by(actor);
                 let search = self.search_condition(q.unwrap_or_default())?;
                 let backend = self.db.get_database_backend();
                 let mut wanted = Condition::all()

@@ -84,7 +84,9 @@ impl Core {
                 ));
             }
         }
-        let prepared = self.prepare_segment_filter(segment, filter).await?;
+        // As the actor sees the base (a condition on `company` reads only the companies they
+        // may see), like the contacts list: a preview is not an oracle for hidden records.
+        let prepared = self.prepare_segment_filter(segment, filter).await?.seen_by(actor);
         if prepared.has_residual() {
             self.preview_by_walk(actor, segment, &prepared).await
         } else {
