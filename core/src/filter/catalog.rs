@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde_json::{Value as Json, json};
 
 use crate::activities::KINDS;
+use crate::auth::Actor;
 use crate::contact_types::TypeTree;
 use crate::entities::contacts;
 use crate::fields::{FieldDef, FieldKind as ExtraKind};
@@ -367,6 +368,23 @@ impl Catalog {
             .or_else(|| named.first())
             .copied()
             .ok_or_else(|| format!("unknown operator `{name}`; write `<plugin>.{name}` for a plugin's operator"))
+    }
+
+    /// [`Catalog::to_json`] as `actor` may see it: the `owner` field's options are users'
+    /// e-mail addresses, which only admins see; for managers and agents the field has no
+    /// options (they type the address of an owner they know).
+    pub fn to_json_for(&self, actor: &Actor) -> Json {
+        let mut json = self.to_json();
+        if !actor.is_admin()
+            && let Some(fields) = json.get_mut("fields").and_then(Json::as_array_mut)
+        {
+            for field in fields.iter_mut().filter_map(Json::as_object_mut) {
+                if field.get("path").and_then(Json::as_str) == Some("owner") {
+                    field.insert("options".into(), json!([]));
+                }
+            }
+        }
+        json
     }
 
     /// The catalogue for the API and the filter builder: fields with their kinds and the

@@ -109,14 +109,15 @@ pub struct CountOut {
 }
 
 /// What filters may use: every field with its kind, options and the operators that
-/// apply to it (the filter builder reads this).
+/// apply to it (the filter builder reads this). The `owner` field lists users' e-mail
+/// addresses to admins only.
 #[utoipa::path(get, path = "/api/v1/filter-fields",
     responses((status = 200, description = "`{fields: [{path, label, kind, options, operators}]}`")))]
 pub async fn filter_fields(
     State(state): State<AppState>,
-    ApiUser(_actor): ApiUser,
+    ApiUser(actor): ApiUser,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.core.filter_catalog().await?.to_json()))
+    Ok(Json(state.core.filter_catalog().await?.to_json_for(&actor)))
 }
 
 /// One contact.

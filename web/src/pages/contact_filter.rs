@@ -105,8 +105,8 @@ async fn filter_fields(
     State(state): State<AppState>,
     user: Result<SessionUser, PageError>,
 ) -> Result<Json<Value>, ApiError> {
-    session(user)?;
-    let catalog = state.core.filter_catalog().await?.to_json();
+    let user = session(user)?;
+    let catalog = state.core.filter_catalog().await?.to_json_for(&user.actor);
     let builtins: Vec<String> = state
         .core
         .plugins()
