@@ -3,6 +3,11 @@
 //! Integrators push them in batches through the API; users log them from the contact card.
 //! A batch is checked whole and stored in one transaction: all or nothing, with the index
 //! of the bad item in the error path.
+//!
+//! Recording is a write: it needs the access that changing the contact needs (its owner,
+//! an admin, or a write grant). A contact the actor may only read is refused like one they
+//! can't see (400 at `contact_id`, the same message), as a contact write answers 404 for
+//! both; reading a contact's activities needs only read access.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -111,7 +116,9 @@ fn check(item: &NewActivity) -> Result<()> {
 }
 
 impl Core {
-    /// Records activities on contacts `actor` can see; all or none.
+    /// Records activities on contacts `actor` may change (own, or write-granted); all or
+    /// none. A contact the actor can't change is refused at `contact_id` exactly like one
+    /// that doesn't exist.
     pub async fn record_activities(&self, actor: &Actor, items: Vec<NewActivity>) -> Result<Vec<Activity>> {
         if items.is_empty() {
             return Err(Error::invalid("", "no activities given"));
@@ -130,22 +137,27 @@ impl Core {
         let mut ids: Vec<i64> = items.iter().map(|i| i.contact_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let visible: Vec<i64> = contacts::Entity::find()
+        // Recording an activity is a write: a read-only grant doesn't allow it, and a
+        // contact the actor may only read answers as one they can't see.
+        let writable: Vec<i64> = contacts::Entity::find()
             .select_only()
             .column(contacts::Column::Id)
             .filter(contacts::Column::Id.is_in(ids))
-            .filter(visibility::condition(actor, Access::Read))
+            .filter(visibility::condition(actor, Access::Write))
             .into_tuple()
             .all(&self.db)
             .await?;
         if let Some((i, item)) = items
             .iter()
             .enumerate()
-            .find(|(_, item)| !visible.contains(&item.contact_id))
+            .find(|(_, item)| !writable.contains(&item.contact_id))
         {
             return Err(at(
                 i,
-                Error::invalid("contact_id", format!("no contact with id {}", item.contact_id)),
+                Error::invalid(
+                    "contact_id",
+                    format!("no contact with id {} that you may change", item.contact_id),
+                ),
             ));
         }
         let now = stored(self.clock.now());
