@@ -15,6 +15,7 @@ mod cli;
 mod filter_builder;
 mod filter_engine;
 mod filter_trust;
+mod ownership;
 mod pages;
 mod plugins;
 mod search;

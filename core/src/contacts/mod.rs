@@ -6,9 +6,13 @@
 //! newer version changes nothing and answers [`Error::Conflict`]; two writers can't lose
 //! each other's changes, on one server or several. Each write appends an audit event
 //! (who, when, what changed) in the same transaction.
+//!
+//! Write access (owner, admin, write grant) lets a user change a contact; choosing its
+//! owner is narrower (admins, or the owner handing it on): see [`ownership`].
 
 pub mod cursor;
 pub mod derived;
+pub mod ownership;
 pub mod search;
 pub mod visibility;
 
@@ -407,11 +411,7 @@ impl Core {
                 ));
             }
         }
-        if let Some(owner) = draft.owner_id
-            && users::Entity::find_by_id(owner).one(&self.db).await?.is_none()
-        {
-            return Err(Error::invalid("owner", format!("no user with id {owner}")));
-        }
+        self.check_owner(actor, current, draft.owner_id).await?;
         let empty = Map::new();
         let current_fields = current.map(|c| &c.fields).unwrap_or(&empty);
         draft.fields = schema.merge_fields(&draft.type_key, current_fields, changes)?;
@@ -535,8 +535,15 @@ impl Core {
             }
             self.maintain_memberships(&txn, book, &moved).await?;
         }
+        // The state written, read before the commit: handing a contact to someone else
+        // takes it out of the writer's sight, and they still get their answer.
+        let written = contacts::Entity::find_by_id(id)
+            .find_also_related(contact_types::Entity)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound { what: "contact" })?;
         txn.commit().await?;
-        self.get_contact(actor, id).await
+        to_contact(written)
     }
 
     /// Deletes contact `id`; with `version`, only if it is still at that version. A

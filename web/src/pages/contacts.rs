@@ -752,6 +752,10 @@ async fn update(
     }
     .await;
     match result {
+        // Handed to someone else, the contact may be out of the user's sight now.
+        Ok(_) if state.core.get_contact(&user.actor, id).await.is_err() => {
+            Ok(Redirect::to(urls::CONTACTS).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&urls::contact(id)).into_response()),
         Err(e) => {
             let draft = draft_from_form(&form).unwrap_or_else(|_| current.draft());
