@@ -59,7 +59,11 @@ const SEED: &[SeedType] = &[
     ("contractor", "Contractor", &[]),
 ];
 
-/// Seeds the default types into an empty table; does nothing otherwise.
+/// The type a contact created without one gets on a new base (see [`crate::settings`]).
+const DEFAULT_TYPE: &str = "lead";
+
+/// Seeds the default types into an empty table, `lead` as the default type; does nothing
+/// otherwise.
 pub(crate) async fn seed(db: &DatabaseConnection) -> Result<()> {
     if contact_types::Entity::find().count(db).await? > 0 {
         return Ok(());
@@ -67,6 +71,9 @@ pub(crate) async fn seed(db: &DatabaseConnection) -> Result<()> {
     let txn = db.begin().await?;
     for (position, (key, label, children)) in (0i32..).zip(SEED.iter()) {
         let parent = insert_type(&txn, key, label, None, position).await?;
+        if *key == DEFAULT_TYPE {
+            crate::settings::set_default_type(&txn, Some(parent)).await?;
+        }
         for (child_position, (child_key, child_label)) in (0i32..).zip(children.iter()) {
             insert_type(&txn, child_key, child_label, Some(parent), child_position).await?;
         }
@@ -414,6 +421,7 @@ impl Core {
                 active.update(&txn).await?;
             }
         }
+        crate::settings::move_default_type(&txn, current.id, target.as_ref().map(|t| t.id)).await?;
         contact_types::Entity::delete_by_id(current.id).exec(&txn).await?;
         txn.commit().await?;
         self.definitions_changed(target.is_some()).await?;

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod filter;
 pub mod plugin;
 pub mod segments;
+pub mod settings;
 pub mod text;
 
 use std::sync::Arc;

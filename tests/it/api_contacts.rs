@@ -267,6 +267,16 @@ async fn missing_required_properties_name_their_path(app: TestApp) {
         .post_json(&token, "/api/v1/contacts", &json!({"type": "client"}))
         .await;
     assert_invalid(&missing_name, "name");
+    // Without `type` a contact gets the base's default type; with none set, it's required.
+    let cleared = app
+        .send(
+            reqwest::Method::PUT,
+            Some(&token),
+            "/api/v1/settings",
+            Some(&json!({"default_contact_type": null})),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
     let missing_type = app
         .post_json(&token, "/api/v1/contacts", &json!({"name": "No Type"}))
         .await;

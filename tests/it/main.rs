@@ -12,6 +12,7 @@ mod api_types;
 mod auth;
 mod browser;
 mod cli;
+mod default_type;
 mod filter_builder;
 mod filter_engine;
 mod filter_trust;

@@ -18,6 +18,8 @@ pub const LOGOUT: &str = "/logout";
 pub const CONTACTS: &str = "/contacts";
 pub const NEW_CONTACT: &str = "/contacts/new";
 pub const CONTACT_TYPES: &str = "/contact-types";
+/// Where the contact types page's "default type" form posts (a hyphen can't be in a type key).
+pub const DEFAULT_CONTACT_TYPE: &str = "/contact-types/default-type";
 pub const FIELDS: &str = "/fields";
 pub const PLUGINS: &str = "/plugins";
 pub const SEGMENTS: &str = "/segments";

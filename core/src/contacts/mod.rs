@@ -458,10 +458,19 @@ impl Core {
         Ok(self.find_contact(&self.db, actor, id, Access::Write).await.is_ok())
     }
 
-    /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty.
+    /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty; of
+    /// the base's default type (see [`crate::settings`]) when `draft.type_key` is empty.
     pub async fn create_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<Contact> {
         let schema = self.schema().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
+        if draft.type_key.trim().is_empty() {
+            draft.type_key = self.settings().await?.default_contact_type.ok_or_else(|| {
+                Error::invalid(
+                    "type",
+                    "is required: this base has no default contact type (an admin sets one)",
+                )
+            })?;
+        }
         let changes = std::mem::take(&mut draft.fields);
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
         let now = stored(self.clock.now());

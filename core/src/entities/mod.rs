@@ -17,4 +17,5 @@ pub mod plugins;
 pub mod segment_events;
 pub mod segment_members;
 pub mod segments;
+pub mod settings;
 pub mod users;

@@ -87,9 +87,9 @@ pub struct ContactCreate {
     /// `person` (default) or `company`.
     #[serde(default)]
     pub kind: Option<String>,
-    /// A contact type key.
-    #[serde(rename = "type")]
-    pub type_key: String,
+    /// A contact type key; the base's default type (`GET /api/v1/settings`) when absent.
+    #[serde(rename = "type", default)]
+    pub type_key: Option<String>,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -115,7 +115,7 @@ impl From<ContactCreate> for ContactDraft {
     fn from(c: ContactCreate) -> Self {
         ContactDraft {
             kind: c.kind.unwrap_or_else(|| "person".into()),
-            type_key: c.type_key,
+            type_key: c.type_key.unwrap_or_default(),
             name: c.name,
             email: c.email,
             phone: c.phone,

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod plugins;
 pub mod segment_size;
 pub mod segments;
+pub mod settings;
 pub mod token;
 
 use axum::Router;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(segments::remove_members),
         )
         .route("/segments/{id}/members.csv", get(segments::members_csv))
+        .route("/settings", get(settings::get).put(settings::put))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{activities, contact_types, contacts, dto, fields, plugins, segment_size, segments, token};
+use super::{activities, contact_types, contacts, dto, fields, plugins, segment_size, segments, settings, token};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -22,6 +22,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segments::members, segments::add_members, segments::remove_members, segments::members_csv,
         segment_size::preview, segment_size::history,
         segments::for_contact,
+        settings::get, settings::put,
     ),
     components(schemas(contacts::CountOut, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -31,7 +32,8 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segment_size::PreviewIn, segment_size::PreviewOut, segment_size::ChangeOut, segment_size::NamedOut,
         segment_size::SizePointOut,
         segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange, segments::MembersAdd,
-        segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut)),
+        segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut,
+        settings::SettingsOut, settings::SettingsIn)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kartoteka_core::Error;
 use kartoteka_core::contact_types::{ContactType, ContactTypePatch, NewContactType};
+use kartoteka_core::settings::SettingsPatch;
 
 use super::Nav;
 use super::contacts::Choice;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::CONTACT_TYPES, get(list).post(create))
         .route("/contact-types/{key}", post(update))
         .route("/contact-types/{key}/delete", post(delete))
+        .route(urls::DEFAULT_CONTACT_TYPE, post(set_default))
 }
 
 /// A type as a row of the tree, with the choices its forms need.
@@ -45,6 +47,9 @@ struct TypesPage {
     error: Option<String>,
     form_key: String,
     form_label: String,
+    /// The choices of the default type (`crate::api::settings`), the current one selected.
+    default_types: Vec<Choice>,
+    default_url: &'static str,
 }
 
 fn choice(t: &ContactType, selected: bool) -> Choice {
@@ -63,6 +68,7 @@ async fn page(
 ) -> Result<Response, PageError> {
     let tree = state.core.type_tree().await?;
     let all = tree.all();
+    let default_type = state.core.settings().await?.default_contact_type;
     let rows = all
         .iter()
         .map(|t| TypeRow {
@@ -100,6 +106,11 @@ async fn page(
         error,
         form_key: form.map(|f| f.text("key")).unwrap_or_default(),
         form_label: form.map(|f| f.text("label")).unwrap_or_default(),
+        default_types: all
+            .iter()
+            .map(|t| choice(t, default_type.as_deref() == Some(t.key.as_str())))
+            .collect(),
+        default_url: urls::DEFAULT_CONTACT_TYPE,
     };
     Ok((status, render(&page)?).into_response())
 }
@@ -146,6 +157,20 @@ async fn delete(
         .await
     {
         Ok(()) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}
+
+/// Sets (or, with an empty choice, clears) the type of contacts created without one.
+async fn set_default(
+    State(state): State<AppState>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    let patch = SettingsPatch {
+        default_contact_type: Some(form.opt("default_contact_type")),
+    };
+    match state.core.update_settings(&user.actor, patch).await {
+        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
         Err(e) => page(&state, &user, Some(e), None).await,
     }
 }
