@@ -64,6 +64,14 @@ async fn a_contact_without_a_type_gets_the_default(app: TestApp) {
     );
     assert_eq!(default_type(&app, &admin_token).await, "client");
 
+    // The API document says so.
+    let doc = app.send(Method::GET, None, "/api/v1/openapi.json", None).await.json();
+    let settings = &doc["paths"]["/api/v1/settings"];
+    assert!(settings["get"].is_object() && settings["put"].is_object(), "{settings}");
+    let required = &doc["components"]["schemas"]["ContactCreate"]["required"];
+    assert!(required.as_array().unwrap().contains(&json!("name")), "{required}");
+    assert!(!required.as_array().unwrap().contains(&json!("type")), "{required}");
+
     // Cleared: a type is required again.
     let (status, body) = put_settings(&app, &admin_token, json!({"default_contact_type": null})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
