@@ -246,7 +246,12 @@ async fn hand_rows(db: &DatabaseConnection, stmt: Statement) -> Res<Vec<(i64, Ve
     for row in rows {
         let model = contacts::Model::from_query_result(&row, "")?;
         let _type_key: String = row.try_get("", "type_key")?;
-        out.push((model.id, model.name_sort.unwrap_or_default(), model.latitude, model.longitude));
+        out.push((
+            model.id,
+            model.name_sort.unwrap_or_default(),
+            model.latitude,
+            model.longitude,
+        ));
     }
     Ok(out)
 }

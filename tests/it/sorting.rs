@@ -120,7 +120,11 @@ async fn companies_are_offered_alphabetically(app: TestApp) {
         app.create_contact(&token, &json!({"type": "client", "kind": "company", "name": name}))
             .await;
     }
-    let admin = app.core().list_companies(&app.admin().await.0.actor(), 100).await.unwrap();
+    let admin = app
+        .core()
+        .list_companies(&app.admin().await.0.actor(), 100)
+        .await
+        .unwrap();
     let names: Vec<&str> = admin.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -171,7 +175,10 @@ async fn cities_sort_alphabetically_with_none_last(app: TestApp) {
     assert_eq!(pages, 3);
     let page = app.page(&client, "/contacts?sort=-city").await;
     assert_eq!(row_ids(&page.text), descending);
-    assert!(page.text.contains("<strong>City Z-A</strong>"), "the current order is marked");
+    assert!(
+        page.text.contains("<strong>City Z-A</strong>"),
+        "the current order is marked"
+    );
 
     // A changed city moves the contact.
     let (_, b) = app.get(&token, &format!("/api/v1/contacts/{}", order("B")[0])).await;
@@ -221,7 +228,10 @@ async fn contacts_sort_by_change_time(app: TestApp) {
     let (status, body) = app.get(&token, "/api/v1/contacts?sort=owner").await;
     assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["path"], "sort");
-    assert!(body["error"]["message"].as_str().unwrap().contains("-updated_at"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("-updated_at"),
+        "{body}"
+    );
 }
 
 both!(the_table_takes_a_page_size: the_table_takes_a_page_size_sqlite, the_table_takes_a_page_size_postgres);
@@ -236,14 +246,20 @@ async fn the_table_takes_a_page_size(app: TestApp) {
     assert_eq!(row_ids(&page.text).len(), 50);
     let sizes = element_html(&page.text, "page-size").expect("the page-size links");
     assert!(sizes.contains("<strong>50</strong>"), "{sizes}");
-    assert!(unescape_html(&sizes).contains("\"/contacts?sort=name&limit=25\""), "{sizes}");
+    assert!(
+        unescape_html(&sizes).contains("\"/contacts?sort=name&limit=25\""),
+        "{sizes}"
+    );
 
     // 25 a page: kept by the next link, the sort links and the search form.
     let page = app.page(&client, "/contacts?sort=-name&limit=25&q=osoba").await;
     assert_eq!(page.status, reqwest::StatusCode::OK);
     assert_eq!(row_ids(&page.text).len(), 25);
     let next = next_link(&page.text).expect("a next page");
-    assert!(next.contains("limit=25") && next.contains("q=osoba") && next.contains("sort=-name"), "{next}");
+    assert!(
+        next.contains("limit=25") && next.contains("q=osoba") && next.contains("sort=-name"),
+        "{next}"
+    );
     assert_eq!(hidden_input(&page.text, "limit").as_deref(), Some("25"));
     let sizes = element_html(&page.text, "page-size").unwrap();
     assert!(sizes.contains("<strong>25</strong>"), "{sizes}");
@@ -283,7 +299,11 @@ async fn contacts_from_before_the_keys_are_sorted_after_start(app: TestApp) {
     assert_eq!(ids(&items), in_order);
     let (items, _) = app.all_contacts(&token, "city", 4).await;
     assert_eq!(items.len(), NAMES_IN_ORDER.len(), "none lost without a city key");
-    assert_eq!(kartoteka_core::contacts::derived::backfill(db).await.unwrap(), 0, "once");
+    assert_eq!(
+        kartoteka_core::contacts::derived::backfill(db).await.unwrap(),
+        0,
+        "once"
+    );
 }
 
 both!(every_order_uses_its_index: every_order_uses_its_index_sqlite, every_order_uses_its_index_postgres);
@@ -344,7 +364,9 @@ async fn every_order_uses_its_index(app: TestApp) {
                 assert!(plan.contains(index), "{what}");
                 assert!(!plan.contains("TEMP B-TREE"), "no sort step: {what}");
                 assert!(
-                    !plan.lines().any(|l| l.trim_start().trim_start_matches("->").trim().starts_with("Sort")),
+                    !plan
+                        .lines()
+                        .any(|l| l.trim_start().trim_start_matches("->").trim().starts_with("Sort")),
                     "no sort step: {what}"
                 );
             }
