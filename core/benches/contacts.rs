@@ -20,6 +20,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kartoteka_core::auth::Role;
 use kartoteka_core::contacts::{Cursor, ListQuery, Sort, SortKey};
 use kartoteka_core::demo::DemoOptions;
@@ -91,7 +93,7 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
                 key: SortKey::Name,
                 descending: false,
             },
-            "name",
+            "name_sort",
             false,
         ),
         (
@@ -109,20 +111,20 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
             .query_one_raw(Statement::from_string(
                 backend,
                 format!(
-                    "SELECT id, name, created_at FROM contacts ORDER BY {column} {dir}, id {dir} LIMIT 1 OFFSET {}",
+                    "SELECT id, name_sort, created_at FROM contacts ORDER BY {column} {dir}, id {dir} LIMIT 1 OFFSET {}",
                     depth - 1
                 ),
             ))
             .await?
             .ok_or("no boundary row")?;
         let id: i64 = boundary.try_get("", "id")?;
-        let name: String = boundary.try_get("", "name")?;
+        let name_sort: Vec<u8> = boundary.try_get("", "name_sort")?;
         let created: chrono::DateTime<chrono::Utc> = boundary.try_get("", "created_at")?;
         let cursor = Cursor {
             sort: sort.key,
             descending: desc,
-            name: (sort.key == SortKey::Name).then(|| name.clone()),
-            created_at: (sort.key == SortKey::CreatedAt).then_some(created),
+            key: (sort.key == SortKey::Name).then(|| URL_SAFE_NO_PAD.encode(&name_sort)),
+            at: (sort.key == SortKey::CreatedAt).then_some(created),
             id,
         }
         .encode();
@@ -144,8 +146,8 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
         let sql = format!(
             "SELECT * FROM contacts WHERE ({column}, id) {op} ({p1}, {p2}) ORDER BY {column} {dir}, id {dir} LIMIT 50"
         );
-        let key: sea_orm::Value = if column == "name" {
-            name.clone().into()
+        let key: sea_orm::Value = if column == "name_sort" {
+            name_sort.clone().into()
         } else {
             created.into()
         };

@@ -25,7 +25,7 @@
 //!   `contacts_lat_lon` and keeps those within the distance in Rust, with the geo
 //!   plugin's haversine;
 //! - **engine, first page**: `Core::prepare_filter` + `Core::find_contacts`, 50 contacts
-//!   by name, against the hand-written `... ORDER BY name, id LIMIT 50` (rows and their
+//!   by name, against the hand-written `... ORDER BY name_sort, id LIMIT 50` (rows and their
 //!   type key decoded on both sides).
 //!
 //! One warm-up, then the median of `--runs`. The counts of both sides must be equal and
@@ -216,14 +216,14 @@ fn box_sql(lat: f64, lon: f64, km: f64) -> Sql {
     )
 }
 
-/// The page query by hand: the contacts and their type key, by name.
-fn page_sql(condition: &Sql, after: Option<(&str, i64)>, limit: u64) -> Sql {
+/// The page query by hand: the contacts and their type key, by name (its collation key).
+fn page_sql(condition: &Sql, after: Option<(&[u8], i64)>, limit: u64) -> Sql {
     let mut values = condition.values.clone();
     let keyset = match after {
-        Some((name, id)) => {
-            values.push(name.to_owned().into());
+        Some((name_sort, id)) => {
+            values.push(name_sort.to_vec().into());
             values.push(id.into());
-            " AND (contacts.name, contacts.id) > (?, ?)"
+            " AND (contacts.name_sort, contacts.id) > (?, ?)"
         }
         None => "",
     };
@@ -231,7 +231,7 @@ fn page_sql(condition: &Sql, after: Option<(&str, i64)>, limit: u64) -> Sql {
         format!(
             "SELECT contacts.*, contact_types.key AS type_key FROM contacts \
              JOIN contact_types ON contact_types.id = contacts.type_id \
-             WHERE {}{keyset} ORDER BY contacts.name, contacts.id LIMIT {limit}",
+             WHERE {}{keyset} ORDER BY contacts.name_sort, contacts.id LIMIT {limit}",
             condition.text
         ),
         values,
@@ -240,13 +240,18 @@ fn page_sql(condition: &Sql, after: Option<(&str, i64)>, limit: u64) -> Sql {
 
 /// Runs a hand-written page query: (id, name, latitude, longitude) of each row, every
 /// column decoded into the row struct and the type key read.
-async fn hand_rows(db: &DatabaseConnection, stmt: Statement) -> Res<Vec<(i64, String, Option<f64>, Option<f64>)>> {
+async fn hand_rows(db: &DatabaseConnection, stmt: Statement) -> Res<Vec<(i64, Vec<u8>, Option<f64>, Option<f64>)>> {
     let rows = db.query_all_raw(stmt).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let model = contacts::Model::from_query_result(&row, "")?;
         let _type_key: String = row.try_get("", "type_key")?;
-        out.push((model.id, model.name, model.latitude, model.longitude));
+        out.push((
+            model.id,
+            model.name_sort.unwrap_or_default(),
+            model.latitude,
+            model.longitude,
+        ));
     }
     Ok(out)
 }
@@ -294,9 +299,9 @@ async fn hand_page(db: &DatabaseConnection, backend: DbBackend, hand: &Hand) -> 
             // the box, so the first 100 rows nearly always do).
             let condition = box_sql(*lat, *lon, *km);
             let mut ids = Vec::new();
-            let mut after: Option<(String, i64)> = None;
+            let mut after: Option<(Vec<u8>, i64)> = None;
             loop {
-                let stmt = page_sql(&condition, after.as_ref().map(|(n, i)| (n.as_str(), *i)), 2 * PAGE);
+                let stmt = page_sql(&condition, after.as_ref().map(|(n, i)| (n.as_slice(), *i)), 2 * PAGE);
                 let rows = hand_rows(db, stmt.statement(backend)).await?;
                 let full = rows.len() as u64 == 2 * PAGE;
                 for (id, name, la, lo) in rows {
@@ -366,7 +371,7 @@ fn engine_page_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared)
         .find_also_related(contact_types::Entity)
         .filter(visibility::condition(actor, Access::Read))
         .filter(prepared.condition(backend))
-        .order_by_asc(contacts::Column::Name)
+        .order_by_asc(contacts::Column::NameSort)
         .order_by_asc(contacts::Column::Id)
         .limit(limit + 1)
         .build(backend)

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod auth;
 pub mod clock;
+pub mod collation;
 pub mod contact_types;
 pub mod contacts;
 pub mod db;

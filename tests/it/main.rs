@@ -27,4 +27,5 @@ mod segment_preview;
 mod segment_upkeep;
 mod segments;
 mod service;
+mod sorting;
 mod visibility;

@@ -1,4 +1,5 @@
-//! The derived columns of a contact: folded text and the words of global search.
+//! The derived columns of a contact: folded text, the words of global search, and the
+//! collation keys of the sortable text columns.
 //!
 //! # What is stored
 //!
@@ -12,6 +13,10 @@
 //! [`MAX_SEARCH_DOC`] bytes. SQLite indexes `search_doc` with FTS5, PostgreSQL with a GIN
 //! index on `to_tsvector('simple', search_doc)` (migration `m20261123_000010`; queries in
 //! [`super::search`]).
+//!
+//! `name_sort` and `city_sort` hold the [`sort_key`] of the name and of the city
+//! ([`ABSENT`](crate::collation::ABSENT) for no city): the contacts table orders by them
+//! (see [`crate::collation`]).
 //!
 //! A filter on a text path compares folded with folded: `name` reads
 //! `contacts.name_folded`, `fields.<key>` reads `fields_folded` at `<key>`
@@ -42,7 +47,8 @@
 //! - rows that exist when the columns are added: [`backfill`], run by `db::migrate`
 //!   after the migrations. It is also the safety net for a row written by anything else
 //!   (its `name_folded` is NULL; the partial index `contacts_unfolded` finds such rows
-//!   without a scan).
+//!   without a scan; a row without `name_sort`, from before the collation keys, is found
+//!   through the `(name_sort, id)` index, which holds NULLs too).
 //!
 //! Writes that don't touch a folded source column (a version bump, a company unlinked, a
 //! type moved) leave the derived columns alone.
@@ -79,13 +85,14 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
+use crate::collation::{sort_key, sort_key_or_absent};
 use crate::entities::{contacts, field_defs};
 use crate::fields::{FieldDef, FieldKind};
 use crate::text::{fold, words_of_folded};
 use crate::{Error, Result};
 
 /// The derived columns, in the order of [`Derived::into_values`].
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 13] = [
     "name_folded",
     "email_folded",
     "phone_folded",
@@ -97,6 +104,8 @@ pub const COLUMNS: [&str; 11] = [
     "postal_code_folded",
     "fields_folded",
     "search_doc",
+    "name_sort",
+    "city_sort",
 ];
 
 /// The most bytes of `search_doc`; words past it are not indexed. Far above any real
@@ -233,6 +242,10 @@ pub struct Derived {
     pub fields_folded: Map<String, Value>,
     /// The words of global search.
     pub search_doc: String,
+    /// The collation key of the name.
+    pub name_sort: Vec<u8>,
+    /// The collation key of the city ([`crate::collation::ABSENT`] for none).
+    pub city_sort: Vec<u8>,
 }
 
 /// `search_doc` being built: words appended until [`MAX_SEARCH_DOC`].
@@ -331,6 +344,8 @@ impl Derived {
             postal_code_folded,
             fields_folded,
             search_doc: doc.0,
+            name_sort: sort_key(src.name),
+            city_sort: sort_key_or_absent(src.city),
         }
     }
 
@@ -348,6 +363,8 @@ impl Derived {
             postal_code_folded: m.postal_code_folded.clone(),
             fields_folded: m.fields_folded.as_object().cloned().unwrap_or_default(),
             search_doc: m.search_doc.clone(),
+            name_sort: m.name_sort.clone().unwrap_or_default(),
+            city_sort: m.city_sort.clone().unwrap_or_default(),
         }
     }
 
@@ -364,10 +381,12 @@ impl Derived {
         row.postal_code_folded = Set(self.postal_code_folded);
         row.fields_folded = Set(Value::Object(self.fields_folded));
         row.search_doc = Set(self.search_doc);
+        row.name_sort = Set(Some(self.name_sort));
+        row.city_sort = Set(Some(self.city_sort));
     }
 
     /// The values of [`COLUMNS`], in that order, for a hand-built `INSERT`.
-    pub fn into_values(self) -> [sea_orm::Value; 11] {
+    pub fn into_values(self) -> [sea_orm::Value; 13] {
         use sea_orm::Value as V;
         [
             V::String(self.name_folded),
@@ -381,6 +400,8 @@ impl Derived {
             V::String(self.postal_code_folded),
             V::Json(Some(Box::new(Value::Object(self.fields_folded)))),
             V::String(Some(self.search_doc)),
+            V::Bytes(Some(self.name_sort)),
+            V::Bytes(Some(self.city_sort)),
         ]
     }
 }
@@ -495,19 +516,25 @@ pub(crate) async fn recompute(db: &impl ConnectionTrait, schema: &FoldSchema, fi
     Ok(changed)
 }
 
-/// Computes the derived columns of every row that has none yet (`name_folded` is NULL):
-/// the rows that existed before the columns did. A no-op, through the partial index
-/// `contacts_unfolded`, when there are none.
+/// Computes the derived columns of every row that lacks them (`name_folded` or
+/// `name_sort` is NULL): the rows that existed before the columns did. A no-op, through
+/// the partial index `contacts_unfolded` and the index `contacts_name_sort_id`, when there
+/// are none.
 pub async fn backfill(db: &DatabaseConnection) -> Result<u64> {
-    let pending = contacts::Entity::find()
-        .select_only()
-        .column(contacts::Column::Id)
-        .filter(contacts::Column::NameFolded.is_null())
-        .limit(1)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?;
-    if pending.is_none() {
+    let mut pending = false;
+    for column in [contacts::Column::NameFolded, contacts::Column::NameSort] {
+        pending = pending
+            || contacts::Entity::find()
+                .select_only()
+                .column(contacts::Column::Id)
+                .filter(column.is_null())
+                .limit(1)
+                .into_tuple::<i64>()
+                .one(db)
+                .await?
+                .is_some();
+    }
+    if !pending {
         return Ok(0);
     }
     let txn = begin_schema_change(db).await?;
@@ -515,13 +542,15 @@ pub async fn backfill(db: &DatabaseConnection) -> Result<u64> {
     let filled = recompute(
         &txn,
         &schema,
-        Condition::all().add(contacts::Column::NameFolded.is_null()),
+        Condition::any()
+            .add(contacts::Column::NameFolded.is_null())
+            .add(contacts::Column::NameSort.is_null()),
     )
     .await?;
     txn.commit().await?;
     tracing::info!(
         contacts = filled,
-        "computed the folded text and search words of existing contacts"
+        "computed the folded text, search words and sort keys of existing contacts"
     );
     Ok(filled)
 }

@@ -641,6 +641,29 @@ impl Core {
         extra: Condition,
     ) -> Result<Page<Contact>> {
         let limit = query.limit.clamp(1, MAX_PAGE);
+        let select = self.page_select(actor, query, extra)?;
+        let mut rows = select.all(&self.db).await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next = match (more, rows.last().map(|(m, _)| m)) {
+            (true, Some(last)) => Some(Cursor::after_row(query.sort, last).encode()),
+            _ => None,
+        };
+        let items = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
+        Ok(Page { items, next })
+    }
+
+    /// The query of a page of [`Core::list_contacts_where`]: the visible contacts that
+    /// satisfy `extra`, after the cursor, in `query.sort` order, one row more than the page
+    /// (to tell whether there is a next one). Public so that a test can ask the database
+    /// for its plan (see [`cursor`]).
+    pub fn page_select(
+        &self,
+        actor: &Actor,
+        query: &ListQuery,
+        extra: Condition,
+    ) -> Result<sea_orm::SelectTwo<contacts::Entity, contact_types::Entity>> {
+        let limit = query.limit.clamp(1, MAX_PAGE);
         let sort = query.sort;
         let after = query
             .after
@@ -648,24 +671,17 @@ impl Core {
             .filter(|a| !a.is_empty())
             .map(|a| Cursor::decode(a, sort))
             .transpose()?;
-        let key_col = match sort.key {
-            SortKey::Name => contacts::Column::Name,
-            SortKey::CreatedAt => contacts::Column::CreatedAt,
-        };
+        let key_col = sort.key.column();
         let mut select = contacts::Entity::find()
             .find_also_related(contact_types::Entity)
             .filter(visibility::condition(actor, Access::Read))
             .filter(extra);
         if let Some(cursor) = &after {
-            let key_value: sea_orm::Value = match sort.key {
-                SortKey::Name => cursor.name.clone().into(),
-                SortKey::CreatedAt => cursor.created_at.into(),
-            };
             let left = Expr::tuple([
                 Expr::col((contacts::Entity, key_col)),
                 Expr::col((contacts::Entity, contacts::Column::Id)),
             ]);
-            let right = Expr::tuple([Expr::val(key_value), Expr::val(cursor.id)]);
+            let right = Expr::tuple([Expr::val(cursor.value()), Expr::val(cursor.id)]);
             select = select.filter(if sort.descending {
                 left.lt(right)
             } else {
@@ -677,24 +693,7 @@ impl Core {
         } else {
             select.order_by_asc(key_col).order_by_asc(contacts::Column::Id)
         };
-        let mut rows = select.limit(limit + 1).all(&self.db).await?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next = match (more, rows.last().map(|(m, _)| m)) {
-            (true, Some(last)) => Some(
-                Cursor {
-                    sort: sort.key,
-                    descending: sort.descending,
-                    name: (sort.key == SortKey::Name).then(|| last.name.clone()),
-                    created_at: (sort.key == SortKey::CreatedAt).then_some(last.created_at),
-                    id: last.id,
-                }
-                .encode(),
-            ),
-            _ => None,
-        };
-        let items = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-        Ok(Page { items, next })
+        Ok(select.limit(limit + 1))
     }
 
     /// How many contacts `actor` sees.
@@ -726,7 +725,8 @@ impl Core {
             .column(contacts::Column::Name)
             .filter(visibility::condition(actor, Access::Read))
             .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()))
-            .order_by_asc(contacts::Column::Name)
+            .order_by_asc(contacts::Column::NameSort)
+            .order_by_asc(contacts::Column::Id)
             .limit(limit)
             .into_tuple()
             .all(&self.db)
@@ -758,7 +758,8 @@ impl Core {
             .column(contacts::Column::Name)
             .filter(visibility::condition(actor, Access::Read))
             .filter(contacts::Column::CompanyId.eq(company_id))
-            .order_by_asc(contacts::Column::Name)
+            .order_by_asc(contacts::Column::NameSort)
+            .order_by_asc(contacts::Column::Id)
             .limit(200)
             .into_tuple()
             .all(&self.db)

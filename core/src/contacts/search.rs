@@ -19,7 +19,9 @@
 //! # Plans
 //!
 //! Measured on the demo base (100,000 contacts, `kartoteka demo --people 90000 --companies
-//! 10000`), first page by name (`ORDER BY name, id LIMIT 51`), as an admin:
+//! 10000`), first page by name (`ORDER BY name, id LIMIT 51`), as an admin. The name order
+//! is by the collation key now (`ORDER BY name_sort, id`, index `contacts_name_sort_id` in
+//! place of `contacts_name_id`; [`crate::collation`]): the same plans, not measured again.
 //!
 //! ```text
 //! SQLite (EXPLAIN QUERY PLAN), any query:

@@ -40,6 +40,10 @@ pub struct Model {
     pub postal_code_folded: Option<String>,
     pub fields_folded: Json,
     pub search_doc: String,
+    // The collation keys of the sortable text columns (`crate::collation`), written with
+    // the folded columns; NULL only on rows older than the columns, until start-up fills them.
+    pub name_sort: Option<Vec<u8>>,
+    pub city_sort: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

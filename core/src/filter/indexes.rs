@@ -1,9 +1,11 @@
 //! The indexes filters rely on, so that a hot filter never scans the table blindly.
 //!
-//! - Core columns that filters compare have B-tree indexes (migrations 000005 and
-//!   000011): name, email, city, region, country, postal code, score, score band,
-//!   creation and update times, type, owner, company, and latitude with longitude for the
-//!   bounding box of `within_distance`.
+//! - Core columns that filters compare have B-tree indexes (migrations 000005, 000011 and
+//!   000014): email, city, region, country, postal code, score, score band, creation and
+//!   update times (each with the id, which the table's keyset walk needs too), type,
+//!   owner, company, and latitude with longitude for the bounding box of
+//!   `within_distance`. The name is compared folded (`name_folded`) and ordered by its
+//!   collation key (`contacts_name_sort_id`), so the raw name has no index of its own.
 //! - Activities are indexed by `(kind, contact_id, occurred_at)`: a `happened` condition
 //!   becomes `id IN (SELECT contact_id FROM activities WHERE kind = ? AND occurred_at >= ?)`,
 //!   which ranges over the kind only; the time and the amount are checked row by row

@@ -23,7 +23,7 @@ use super::sql::Builder;
 use super::tree::{Filter, Plan};
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
-use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page, SortKey};
+use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page};
 use crate::entities::{contacts, segment_members};
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
@@ -522,12 +522,5 @@ async fn records_seen(
 
 /// The cursor that continues after `c` in `query`'s order.
 fn cursor_of(c: &Contact, query: &ListQuery) -> String {
-    Cursor {
-        sort: query.sort.key,
-        descending: query.sort.descending,
-        name: (query.sort.key == SortKey::Name).then(|| c.name.clone()),
-        created_at: (query.sort.key == SortKey::CreatedAt).then_some(c.created_at),
-        id: c.id,
-    }
-    .encode()
+    Cursor::after_contact(query.sort, c).encode()
 }

@@ -72,18 +72,19 @@ pub fn may_change_lists(actor: &Actor) -> bool {
 }
 
 impl Core {
-    /// Every static list, by name: id and name (no counts; for pickers).
+    /// Every static list, by name (in collation order): id and name (no counts; for
+    /// pickers).
     pub async fn static_lists(&self) -> Result<Vec<(i64, String)>> {
-        Ok(segments::Entity::find()
+        let mut lists: Vec<(i64, String)> = segments::Entity::find()
             .select_only()
             .column(segments::Column::Id)
             .column(segments::Column::Name)
             .filter(segments::Column::Kind.eq(SegmentKind::Static.as_str()))
-            .order_by_asc(segments::Column::Name)
-            .order_by_asc(segments::Column::Id)
             .into_tuple()
             .all(&self.db)
-            .await?)
+            .await?;
+        lists.sort_by(|a, b| crate::collation::compare(&a.1, &b.1).then(a.0.cmp(&b.0)));
+        Ok(lists)
     }
 
     /// Adds to the static list `id` every contact `actor` sees that matches `filter` and

@@ -342,13 +342,10 @@ impl Core {
         Ok(())
     }
 
-    /// Every segment, by name.
+    /// Every segment, by name (in collation order, [`crate::collation`]).
     pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<Segment>> {
-        let rows = segments::Entity::find()
-            .order_by_asc(segments::Column::Name)
-            .order_by_asc(segments::Column::Id)
-            .all(&self.db)
-            .await?;
+        let mut rows = segments::Entity::find().all(&self.db).await?;
+        rows.sort_by(|a, b| crate::collation::compare(&a.name, &b.name).then(a.id.cmp(&b.id)));
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
             out.push(self.to_segment(actor, m).await?);

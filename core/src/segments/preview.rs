@@ -60,7 +60,7 @@ pub struct Preview {
 /// Adds `named` to a sample kept to the first [`SAMPLE`] by name, then id.
 fn keep(sample: &mut Vec<Named>, named: Named) {
     sample.push(named);
-    sample.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    sample.sort_by(|a, b| crate::collation::compare(&a.name, &b.name).then(a.id.cmp(&b.id)));
     sample.truncate(SAMPLE);
 }
 
@@ -127,8 +127,8 @@ impl Core {
         Ok(Change { count, sample })
     }
 
-    /// The first [`SAMPLE`] visible contacts satisfying `condition`, by name (in the
-    /// database's collation) then id.
+    /// The first [`SAMPLE`] visible contacts satisfying `condition`, by name (in collation
+    /// order, [`crate::collation`]) then id.
     async fn sample(&self, actor: &Actor, condition: Condition) -> Result<Vec<Named>> {
         let rows: Vec<(i64, String)> = contacts::Entity::find()
             .select_only()
@@ -136,7 +136,7 @@ impl Core {
             .column(contacts::Column::Name)
             .filter(visibility::condition(actor, Access::Read))
             .filter(condition)
-            .order_by_asc(contacts::Column::Name)
+            .order_by_asc(contacts::Column::NameSort)
             .order_by_asc(contacts::Column::Id)
             .limit(SAMPLE as u64)
             .into_tuple()

@@ -53,6 +53,7 @@ pub struct Row {
     pub city: String,
     pub company: String,
     pub created: String,
+    pub updated: String,
 }
 
 impl Row {
@@ -69,14 +70,15 @@ impl Row {
             city: c.city.clone().unwrap_or_default(),
             company: String::new(),
             created: c.created_at.format("%Y-%m-%d").to_string(),
+            updated: c.updated_at.format("%Y-%m-%d").to_string(),
         }
     }
 }
 
-/// A link that sorts the table.
+/// A link that sorts the table (or sets its page size).
 #[derive(Debug, Clone)]
 pub struct SortLink {
-    pub label: &'static str,
+    pub label: String,
     pub url: String,
     pub current: bool,
 }
@@ -88,6 +90,10 @@ struct ListPage {
     rows: Vec<Row>,
     total: u64,
     sort_links: Vec<SortLink>,
+    /// The links that set the page size, the current one marked.
+    size_links: Vec<SortLink>,
+    /// The page size for the forms' hidden input (empty: the default).
+    limit: String,
     next_url: Option<String>,
     first_url: Option<String>,
     /// The search as typed (empty: none).
@@ -110,16 +116,36 @@ struct ListPage {
     notice: Option<String>,
 }
 
+/// The page size of a table unless its URL says otherwise (`limit=`).
 const PAGE_SIZE: u64 = 50;
 
-/// What a contacts list URL carries besides the page: sort, search and filter. Every link
-/// of the page (sort, next, first, clear) is made here, so none of them loses a criterion.
-/// The same state drives every table of contacts (the contacts page, a segment's members).
+/// The page sizes the table offers; `limit=` takes any size the API takes (1-500).
+const PAGE_SIZES: [u64; 4] = [25, 50, 100, 200];
+
+/// The orders the table offers, as labels and sorts (`sort=`, see
+/// `kartoteka_core::contacts::cursor`).
+const SORTS: [(&str, SortKey, bool); 8] = [
+    ("Name A-Z", SortKey::Name, false),
+    ("Name Z-A", SortKey::Name, true),
+    ("City A-Z", SortKey::City, false),
+    ("City Z-A", SortKey::City, true),
+    ("Newest", SortKey::CreatedAt, true),
+    ("Oldest", SortKey::CreatedAt, false),
+    ("Recently changed", SortKey::UpdatedAt, true),
+    ("Least recently changed", SortKey::UpdatedAt, false),
+];
+
+/// What a contacts list URL carries besides the page: sort, page size, search and filter.
+/// Every link of the page (sort, size, next, first, clear) is made here, so none of them
+/// loses a criterion. The same state drives every table of contacts (the contacts page, a
+/// segment's members).
 #[derive(Debug, Clone)]
 pub struct ListState {
     /// The page the table is on (`/contacts`, `/segments/3`).
     pub base: String,
     pub sort: Sort,
+    /// Rows per page (`limit=`, 1-500 as in the API; [`PAGE_SIZE`] when absent).
+    pub limit: u64,
     /// The search as typed (empty: none).
     pub q: String,
     /// The filter JSON (DESIGN §5), as text.
@@ -128,21 +154,38 @@ pub struct ListState {
 
 impl ListState {
     /// The state of the table on `base` from its URL's query, with the page it asks for
-    /// (`sort`, `q`, `filter`, `after`).
+    /// (`sort`, `limit`, `q`, `filter`, `after`).
     pub fn from_query(base: &str, pairs: &[(String, String)]) -> Result<(Self, ListQuery), Error> {
         let sort = match param(pairs, "sort").filter(|s| !s.is_empty()) {
             Some(s) => Sort::parse(s)?,
             None => Sort::default(),
         };
+        let limit = match param(pairs, "limit").map(str::trim).filter(|s| !s.is_empty()) {
+            None => PAGE_SIZE,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=kartoteka_core::contacts::MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "limit",
+                        format!(
+                            "`{text}` is not a page size; use a whole number from 1 to {}",
+                            kartoteka_core::contacts::MAX_PAGE
+                        ),
+                    )
+                })?,
+        };
         let list = ListState {
             base: base.to_owned(),
             sort,
+            limit,
             q: param(pairs, "q").unwrap_or_default().trim().to_owned(),
             filter: param(pairs, "filter").unwrap_or_default().trim().to_owned(),
         };
         let query = ListQuery {
             sort,
-            limit: PAGE_SIZE,
+            limit,
             after: param(pairs, "after").filter(|a| !a.is_empty()).map(str::to_owned),
         };
         Ok((list, query))
@@ -151,6 +194,9 @@ impl ListState {
     /// The list in this state, from its first page or after cursor `after`.
     pub fn url(&self, after: Option<&str>) -> String {
         let mut url = format!("{}?sort={}", self.base, self.sort.as_param());
+        if self.limit != PAGE_SIZE {
+            url.push_str(&format!("&limit={}", self.limit));
+        }
         if !self.q.trim().is_empty() {
             url.push_str("&q=");
             url.push_str(&urls::encode(&self.q));
@@ -168,24 +214,38 @@ impl ListState {
 
     /// The links that sort the table, the current one marked.
     pub fn sort_links(&self) -> Vec<SortLink> {
-        let sort = |key, descending| Sort { key, descending };
-        [
-            ("Name A-Z", sort(SortKey::Name, false)),
-            ("Name Z-A", sort(SortKey::Name, true)),
-            ("Newest", sort(SortKey::CreatedAt, true)),
-            ("Oldest", sort(SortKey::CreatedAt, false)),
-        ]
-        .into_iter()
-        .map(|(label, s)| SortLink {
-            label,
-            url: ListState {
-                sort: s,
-                ..self.clone()
-            }
-            .url(None),
-            current: s == self.sort,
-        })
-        .collect()
+        SORTS
+            .into_iter()
+            .map(|(label, key, descending)| {
+                let sort = Sort { key, descending };
+                SortLink {
+                    label: label.to_owned(),
+                    url: ListState { sort, ..self.clone() }.url(None),
+                    current: sort == self.sort,
+                }
+            })
+            .collect()
+    }
+
+    /// The links that set the page size (from the first page), the current one marked.
+    pub fn size_links(&self) -> Vec<SortLink> {
+        PAGE_SIZES
+            .into_iter()
+            .map(|limit| SortLink {
+                label: limit.to_string(),
+                url: ListState { limit, ..self.clone() }.url(None),
+                current: limit == self.limit,
+            })
+            .collect()
+    }
+
+    /// The page size as the forms carry it (empty: the default, which they leave out).
+    pub fn limit_param(&self) -> String {
+        if self.limit == PAGE_SIZE {
+            String::new()
+        } else {
+            self.limit.to_string()
+        }
     }
 
     /// This state without the search.
@@ -258,6 +318,8 @@ async fn list(
         rows,
         total,
         sort_links: list.sort_links(),
+        size_links: list.size_links(),
+        limit: list.limit_param(),
         next_url,
         first_url,
         clear_url: list.without_q().url(None),
