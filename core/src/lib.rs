@@ -13,6 +13,7 @@ pub mod fields;
 pub mod filter;
 pub mod plugin;
 pub mod segments;
+pub mod sign_in_limits;
 pub mod text;
 
 use std::sync::Arc;

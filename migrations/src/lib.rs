@@ -15,6 +15,7 @@ mod m20261123_000010_folded_text;
 mod m20261123_000011_filter_indexes;
 mod m20261123_000012_segments;
 mod m20261123_000013_segment_jobs;
+mod m20261203_000001_sign_in_limits;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_filter_indexes::Migration),
             Box::new(m20261123_000012_segments::Migration),
             Box::new(m20261123_000013_segment_jobs::Migration),
+            Box::new(m20261203_000001_sign_in_limits::Migration),
         ]
     }
 }

@@ -24,4 +24,5 @@ mod segment_preview;
 mod segment_upkeep;
 mod segments;
 mod service;
+mod sign_in_limits;
 mod visibility;
