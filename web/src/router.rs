@@ -25,6 +25,8 @@ pub fn build(state: AppState) -> Router {
         .merge(pages::routes())
         .route("/healthz", get(healthz))
         .route(urls::ASSETS_CSS, get(css))
+        .route(urls::ASSETS_FAVICON, get(favicon))
+        .route(urls::FAVICON_ICO, get(favicon))
         .route(urls::ASSETS_FILTER_BUILDER, get(filter_builder_js))
         .route(urls::ASSETS_TABLE_SELECT, get(table_select_js))
         .route(urls::ASSETS_SEGMENT_FORM, get(segment_form_js))
@@ -85,6 +87,18 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/app.css"),
+    )
+}
+
+/// The icon, for the pages' `<link rel="icon">` and for browsers asking `/favicon.ico`
+/// on their own (every browser understands an SVG answer there).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
     )
 }
 
