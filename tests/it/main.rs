@@ -7,6 +7,7 @@
 
 mod api_activities;
 mod api_contacts;
+mod api_contract;
 mod api_fields;
 mod api_types;
 mod auth;
