@@ -53,11 +53,18 @@ pub async fn create(
     ))
 }
 
-/// The answer to a field change: the field and what happened to its stored values.
+/// The answer to a field change: the field (as [`FieldDto`]) and what happened to its
+/// stored values. Its own type, not `FieldDto` flattened: that one refuses unknown
+/// properties as a request, and its schema says so.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldUpdated {
-    #[serde(flatten)]
-    pub field: FieldDto,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub options: Vec<String>,
+    pub required: bool,
+    pub searchable: bool,
+    pub applies_to: Vec<String>,
     pub conversion: ConversionOut,
 }
 
@@ -104,8 +111,15 @@ pub async fn update(
         drop_unconvertible: body.drop_unconvertible,
     };
     let (field, report) = state.core.update_field(&actor, &key, patch).await?;
+    let field = FieldDto::from(field);
     Ok(Json(FieldUpdated {
-        field: field.into(),
+        key: field.key,
+        label: field.label,
+        kind: field.kind,
+        options: field.options,
+        required: field.required,
+        searchable: field.searchable,
+        applies_to: field.applies_to,
         conversion: ConversionOut {
             checked: report.checked,
             converted: report.converted,
