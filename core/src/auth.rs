@@ -6,9 +6,13 @@
 //!   (`auth_tokens`), so a leaked table does not leak live credentials, and every server
 //!   instance sharing the database sees the same sessions.
 //! - A web session carries its own CSRF token, checked on every form post by `web`.
-//! - Failed sign-ins are counted per account: after [`MAX_FAILED_LOGINS`] the account is
-//!   locked for [`LOCKOUT`], whatever address the attempts come from.
+//! - Failed sign-ins are counted in the database, atomically, per client address, per
+//!   account from that address and per account from unknown addresses: after
+//!   [`MAX_FAILED_LOGINS`] from one address the account is locked *for that address* for
+//!   [`LOCKOUT`] (longer each time). The design and its alternatives are in
+//!   [`crate::sign_in_limits`].
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use argon2::Argon2;
@@ -21,11 +25,12 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::stored;
 use crate::entities::{auth_tokens, users};
+use crate::sign_in_limits::{self as limits, Counters, Reservation};
 use crate::{Core, Error, Result};
 
-/// Failed sign-ins in a row that lock an account.
+/// Failed sign-ins in a row that lock an account for the address they came from.
 pub const MAX_FAILED_LOGINS: i32 = 5;
-/// How long a locked account stays locked.
+/// How long a locked account stays locked the first time (each further lock doubles it).
 pub const LOCKOUT: Duration = Duration::minutes(15);
 /// How long a web session lives.
 pub const SESSION_TTL: Duration = Duration::days(7);
@@ -264,64 +269,70 @@ impl Core {
             .collect()
     }
 
-    /// Checks an email and password, counting failures per account.
-    pub async fn authenticate(&self, email: &str, password: &str) -> Result<User> {
-        let now = self.clock.now();
+    /// Checks an email and password from a client at `client`, within the sign-in limits
+    /// ([`crate::sign_in_limits`]): `Unauthorized` for a wrong email or password,
+    /// `RateLimited` once a limit is reached, alike for known and unknown emails.
+    pub async fn authenticate(&self, email: &str, password: &str, client: IpAddr) -> Result<User> {
         let email = email.trim().to_lowercase();
         if !valid_email(&email) {
             return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
         }
-        let Some(user) = users::Entity::find()
+        let counters = Counters::new(&self.db, self.clock.now().timestamp());
+        let address = limits::address_key(client);
+        let pair = limits::pair_key(&email, &address);
+        let account = limits::account_key(&email);
+        let refused = |retry_after_secs: i64| Error::RateLimited {
+            retry_after_secs: retry_after_secs.max(1),
+        };
+
+        // Per-address limits first; an attempt on a locked pair still costs the address.
+        if let Reservation::Refused { retry_after_secs } = counters.reserve(&address, limits::ADDRESS).await? {
+            return Err(refused(retry_after_secs));
+        }
+        if let Reservation::Refused { retry_after_secs } = counters.reserve(&pair, limits::PAIR).await? {
+            return Err(refused(retry_after_secs));
+        }
+        let mut held = vec![(address, limits::ADDRESS), (pair.clone(), limits::PAIR)];
+        if !counters.known(&pair).await? {
+            if let Reservation::Refused { retry_after_secs } = counters.reserve(&account, limits::ACCOUNT).await? {
+                // Not this address's fault: its own count stays as it was.
+                counters.give_back(&pair).await?;
+                return Err(refused(retry_after_secs));
+            }
+            held.push((account, limits::ACCOUNT));
+        }
+
+        let user = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
             .one(&self.db)
-            .await?
-        else {
-            verify_password(password.to_owned(), dummy_hash()).await?;
-            return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
+            .await?;
+        let right = match &user {
+            Some(user) => verify_password(password.to_owned(), user.password_hash.clone()).await?,
+            None => {
+                verify_password(password.to_owned(), dummy_hash()).await?;
+                false
+            }
         };
-        if let Some(until) = user.locked_until
-            && until > now
-        {
-            return Err(Error::RateLimited {
-                retry_after_secs: std::cmp::max((until - now).num_seconds(), 1),
-            });
-        }
-        if verify_password(password.to_owned(), user.password_hash.clone()).await? {
-            if user.failed_logins != 0 || user.locked_until.is_some() {
-                let mut active: users::ActiveModel = user.clone().into();
-                active.failed_logins = Set(0);
-                active.locked_until = Set(None);
-                active.update(&self.db).await?;
+        if let (true, Some(user)) = (right, user) {
+            for (key, _) in &held {
+                if *key == pair {
+                    counters.succeeded(key).await?;
+                } else {
+                    counters.give_back(key).await?;
+                }
             }
             return User::try_from(user);
         }
-        // Count the failure atomically, so parallel guesses can't slip past the limit.
-        use sea_orm::sea_query::{Expr, ExprTrait};
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::FailedLogins,
-                Expr::col(users::Column::FailedLogins).add(1),
-            )
-            .filter(users::Column::Id.eq(user.id))
-            .exec(&self.db)
-            .await?;
-        let failed = users::Entity::find_by_id(user.id)
-            .one(&self.db)
-            .await?
-            .map(|u| u.failed_logins)
-            .unwrap_or(0);
-        if failed >= MAX_FAILED_LOGINS {
-            users::Entity::update_many()
-                .col_expr(users::Column::FailedLogins, Expr::value(0))
-                .col_expr(users::Column::LockedUntil, Expr::value(stored(now + LOCKOUT)))
-                .filter(users::Column::Id.eq(user.id))
-                .exec(&self.db)
-                .await?;
-            return Err(Error::RateLimited {
-                retry_after_secs: LOCKOUT.num_seconds(),
-            });
+        let mut locked_for = None;
+        for (key, limit) in &held {
+            if let Some(secs) = counters.failed(key, *limit).await? {
+                locked_for = locked_for.max(Some(secs));
+            }
         }
-        Err(Error::Unauthorized(BAD_CREDENTIALS.into()))
+        match locked_for {
+            Some(secs) => Err(refused(secs)),
+            None => Err(Error::Unauthorized(BAD_CREDENTIALS.into())),
+        }
     }
 
     /// Opens a web session for `user`.

@@ -9,7 +9,8 @@
 //!   `version`, a duplicate key, a type still in use, a field conversion that would lose
 //!   values. `details` carries a machine-readable report when there is one. 409.
 //! - [`Error::Unauthorized`] / [`Error::Forbidden`]: who you are / what you may do. 401 / 403.
-//! - [`Error::RateLimited`]: too many failed sign-ins for the account. 429.
+//! - [`Error::RateLimited`]: too many failed sign-ins from the address, or for the account
+//!   from it (see `sign_in_limits`). 429.
 //! - [`Error::Plugin`]: a plugin failed (trapped, panicked, ran past its deadline or out of
 //!   memory, answered garbage, or can't run on this server). Neither the caller's input nor
 //!   our own bug: `name` says whose fault it is. 502, code `plugin`.

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod plugin;
 pub mod segments;
 pub mod settings;
+pub mod sign_in_limits;
 pub mod text;
 
 use std::sync::Arc;

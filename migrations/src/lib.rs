@@ -17,6 +17,7 @@ mod m20261123_000012_segments;
 mod m20261123_000013_segment_jobs;
 mod m20261203_000014_sort_keys;
 mod m20261203_000020_settings;
+mod m20261203_000001_sign_in_limits;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_segment_jobs::Migration),
             Box::new(m20261203_000014_sort_keys::Migration),
             Box::new(m20261203_000020_settings::Migration),
+            Box::new(m20261203_000001_sign_in_limits::Migration),
         ]
     }
 }

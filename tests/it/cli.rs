@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use kartoteka_tests::*;
@@ -78,18 +78,28 @@ struct Server {
     child: Child,
     address: String,
     printed: Vec<String>,
+    /// What it logged (standard error) so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 /// Starts `kartoteka serve` in `dir` and reads its output until it has said where it runs
 /// (and, on a new base, how to create the first admin).
 async fn serve(dir: &Path) -> Server {
-    let mut child = kartoteka(dir, &["serve"]).spawn().expect("starting kartoteka serve");
+    start_server(kartoteka(dir, &["serve"])).await
+}
+
+/// Starts `command` (a `kartoteka serve`), as [`serve`] does.
+async fn start_server(mut command: Command) -> Server {
+    let mut child = command.spawn().expect("starting kartoteka serve");
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let logged = log.clone();
     tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("kartoteka: {line}");
+            logged.lock().unwrap().push(line);
         }
     });
     let mut lines = BufReader::new(stdout).lines();
@@ -126,6 +136,7 @@ async fn serve(dir: &Path) -> Server {
         child,
         address,
         printed,
+        log,
     }
 }
 
@@ -303,4 +314,72 @@ async fn serve_then_add_the_first_admin() {
     assert!(!all.contains("No users yet"), "{all}");
     let health = http.get(format!("{}/healthz", again.address)).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// `text` without ANSI colour sequences.
+fn plain(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// The README says every request is logged with its `x-request-id`: at the default level
+// (no `RUST_LOG`), each answered request gives a line with its id, method, path, status
+// and latency.
+#[tokio::test]
+async fn requests_are_logged_at_the_default_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = kartoteka(dir.path(), &["serve"]);
+    command.env_remove("RUST_LOG");
+    let server = start_server(command).await;
+    let http = client_builder().build().unwrap();
+    let health = http
+        .get(format!("{}/healthz", server.address))
+        .header("x-request-id", "health-check-4711")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let missing = http
+        .get(format!("{}/api/v1/no-such-thing", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let generated = missing.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    let line_with = |id: &str| {
+        server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| plain(l))
+            .find(|l| l.contains(id))
+    };
+    for _ in 0..50 {
+        if line_with(&generated).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health_line = line_with("health-check-4711").expect("a log line for the health check");
+    for part in ["INFO", "GET", "/healthz", "status=200", "latency="] {
+        assert!(health_line.contains(part), "{part} in {health_line}");
+    }
+    let missing_line = line_with(&generated).expect("a log line with the generated request id");
+    for part in ["/api/v1/no-such-thing", "status=404"] {
+        assert!(missing_line.contains(part), "{part} in {missing_line}");
+    }
 }

@@ -7,6 +7,7 @@
 
 mod api_activities;
 mod api_contacts;
+mod api_contract;
 mod api_fields;
 mod api_types;
 mod auth;
@@ -27,5 +28,6 @@ mod segment_preview;
 mod segment_upkeep;
 mod segments;
 mod service;
+mod sign_in_limits;
 mod sorting;
 mod visibility;

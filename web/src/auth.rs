@@ -7,8 +7,13 @@
 //!   [`FormData`] refuses a post without the right one. The sign-in form, which has no
 //!   session yet, uses a double-submit cookie instead.
 //! - API: `Authorization: Bearer <token>`; [`ApiUser`] extracts it or answers 401.
+//! - Sign-in limits count per client address: [`ClientAddr`] is the TCP peer's address
+//!   (the server is served with axum's `ConnectInfo`, see [`crate::listener`]).
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use kartoteka_core::Error;
@@ -38,6 +43,25 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// The address of the client, as the sign-in limits count it: the TCP peer. A router
+/// served without `ConnectInfo` (in-process tests) has `0.0.0.0` for everyone.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<crate::listener::Peer>>()
+                .map(|ConnectInfo(peer)| peer.0.ip())
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        ))
+    }
 }
 
 /// A signed-in user of the web pages.

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod listener;
 pub mod pages;
 pub mod router;
 pub mod urls;
@@ -66,7 +67,12 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
     };
     let app = router::build(state);
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(
+            listener::JsonListener(listener),
+            app.into_make_service_with_connect_info::<listener::Peer>(),
+        )
+        .await
+        {
             tracing::error!(error = %e, "server stopped");
         }
     });

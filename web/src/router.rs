@@ -7,9 +7,11 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::app::AppState;
 use crate::{api, pages, urls};
@@ -23,6 +25,8 @@ pub fn build(state: AppState) -> Router {
         .merge(pages::routes())
         .route("/healthz", get(healthz))
         .route(urls::ASSETS_CSS, get(css))
+        .route(urls::ASSETS_FAVICON, get(favicon))
+        .route(urls::FAVICON_ICO, get(favicon))
         .route(urls::ASSETS_FILTER_BUILDER, get(filter_builder_js))
         .route(urls::ASSETS_TABLE_SELECT, get(table_select_js))
         .route(urls::ASSETS_SEGMENT_FORM, get(segment_form_js))
@@ -44,14 +48,24 @@ pub fn build(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                })
+                // One line per answered request at the default `info` level: the span gives the
+                // id, method and path, the event the status and latency.
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
@@ -73,6 +87,18 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/app.css"),
+    )
+}
+
+/// The icon, for the pages' `<link rel="icon">` and for browsers asking `/favicon.ico`
+/// on their own (every browser understands an SVG answer there).
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
     )
 }
 

@@ -27,6 +27,10 @@ pub const NEW_SEGMENT: &str = "/segments/new";
 /// The segment form's count and join/leave preview for a new segment (JSON).
 pub const SEGMENT_PREVIEW: &str = "/segments/preview";
 pub const ASSETS_CSS: &str = "/assets/app.css";
+/// The icon pages link to (SVG).
+pub const ASSETS_FAVICON: &str = "/assets/favicon.svg";
+/// Where browsers look for an icon by themselves; the same SVG.
+pub const FAVICON_ICO: &str = "/favicon.ico";
 pub const ASSETS_FILTER_BUILDER: &str = "/assets/filter-builder.js";
 /// "Select all on this page" of the contacts table.
 pub const ASSETS_TABLE_SELECT: &str = "/assets/table-select.js";

@@ -4,9 +4,14 @@
 //! in contact id order, with a header:
 //! `id, kind, type, name, email, phone, position, company, city, region, country,
 //! postal_code, owner, joined_at`, then `fields.<key>` for every extra field in display
-//! order. `type` is the type key, `company` the company's name when the reader sees the
+//! order. `type` is the type's label (what people see; the key when a type has none),
+//! `company` the company's name when the reader sees the
 //! company, `owner` the owner's e-mail, `joined_at` RFC 3339 in UTC. Multi-select values
 //! are joined with `"; "`, a geo value is `lat, lon`.
+//!
+//! The file starts with a UTF-8 byte order mark ([`BOM`]): without it Excel, the program
+//! most people open a CSV file with, reads the file in the system's legacy code page and
+//! shows `Łódź` as `ĹĂłdĹş`. Other CSV readers skip the mark.
 //!
 //! The file is made a chunk at a time ([`SegmentCsv::next_chunk`]): a keyset walk over
 //! `segment_members` by contact id, [`EXPORT_CHUNK`] rows per query, each chunk written and
@@ -40,6 +45,9 @@ use crate::contacts::{Contact, to_contact};
 use crate::entities::{contact_types, contacts, segment_members};
 use crate::fields::FieldDef;
 use crate::{Core, Error, Result};
+
+/// The UTF-8 byte order mark the file starts with.
+pub const BOM: &str = "\u{feff}";
 
 /// How many members one query of the export reads.
 pub const EXPORT_CHUNK: u64 = 1_000;
@@ -144,6 +152,8 @@ pub struct SegmentCsv {
     name: String,
     fields: Vec<FieldDef>,
     owners: HashMap<i64, String>,
+    /// Type labels by key.
+    types: HashMap<String, String>,
     stage: Stage,
 }
 
@@ -154,6 +164,12 @@ impl Core {
         let segment = self.segment_row(id).await?;
         let fields = self.list_fields().await?;
         let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
+        let types = contact_types::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| (t.key, t.label))
+            .collect();
         Ok(SegmentCsv {
             core: self.clone(),
             actor: actor.clone(),
@@ -161,6 +177,7 @@ impl Core {
             name: segment.name,
             fields,
             owners,
+            types,
             stage: Stage::Header,
         })
     }
@@ -177,7 +194,7 @@ impl SegmentCsv {
         format!("{}.csv", file_slug(&self.name, self.segment))
     }
 
-    /// The next piece of the file: the header line first, then up to [`EXPORT_CHUNK`]
+    /// The next piece of the file: the byte order mark and the header line first, then up to [`EXPORT_CHUNK`]
     /// rows at a time; `None` once everything was handed out.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
         let after = match self.stage {
@@ -186,7 +203,9 @@ impl SegmentCsv {
                 let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
                 header.extend(self.fields.iter().map(|f| format!("fields.{}", f.key)));
                 self.stage = Stage::After(i64::MIN);
-                return write(std::iter::once(header)).map(Some);
+                let mut bytes = BOM.as_bytes().to_vec();
+                bytes.extend(write(std::iter::once(header))?);
+                return Ok(Some(bytes));
             }
             Stage::After(after) => after,
         };
@@ -245,7 +264,12 @@ impl SegmentCsv {
         let mut row = vec![
             c.id.to_string(),
             c.kind.as_str().to_owned(),
-            cell(&c.type_key),
+            cell(
+                self.types
+                    .get(&c.type_key)
+                    .filter(|label| !label.trim().is_empty())
+                    .unwrap_or(&c.type_key),
+            ),
             cell(&c.name),
             text(&c.email),
             text(&c.phone),

@@ -11,6 +11,9 @@ use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 
+/// The most activities one answer lists.
+const MAX_LIMIT: u64 = 500;
+
 fn to_new(a: ActivityIn) -> NewActivity {
     NewActivity {
         contact_id: a.contact_id,
@@ -46,8 +49,9 @@ pub async fn create(
 
 /// A contact's activities, newest first (`?contact_id=&limit=`).
 #[utoipa::path(get, path = "/api/v1/activities",
-    params(("contact_id" = i64, Query), ("limit" = Option<u64>, Query, description = "1-500, default 100")),
-    responses((status = 200, body = Items<ActivityOut>), (status = 400, body = ErrorBody)))]
+    params(("contact_id" = i64, Query), ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "1-500, default 100")),
+    responses((status = 200, body = Items<ActivityOut>), (status = 400, body = ErrorBody, description = "`contact_id` missing or not a number, `limit` outside 1-500"),
+        (status = 404, body = ErrorBody, description = "no such contact, or not one the caller may see")))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -57,6 +61,12 @@ pub async fn list(
     let contact_id: i64 =
         number_param(&pairs, "contact_id")?.ok_or_else(|| ApiError::invalid("contact_id", "is required"))?;
     let limit = number_param(&pairs, "limit")?.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}, got {limit}"),
+        ));
+    }
     let items = state.core.list_activities(&actor, contact_id, limit).await?;
     Ok(Json(Items::all(items.into_iter().map(ActivityOut::from).collect())))
 }

@@ -83,7 +83,7 @@ pub async fn update(
 
 /// Removes a type (admins). A type in use needs `?reassign_to=<key>`: where its contacts go.
 #[utoipa::path(delete, path = "/api/v1/contact-types/{key}", params(("key" = String, Path), ("reassign_to" = Option<String>, Query)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody, description = "`reassign_to` names no type, or one that can not take the contacts"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

@@ -159,7 +159,7 @@ pub async fn update(
 
 /// Deletes a contact; with `?version=`, only if it is still at that version.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", params(("id" = i64, Path), ("version" = Option<i64>, Query)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody, description = "`version` is not a whole number"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

@@ -24,7 +24,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segments::for_contact,
         settings::get, settings::put,
     ),
-    components(schemas(contacts::CountOut, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
+    components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
         dto::ActivityIn, dto::TokenRequest, dto::TokenResponse, dto::ErrorBody, dto::ErrorDetail,
         plugins::PluginOut, plugins::OfferOut, plugins::LogLineOut, plugins::UploadOut, plugins::OperatorOut,
@@ -34,7 +34,7 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange, segments::MembersAdd,
         segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut,
         settings::SettingsOut, settings::SettingsIn)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -48,6 +48,59 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The answers any operation may give, added where an operation doesn't describe them
+/// itself: 400 (a malformed path, query or body), 401 (no or a bad token; on
+/// `POST /auth/token` wrong credentials) and 414 (a request line over 64 KiB, see
+/// [`crate::listener`]), all with the error body.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let common = [
+            (
+                "400",
+                "the path, query or body is malformed or invalid; `path` says where",
+            ),
+            ("401", "no token, or an unknown or expired one"),
+            ("414", "the request line is too long"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
     }
 }
 

@@ -370,13 +370,13 @@ pub struct ExplainNodeOut {
     pub op: Option<String>,
     /// A condition's value, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub value: Option<serde_json::Value>,
     /// The contact's value the condition compared: the stored value of an extra field,
     /// the company's name, `{matching, total, needed}` for an activity, whether the
     /// contact is in the referenced segment for `segment`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub actual: Option<serde_json::Value>,
     /// The comparison in words, where the value alone doesn't say it.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,9 @@ use kartoteka_core::Error;
 
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
-use crate::auth::{CheckedForm, FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, constant_time_eq, cookie, set_cookie};
+use crate::auth::{
+    CheckedForm, ClientAddr, FormData, LOGIN_CSRF_COOKIE, SESSION_COOKIE, constant_time_eq, cookie, set_cookie,
+};
 use crate::error::PageError;
 use crate::urls;
 
@@ -72,7 +74,12 @@ pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery
 }
 
 /// Checks the credentials and opens a session.
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = FormData::parse(&body);
     let next = safe_next(form.get("next"));
     let email = form.text("email");
@@ -87,7 +94,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             Some("The form expired. Please sign in again.".into()),
         );
     }
-    let user = match state.core.authenticate(&email, &form.text("password")).await {
+    let user = match state.core.authenticate(&email, &form.text("password"), client).await {
         Ok(user) => user,
         Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. })) => {
             let status = if matches!(e, Error::RateLimited { .. }) {
