@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod filter_builder;
 mod filter_engine;
+mod forms;
 mod pages;
 mod plugins;
 mod search;

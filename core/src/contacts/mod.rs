@@ -281,6 +281,11 @@ fn clean_text(path: &str, value: &Option<String>, max: usize) -> Result<Option<S
     Ok(Some(v.to_owned()))
 }
 
+/// [`clean_text`], noting a problem instead of stopping (the value is then left out).
+fn clean(problems: &mut Problems, path: &str, value: &Option<String>, max: usize) -> Result<Option<String>> {
+    Ok(problems.take(clean_text(path, value, max))?.flatten())
+}
+
 /// The checked form of a draft, ready to store.
 struct Checked {
     kind: ContactKind,
@@ -374,22 +379,13 @@ impl Core {
             Some(None) => problems.add("name", "is required"),
             None => {}
         }
-        let mut text = |path: &str, value: &Option<String>, max: usize| -> Result<Option<String>> {
-            Ok(problems.take(clean_text(path, value, max))?.flatten())
-        };
-        draft.email = text("email", &draft.email, 254)?.map(|e| e.to_lowercase());
-        draft.phone = text("phone", &draft.phone, 40)?;
-        draft.position = text("position", &draft.position, 200)?;
-        draft.street = text("street", &draft.street, 200)?;
-        draft.city = text("city", &draft.city, 100)?;
-        draft.region = text("region", &draft.region, 100)?;
-        draft.country = text("country", &draft.country, 100)?;
-        draft.postal_code = text("postal_code", &draft.postal_code, 20)?;
+        draft.email = clean(&mut problems, "email", &draft.email, 254)?.map(|e| e.to_lowercase());
         if let Some(email) = &draft.email
             && !crate::auth::valid_email(email)
         {
             problems.add("email", format!("`{email}` is not an email address"));
         }
+        draft.phone = clean(&mut problems, "phone", &draft.phone, 40)?;
         if let Some(phone) = &draft.phone
             && !value::valid_phone(phone)
         {
@@ -398,6 +394,12 @@ impl Core {
                 format!("`{phone}` is not a phone number (digits, spaces, +, -, parentheses)"),
             );
         }
+        draft.position = clean(&mut problems, "position", &draft.position, 200)?;
+        draft.street = clean(&mut problems, "street", &draft.street, 200)?;
+        draft.city = clean(&mut problems, "city", &draft.city, 100)?;
+        draft.region = clean(&mut problems, "region", &draft.region, 100)?;
+        draft.country = clean(&mut problems, "country", &draft.country, 100)?;
+        draft.postal_code = clean(&mut problems, "postal_code", &draft.postal_code, 20)?;
         match (draft.latitude, draft.longitude) {
             (Some(lat), Some(lon)) => {
                 if !(-90.0..=90.0).contains(&lat) {

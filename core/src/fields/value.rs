@@ -359,8 +359,8 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
             let (whole, decimals) = joined.split_once(',').unwrap_or((&joined, ""));
             let whole_digits = whole.trim_start_matches(['-', '+']);
             if decimals.len() == 3 && whole_digits.trim_start_matches('0') != "" {
-                return refuse(&format!(
-                    " without guessing: write {whole}{decimals} for thousands or {whole}.{decimals} for a decimal"
+                return Err(format!(
+                    "`{s}` is ambiguous: write {whole}{decimals} (thousands) or {whole}.{decimals} (a decimal)"
                 ));
             }
             joined.replacen(',', ".", 1)
