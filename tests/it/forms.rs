@@ -38,7 +38,11 @@ fn field_box(html: &str, name: &str) -> String {
 fn error_at(html: &str, name: &str) -> Option<String> {
     let at = html.find(&format!("name=\"{name}\""))?;
     let rest = &html[at..];
-    let stop = if name.starts_with("f.") { "</fieldset>" } else { "</label>" };
+    let stop = if name.starts_with("f.") {
+        "</fieldset>"
+    } else {
+        "</label>"
+    };
     let scope = &rest[..rest.find(stop).unwrap_or(rest.len())];
     let start = scope.find("<span class=\"error\">")? + "<span class=\"error\">".len();
     let end = scope[start..].find("</span>")? + start;
@@ -97,10 +101,16 @@ async fn extra_fields_follow_the_type(app: TestApp) {
     let blank = app.page(&client, "/contacts/new").await;
     assert_eq!(blank.status, StatusCode::OK);
     let industry = field_box(&blank.text, "f.industry");
-    assert!(industry.contains(" hidden") && industry.contains(" disabled"), "{industry}");
+    assert!(
+        industry.contains(" hidden") && industry.contains(" disabled"),
+        "{industry}"
+    );
     assert!(industry.contains("data-types=\"client\""), "{industry}");
     let motto = field_box(&blank.text, "f.motto");
-    assert!(!motto.contains("hidden") && motto.contains("data-types=\"*\""), "{motto}");
+    assert!(
+        !motto.contains("hidden") && motto.contains("data-types=\"*\""),
+        "{motto}"
+    );
     assert!(blank.text.contains("src=\"/assets/contact-form.js\""));
     let script = app.page(&client, "/assets/contact-form.js").await;
     assert_eq!(script.status, StatusCode::OK);
@@ -133,7 +143,10 @@ async fn extra_fields_follow_the_type(app: TestApp) {
         assert!(!shown.contains("hidden") && shown.contains("data-na"), "{shown}");
     }
     assert!(refused.text.contains("value=\"9\""), "the value is kept");
-    assert!(refused.text.contains("<option selected>IT</option>"), "the choice is kept");
+    assert!(
+        refused.text.contains("<option selected>IT</option>"),
+        "the choice is kept"
+    );
     assert!(refused.text.contains("value=\"Hello\""));
     let (_, found) = app.get(&token, "/api/v1/contacts?q=Extras").await;
     assert_eq!(found["items"], json!([]), "nothing saved");
@@ -201,7 +214,11 @@ async fn the_api_reports_every_problem(app: TestApp) {
         assert!(paths.contains(&path), "{path} in {paths:?}");
     }
     assert_eq!(body["error"]["path"], all[0].0.as_str(), "the first problem's path");
-    assert_eq!(body["error"]["message"], all[0].1.as_str(), "the first problem's message");
+    assert_eq!(
+        body["error"]["message"],
+        all[0].1.as_str(),
+        "the first problem's message"
+    );
 
     // A patch too.
     let contact = app.person(&token, "Patched").await;
@@ -347,8 +364,14 @@ async fn a_form_shows_every_problem_and_keeps_every_value(app: TestApp) {
     assert!(form.contains("value=\"12,345\""), "{form}");
     assert!(form.contains("value=\"yesterday\""), "{form}");
     assert!(form.contains(">topic: pricing</textarea>"), "{form}");
-    assert!(error_at(&form, "amount").is_some_and(|m| m.contains("ambiguous")), "{form}");
-    assert!(error_at(&form, "occurred_at").is_some_and(|m| m.contains("not a date")), "{form}");
+    assert!(
+        error_at(&form, "amount").is_some_and(|m| m.contains("ambiguous")),
+        "{form}"
+    );
+    assert!(
+        error_at(&form, "occurred_at").is_some_and(|m| m.contains("not a date")),
+        "{form}"
+    );
     let (_, logged) = app
         .get(&token, &format!("/api/v1/contacts/{}/activities", id(&contact)))
         .await;
@@ -366,7 +389,10 @@ async fn numbers_with_a_comma(app: TestApp) {
     let score_at = form.text.find("name=\"f.score\"").unwrap();
     let tag_start = form.text[..score_at].rfind('<').unwrap();
     let tag = &form.text[tag_start..score_at + form.text[score_at..].find('>').unwrap()];
-    assert!(!tag.contains("type=\"number\"") && tag.contains("inputmode=\"decimal\""), "{tag}");
+    assert!(
+        !tag.contains("type=\"number\"") && tag.contains("inputmode=\"decimal\""),
+        "{tag}"
+    );
 
     // 1,5 is 1.5.
     let saved = app
@@ -435,10 +461,16 @@ async fn pickers_and_notices(app: TestApp) {
     let (user, token) = app.admin().await;
     define_fields(&app, &token).await;
     let krakow = app
-        .create_contact(&token, &json!({"kind": "company", "type": "client", "name": "Acme", "city": "Kraków"}))
+        .create_contact(
+            &token,
+            &json!({"kind": "company", "type": "client", "name": "Acme", "city": "Kraków"}),
+        )
         .await;
     let gdansk = app
-        .create_contact(&token, &json!({"kind": "company", "type": "client", "name": "Acme", "city": "Gdańsk"}))
+        .create_contact(
+            &token,
+            &json!({"kind": "company", "type": "client", "name": "Acme", "city": "Gdańsk"}),
+        )
         .await;
     app.create_contact(&token, &json!({"kind": "company", "type": "client", "name": "Bolt"}))
         .await;
@@ -448,7 +480,12 @@ async fn pickers_and_notices(app: TestApp) {
     let found = app.page(&client, "/contacts/companies?q=acm").await;
     assert_eq!(found.status, StatusCode::OK);
     let items: Value = serde_json::from_str(&found.text).unwrap();
-    let labels: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
     assert_eq!(labels.len(), 2, "{labels:?}");
     let gdansk_label = format!("Acme (Gdańsk) #{}", id(&gdansk));
     assert!(labels.contains(&gdansk_label.as_str()), "{labels:?}");
@@ -460,11 +497,15 @@ async fn pickers_and_notices(app: TestApp) {
     // The multiselect is checkboxes.
     for option in ["CRM", "Cloud", "Tax"] {
         assert!(
-            form.text.contains(&format!("type=\"checkbox\" name=\"f.tags\" value=\"{option}\"")),
+            form.text
+                .contains(&format!("type=\"checkbox\" name=\"f.tags\" value=\"{option}\"")),
             "{option}"
         );
     }
-    assert!(!form.text.contains("<select name=\"f.tags\" multiple"), "no Ctrl-click list");
+    assert!(
+        !form.text.contains("<select name=\"f.tags\" multiple"),
+        "no Ctrl-click list"
+    );
 
     // A chosen label saves that company; the card then says what happened.
     let created = app
@@ -497,7 +538,12 @@ async fn pickers_and_notices(app: TestApp) {
         .submit(
             &client,
             "/contacts",
-            &[("csrf_token", &csrf), ("type", "warm"), ("name", "At Bolt"), ("company", "bolt")],
+            &[
+                ("csrf_token", &csrf),
+                ("type", "warm"),
+                ("name", "At Bolt"),
+                ("company", "bolt"),
+            ],
         )
         .await;
     assert_eq!(bolt.status, StatusCode::SEE_OTHER, "{}", bolt.text);
@@ -505,19 +551,30 @@ async fn pickers_and_notices(app: TestApp) {
         .submit(
             &client,
             "/contacts",
-            &[("csrf_token", &csrf), ("type", "warm"), ("name", "At Acme"), ("company", "Acme")],
+            &[
+                ("csrf_token", &csrf),
+                ("type", "warm"),
+                ("name", "At Acme"),
+                ("company", "Acme"),
+            ],
         )
         .await;
     assert_eq!(two.status, StatusCode::BAD_REQUEST);
     let message = error_at(&two.text, "company").unwrap();
-    assert!(message.contains("several companies") && message.contains(&gdansk_label), "{message}");
+    assert!(
+        message.contains("several companies") && message.contains(&gdansk_label),
+        "{message}"
+    );
     assert!(two.text.contains("value=\"Acme\""), "what was typed stays");
 
     // The edit form shows the company by its label; unticking every tag clears them; the
     // save is announced.
     let contact_id = location.strip_prefix("/contacts/").unwrap();
     let edit = app.page(&client, &format!("/contacts/{contact_id}/edit")).await;
-    assert!(edit.text.contains(&format!("value=\"{gdansk_label}\"")), "the current company");
+    assert!(
+        edit.text.contains(&format!("value=\"{gdansk_label}\"")),
+        "the current company"
+    );
     let saved = app
         .submit(
             &client,

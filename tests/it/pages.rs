@@ -90,7 +90,11 @@ async fn contact_pages(app: TestApp) {
         assert!(types.iter().any(|t| t == key), "type option {key}: {types:?}");
     }
     let picked = app.page(&client, "/contacts/companies?q=acme").await;
-    assert!(picked.text.contains(&format!("\"id\":{}", id(&company))), "{}", picked.text);
+    assert!(
+        picked.text.contains(&format!("\"id\":{}", id(&company))),
+        "{}",
+        picked.text
+    );
     assert!(select_options(&form.text, "owner").contains(&user.id.to_string()));
 
     // A validation error re-renders the form with the message and what was typed.

@@ -30,8 +30,8 @@ pub use visibility::{Access, Grantee};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::entities::{contact_events, contact_types, contacts, grants, users};
-use crate::fields::{Schema, value};
 use crate::error::Problems;
+use crate::fields::{Schema, value};
 use crate::{Core, Error, Result};
 
 /// A person or a company.
@@ -428,10 +428,9 @@ impl Core {
                     .await?;
                 match company {
                     None => problems.add("company_id", format!("no company with id {company_id}")),
-                    Some(c) if c.kind != ContactKind::Company.as_str() => problems.add(
-                        "company_id",
-                        format!("contact {company_id} is a person, not a company"),
-                    ),
+                    Some(c) if c.kind != ContactKind::Company.as_str() => {
+                        problems.add("company_id", format!("contact {company_id} is a person, not a company"))
+                    }
                     Some(_) => {}
                 }
             }
@@ -454,7 +453,9 @@ impl Core {
                 type_id: contact_type.id,
                 draft,
             }),
-            _ => Err(Error::Internal("a draft without problems lacks its kind or type".into())),
+            _ => Err(Error::Internal(
+                "a draft without problems lacks its kind or type".into(),
+            )),
         }
     }
 
@@ -529,7 +530,9 @@ impl Core {
         let schema = self.schema().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         let changes = std::mem::take(&mut draft.fields);
-        self.check_draft(actor, &schema, draft, None, &changes).await.map(|_| ())
+        self.check_draft(actor, &schema, draft, None, &changes)
+            .await
+            .map(|_| ())
     }
 
     /// Checks `patch` to contact `id` as [`Core::update_contact`] would, without writing.

@@ -202,7 +202,10 @@ impl Schema {
                 let label = self.types.by_key(type_key).map_or(type_key, |t| t.label.as_str());
                 problems.add(
                     &path,
-                    format!("{} does not apply to contacts of type {label}; clear it or choose another type", def.label),
+                    format!(
+                        "{} does not apply to contacts of type {label}; clear it or choose another type",
+                        def.label
+                    ),
                 );
                 continue;
             }

@@ -342,7 +342,11 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
             } else {
                 g
             };
-            let digits = if i == 0 { digits.trim_start_matches(['-', '+']) } else { digits };
+            let digits = if i == 0 {
+                digits.trim_start_matches(['-', '+'])
+            } else {
+                digits
+            };
             let all_digits = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
             all_digits && (if i == 0 { digits.len() <= 3 } else { digits.len() == 3 })
         });
@@ -358,7 +362,7 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
         (1, 0) => {
             let (whole, decimals) = joined.split_once(',').unwrap_or((&joined, ""));
             let whole_digits = whole.trim_start_matches(['-', '+']);
-            if decimals.len() == 3 && whole_digits.trim_start_matches('0') != "" {
+            if decimals.len() == 3 && !whole_digits.trim_start_matches('0').is_empty() {
                 return Err(format!(
                     "`{s}` is ambiguous: write {whole}{decimals} (thousands) or {whole}.{decimals} (a decimal)"
                 ));
@@ -513,7 +517,9 @@ mod tests {
         ] {
             assert_eq!(parse_decimal(text), Ok(n), "{text}");
         }
-        for text in ["1,500", "1.234,5", "1,234.5", "1 5", "1,2,3", "abc", "", "inf", "NaN", "1_000"] {
+        for text in [
+            "1,500", "1.234,5", "1,234.5", "1 5", "1,2,3", "abc", "", "inf", "NaN", "1_000",
+        ] {
             assert!(parse_decimal(text).is_err(), "{text}");
         }
         assert!(parse_decimal("1,500").unwrap_err().contains("1500"));

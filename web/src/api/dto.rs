@@ -428,7 +428,11 @@ pub struct ErrorDetail {
 /// `ErrorDetail.details`: the problems of invalid input, or a conflict's report.
 fn error_details() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
-    let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
     let problem = ObjectBuilder::new()
         .property("path", text("where (`fields.nps`, `[2].kind`; empty: the whole input)"))
         .required("path")
@@ -436,7 +440,11 @@ fn error_details() -> utoipa::openapi::schema::Schema {
         .required("message");
     Schema::OneOf(
         OneOfBuilder::new()
-            .item(ArrayBuilder::new().items(problem).description(Some("every problem of invalid input")))
+            .item(
+                ArrayBuilder::new()
+                    .items(problem)
+                    .description(Some("every problem of invalid input")),
+            )
             .item(ObjectBuilder::new().description(Some("a conflict's report")))
             .build(),
     )

@@ -116,7 +116,9 @@ impl FormPage {
     fn general_errors(&self) -> Vec<&str> {
         self.errors
             .iter()
-            .filter(|(input, _)| !CORE_INPUTS.contains(&input.as_str()) && !self.fields.iter().any(|f| &f.name == input))
+            .filter(|(input, _)| {
+                !CORE_INPUTS.contains(&input.as_str()) && !self.fields.iter().any(|f| &f.name == input)
+            })
             .map(|(_, m)| m.as_str())
             .collect()
     }
@@ -320,9 +322,18 @@ fn stored_values(c: &ContactDraft, company: Option<&CompanyChoice>) -> HashMap<S
         ("region".to_owned(), opt(&c.region)),
         ("country".to_owned(), opt(&c.country)),
         ("postal_code".to_owned(), opt(&c.postal_code)),
-        ("latitude".to_owned(), c.latitude.map(|v| v.to_string()).unwrap_or_default()),
-        ("longitude".to_owned(), c.longitude.map(|v| v.to_string()).unwrap_or_default()),
-        ("owner".to_owned(), c.owner_id.map(|v| v.to_string()).unwrap_or_default()),
+        (
+            "latitude".to_owned(),
+            c.latitude.map(|v| v.to_string()).unwrap_or_default(),
+        ),
+        (
+            "longitude".to_owned(),
+            c.longitude.map(|v| v.to_string()).unwrap_or_default(),
+        ),
+        (
+            "owner".to_owned(),
+            c.owner_id.map(|v| v.to_string()).unwrap_or_default(),
+        ),
         (
             "do_not_contact".to_owned(),
             if c.do_not_contact { "on".into() } else { String::new() },
@@ -360,7 +371,12 @@ fn label_id(text: &str) -> Option<i64> {
 
 /// The company of the form: the picker's `company` (a label, or a name typed without the
 /// list), or a bare `company_id`. A problem is noted at `company_id`.
-async fn read_company(core: &Core, user: &SessionUser, form: &FormData, problems: &mut Problems) -> Result<Option<i64>, Error> {
+async fn read_company(
+    core: &Core,
+    user: &SessionUser,
+    form: &FormData,
+    problems: &mut Problems,
+) -> Result<Option<i64>, Error> {
     let text = form.text("company");
     if text.is_empty() {
         return match form.opt("company_id") {
@@ -389,14 +405,20 @@ async fn read_company(core: &Core, user: &SessionUser, form: &FormData, problems
     match named.as_slice() {
         [one] => Ok(Some(one.id)),
         [] => {
-            problems.add("company_id", format!("no company called `{text}`; pick one from the list"));
+            problems.add(
+                "company_id",
+                format!("no company called `{text}`; pick one from the list"),
+            );
             Ok(None)
         }
         several => {
             let labels: Vec<String> = several.iter().map(|c| company_label(c)).collect();
             problems.add(
                 "company_id",
-                format!("several companies are called `{text}` ({}); pick one from the list", labels.join(", ")),
+                format!(
+                    "several companies are called `{text}` ({}); pick one from the list",
+                    labels.join(", ")
+                ),
             );
             Ok(None)
         }
@@ -439,7 +461,11 @@ async fn read_form(
     let mut problems = Problems::default();
     let company_id = read_company(&state.core, user, form, &mut problems).await?;
     let draft = ContactDraft {
-        kind: form.get("kind").filter(|k| !k.is_empty()).unwrap_or("person").to_owned(),
+        kind: form
+            .get("kind")
+            .filter(|k| !k.is_empty())
+            .unwrap_or("person")
+            .to_owned(),
         type_key: form.text("type"),
         name: form.text("name"),
         email: form.opt("email"),
@@ -471,7 +497,11 @@ pub(super) fn together(own: Problems, checked: Result<(), Error>) -> Result<Erro
     match checked {
         Ok(()) => {}
         Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
-            all.extend(e.problems().into_iter().filter(|p| !own.iter().any(|o| o.path == p.path)));
+            all.extend(
+                e.problems()
+                    .into_iter()
+                    .filter(|p| !own.iter().any(|o| o.path == p.path)),
+            );
         }
         Err(e) => return Err(e),
     }
@@ -594,7 +624,10 @@ pub async fn new_form(
 }
 
 /// Creates a contact from the form; on success, its card with a notice.
-pub async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
     let schema = state.core.schema().await?;
     let (draft, problems) = read_form(&state, &user, &schema, &form).await?;
     let result = if problems.is_empty() {
@@ -696,7 +729,16 @@ pub async fn update(
                 version.unwrap_or(current.version)
             };
             let ctx = edit_context(&current, version);
-            form_page(&state, &user, ctx, Some(&current), &current.draft(), Some(&form), Some(e)).await
+            form_page(
+                &state,
+                &user,
+                ctx,
+                Some(&current),
+                &current.draft(),
+                Some(&form),
+                Some(e),
+            )
+            .await
         }
     }
 }
@@ -720,7 +762,12 @@ pub async fn delete(
     let contact = state.core.get_contact(&user.actor, id).await?;
     state.core.delete_contact(&user.actor, id, version).await?;
     let mut response = Redirect::to(urls::CONTACTS).into_response();
-    flash::set(&state, &mut response, &format!("Deleted {}.", contact.name), urls::CONTACTS);
+    flash::set(
+        &state,
+        &mut response,
+        &format!("Deleted {}.", contact.name),
+        urls::CONTACTS,
+    );
     Ok(response)
 }
 
@@ -787,7 +834,10 @@ mod tests {
     #[test]
     fn the_card_shows_values_as_stored() {
         assert_eq!(shown_value(FieldKind::Select, &json!("IT")), "IT");
-        assert_eq!(shown_value(FieldKind::Text, &json!("Training Tuesday")), "Training Tuesday");
+        assert_eq!(
+            shown_value(FieldKind::Text, &json!("Training Tuesday")),
+            "Training Tuesday"
+        );
         assert_eq!(
             shown_value(FieldKind::Datetime, &json!("2026-11-23T14:05:00Z")),
             "2026-11-23 14:05:00 UTC"

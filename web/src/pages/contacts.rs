@@ -8,12 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kartoteka_core::Error;
 use kartoteka_core::activities::{self, Activity, KINDS, NewActivity};
-use kartoteka_core::error::Problems;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{
-    Condition, Contact, ContactEvent, ListQuery, Page, Sort, SortKey,
-};
+use kartoteka_core::contacts::{Condition, Contact, ContactEvent, ListQuery, Page, Sort, SortKey};
+use kartoteka_core::error::Problems;
 use kartoteka_core::fields::{FieldKind, value::parse_datetime};
 use serde_json::{Map, Value};
 
@@ -36,7 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route(urls::NEW_CONTACT, get(contact_form::new_form))
         .route(urls::COMPANY_SEARCH, get(contact_form::company_search))
         .route("/contacts/{id}", get(card))
-        .route("/contacts/{id}/edit", get(contact_form::edit_form).post(contact_form::update))
+        .route(
+            "/contacts/{id}/edit",
+            get(contact_form::edit_form).post(contact_form::update),
+        )
         .route("/contacts/{id}/delete", post(contact_form::delete))
         .route("/contacts/{id}/activities", post(log_activity))
 }
@@ -446,7 +447,13 @@ impl ActivityForm {
         self.errors
             .iter()
             .filter(|(input, _)| !Self::INPUTS.contains(&input.as_str()))
-            .map(|(input, m)| if input.is_empty() { m.clone() } else { format!("{input}: {m}") })
+            .map(|(input, m)| {
+                if input.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{input}: {m}")
+                }
+            })
             .collect()
     }
 }
