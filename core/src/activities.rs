@@ -17,6 +17,7 @@ use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::{Access, visibility};
 use crate::entities::{activities, contacts};
+use crate::error::Problems;
 use crate::{Core, Error, Result};
 
 /// The kinds of activity Kartoteka knows.
@@ -80,39 +81,40 @@ impl From<activities::Model> for Activity {
     }
 }
 
-fn check(item: &NewActivity) -> Result<()> {
+/// Checks an activity's own values (not its contact), every problem at once. The card's
+/// form calls it to report them together with the inputs it could not read.
+pub fn check(item: &NewActivity) -> Result<()> {
+    let mut problems = Problems::default();
     if !KINDS.contains(&item.kind.as_str()) {
-        return Err(Error::invalid(
+        problems.add(
             "kind",
             format!(
                 "unknown activity kind `{}`; expected one of {}",
                 item.kind,
                 KINDS.join(", ")
             ),
-        ));
+        );
     }
     if let Some(amount) = item.amount
         && (!amount.is_finite() || amount.abs() > 1e13)
     {
-        return Err(Error::invalid("amount", "must be a finite number below 10^13"));
+        problems.add("amount", "must be a finite number below 10^13");
     }
+    let size = serde_json::to_vec(&item.properties)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if item
         .properties
         .iter()
         .any(|(k, v)| k.chars().any(char::is_control) || crate::error::has_control_chars(v))
     {
-        return Err(Error::invalid("properties", "must not contain control characters"));
+        problems.add("properties", "must not contain control characters");
+    } else if item.properties.len() > 50 {
+        problems.add("properties", "at most 50 properties");
+    } else if size > 16 * 1024 {
+        problems.add("properties", "must be at most 16 KiB as JSON");
     }
-    if item.properties.len() > 50 {
-        return Err(Error::invalid("properties", "at most 50 properties"));
-    }
-    let size = serde_json::to_vec(&item.properties)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX);
-    if size > 16 * 1024 {
-        return Err(Error::invalid("properties", "must be at most 16 KiB as JSON"));
-    }
-    Ok(())
+    problems.into_result()
 }
 
 impl Core {
@@ -131,9 +133,11 @@ impl Core {
         }
         let batch = items.len() > 1;
         let at = |i: usize, e: Error| if batch { e.under(&format!("[{i}]")) } else { e };
+        let mut problems = Problems::default();
         for (i, item) in items.iter().enumerate() {
-            check(item).map_err(|e| at(i, e))?;
+            problems.take(check(item).map_err(|e| at(i, e)))?;
         }
+        problems.into_result()?;
         let mut ids: Vec<i64> = items.iter().map(|i| i.contact_id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -3,6 +3,11 @@
 //! Every service returns [`Result<T>`]. The variants are what a caller can act on:
 //! - [`Error::Validation`]: the input is wrong; `path` says where (`fields.birthday`,
 //!   `parent`), `message` says why. The web layer answers 400.
+//! - [`Error::Invalid`]: the input is wrong in several places at once (two or more
+//!   [`Problem`]s, in input order). A check that can go on after a first problem collects
+//!   them all with [`Problems`], so a person fixes a form in one round, not one error per
+//!   submit. Callers that read one problem use [`Error::problems`], which answers the list
+//!   for both variants. 400, like `Validation`.
 //! - [`Error::NotFound`]: the thing does not exist *for this actor* (an invisible contact is
 //!   not found, never forbidden, so existence does not leak). 404.
 //! - [`Error::Conflict`]: the write is refused because of the state it met: a stale
@@ -27,6 +32,9 @@ pub enum Error {
     /// The input is invalid at `path`.
     #[error("{path}: {message}")]
     Validation { path: String, message: String },
+    /// The input is invalid in several places (at least two; one is a `Validation`).
+    #[error("{}", summary(.0))]
+    Invalid(Vec<Problem>),
     /// Nothing of this kind with this identity is visible to the actor.
     #[error("{what} not found")]
     NotFound { what: &'static str },
@@ -53,6 +61,76 @@ pub enum Error {
     Internal(String),
 }
 
+/// One problem with the input: where (`fields.nps`, `[2].kind`, empty for the whole
+/// input) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+fn summary(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The problems found so far by a check that goes on after the first one.
+///
+/// ```
+/// # use kartoteka_core::{Error, error::Problems};
+/// let mut problems = Problems::default();
+/// problems.add("name", "is required");
+/// let n: Option<i64> = problems.take("x".parse::<i64>().map_err(|_| Error::invalid("age", "is not a number"))).unwrap();
+/// assert!(n.is_none());
+/// assert_eq!(problems.into_result().unwrap_err().problems().len(), 2);
+/// ```
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    /// Notes a problem at `path`.
+    pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The value of `result`, or `None` after noting its problems when it is invalid
+    /// input; any other error (the database failed) is passed on.
+    pub fn take<T>(&mut self, result: Result<T>) -> Result<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
+                self.0.extend(e.problems());
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a problem was noted at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.0.iter().any(|p| p.path == path)
+    }
+
+    /// Whether nothing was noted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was noted; otherwise the error carrying every problem.
+    pub fn into_result(self) -> Result<()> {
+        match Error::from_problems(self.0) {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
+    }
+}
+
 /// Whether `value` holds a control character anywhere (keys included) other than tab,
 /// newline and carriage return. PostgreSQL refuses NUL in text and JSON; every such
 /// string is refused as input before it reaches a query.
@@ -77,6 +155,31 @@ impl Error {
         }
     }
 
+    /// The error carrying `problems`: `None` for none, a `Validation` for one, `Invalid`
+    /// for several.
+    pub fn from_problems(mut problems: Vec<Problem>) -> Option<Self> {
+        match problems.len() {
+            0 => None,
+            1 => problems.pop().map(|p| Error::Validation {
+                path: p.path,
+                message: p.message,
+            }),
+            _ => Some(Error::Invalid(problems)),
+        }
+    }
+
+    /// The problems of invalid input, in order (empty for any other error).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            Error::Validation { path, message } => vec![Problem {
+                path: path.clone(),
+                message: message.clone(),
+            }],
+            Error::Invalid(problems) => problems.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A conflict without a report.
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::Conflict {
@@ -88,6 +191,19 @@ impl Error {
     /// The same error with `prefix.` put in front of a validation path.
     pub fn under(self, prefix: &str) -> Self {
         match self {
+            Error::Invalid(problems) => Error::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| Problem {
+                        path: if p.path.is_empty() {
+                            prefix.to_owned()
+                        } else {
+                            format!("{prefix}.{}", p.path)
+                        },
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
             Error::Validation { path, message } if path.is_empty() => Error::Validation {
                 path: prefix.to_owned(),
                 message,

@@ -18,6 +18,7 @@ mod filter_builder;
 mod filter_engine;
 mod filter_trust;
 mod ownership;
+mod forms;
 mod pages;
 mod plugins;
 mod search;

@@ -1,7 +1,9 @@
 //! How `core` errors reach people.
 //!
 //! - [`ApiError`] for `/api/v1`: a status and `{"error": {"code", "message", "path"?,
-//!   "details"?}}`. Validation is 400 with the path of the bad input, a stale or
+//!   "details"?}}`. Validation is 400 with every problem in `details` (`[{"path",
+//!   "message"}, ...]`, in input order) and the first one's `path` and `message` at the
+//!   top, for clients that read one; a stale or
 //!   conflicting write 409, sign-in 401/403/429, a failing plugin 502 (`plugin`, the
 //!   message names it), and anything of ours a generic 500 whose cause is logged, never
 //!   shown.
@@ -20,7 +22,7 @@ use serde_json::{Value, json};
 /// The status and stable code for an error.
 pub fn classify(error: &Error) -> (StatusCode, &'static str) {
     match error {
-        Error::Validation { .. } => (StatusCode::BAD_REQUEST, "invalid"),
+        Error::Validation { .. } | Error::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
         Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
         Error::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
         Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -41,6 +43,7 @@ pub fn public_message(error: &Error) -> String {
             "something went wrong on our side; the error has been logged".into()
         }
         Error::Validation { message, .. } => message.clone(),
+        Error::Invalid(problems) => problems.first().map(|p| p.message.clone()).unwrap_or_default(),
         other => other.to_string(),
     }
 }
@@ -69,8 +72,15 @@ impl IntoResponse for ApiError {
         body.insert("code".into(), Value::from(code));
         body.insert("message".into(), Value::String(public_message(&self.0)));
         match &self.0 {
-            Error::Validation { path, .. } => {
-                body.insert("path".into(), Value::String(path.clone()));
+            Error::Validation { .. } | Error::Invalid(_) => {
+                let problems = self.0.problems();
+                let path = problems.first().map(|p| p.path.clone()).unwrap_or_default();
+                body.insert("path".into(), Value::String(path));
+                let details = problems
+                    .into_iter()
+                    .map(|p| json!({"path": p.path, "message": p.message}))
+                    .collect();
+                body.insert("details".into(), Value::Array(details));
             }
             Error::Conflict {
                 details: Some(details), ..
@@ -156,7 +166,18 @@ impl IntoResponse for PageError {
                     _ => "Error",
                 };
                 let message = match &e {
-                    Error::Validation { path, message } if !path.is_empty() => format!("{path}: {message}"),
+                    Error::Validation { .. } | Error::Invalid(_) => e
+                        .problems()
+                        .iter()
+                        .map(|p| {
+                            if p.path.is_empty() {
+                                p.message.clone()
+                            } else {
+                                format!("{}: {}", p.path, p.message)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     _ => public_message(&e),
                 };
                 (status, title.to_owned(), message)

@@ -30,6 +30,7 @@ pub fn build(state: AppState) -> Router {
         .route(urls::ASSETS_FILTER_BUILDER, get(filter_builder_js))
         .route(urls::ASSETS_TABLE_SELECT, get(table_select_js))
         .route(urls::ASSETS_SEGMENT_FORM, get(segment_form_js))
+        .route(urls::ASSETS_CONTACT_FORM, get(contact_form_js))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(api::json::MAX_BODY))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -129,5 +130,15 @@ async fn table_select_js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/table-select.js"),
+    )
+}
+
+async fn contact_form_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/contact-form.js"),
     )
 }

@@ -39,6 +39,10 @@ pub const ADD_TO_LIST: &str = "/contacts/add-to-list";
 /// Where a contacts table's remove-from-list buttons post.
 pub const REMOVE_FROM_LIST: &str = "/contacts/remove-from-list";
 pub const ASSETS_SEGMENT_FORM: &str = "/assets/segment-form.js";
+/// The contact form's field switching and company picker.
+pub const ASSETS_CONTACT_FORM: &str = "/assets/contact-form.js";
+/// The company picker's search (JSON, session-authenticated): `?q=` words.
+pub const COMPANY_SEARCH: &str = "/contacts/companies";
 /// The filter builder's catalogue (JSON, session-authenticated).
 pub const CONTACT_FILTER_FIELDS: &str = "/contacts/filter-fields";
 /// The filter builder's live count (JSON, session-authenticated).

@@ -34,6 +34,7 @@ pub use visibility::{Access, Grantee};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::entities::{contact_events, contact_types, contacts, grants, users};
+use crate::error::Problems;
 use crate::fields::{Schema, value};
 use crate::{Core, Error, Result};
 
@@ -141,6 +142,14 @@ pub struct ContactPatch {
     pub owner_id: Option<Option<i64>>,
     pub do_not_contact: Option<bool>,
     pub fields: Option<Map<String, Value>>,
+}
+
+/// A company as a picker offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompanyChoice {
+    pub id: i64,
+    pub name: String,
+    pub city: Option<String>,
 }
 
 /// A page of a keyset-paged list.
@@ -276,6 +285,11 @@ fn clean_text(path: &str, value: &Option<String>, max: usize) -> Result<Option<S
     Ok(Some(v.to_owned()))
 }
 
+/// [`clean_text`], noting a problem instead of stopping (the value is then left out).
+fn clean(problems: &mut Problems, path: &str, value: &Option<String>, max: usize) -> Result<Option<String>> {
+    Ok(problems.take(clean_text(path, value, max))?.flatten())
+}
+
 /// The checked form of a draft, ready to store.
 struct Checked {
     kind: ContactKind,
@@ -320,7 +334,8 @@ impl Checked {
 
 impl Core {
     /// Checks a draft: core columns here, extra fields against the schema (merging
-    /// `changes` into `current_fields`).
+    /// `changes` into `current_fields`). Every problem is reported at once
+    /// ([`Error::Invalid`]), each at its path: a person fixes a form in one round.
     async fn check_draft(
         &self,
         actor: &Actor,
@@ -329,97 +344,119 @@ impl Core {
         current: Option<&Contact>,
         changes: &Map<String, Value>,
     ) -> Result<Checked> {
+        let mut problems = Problems::default();
         let self_id = current.map(|c| c.id);
-        let kind = ContactKind::parse(draft.kind.trim())?;
-        draft.kind = kind.as_str().to_owned();
+        let kind = problems.take(ContactKind::parse(draft.kind.trim()))?;
+        if let Some(kind) = kind {
+            draft.kind = kind.as_str().to_owned();
+        }
         if let Some(current) = current
             && current.kind == ContactKind::Company
-            && kind == ContactKind::Person
+            && kind == Some(ContactKind::Person)
         {
             let people = contacts::Entity::find()
                 .filter(contacts::Column::CompanyId.eq(current.id))
                 .count(&self.db)
                 .await?;
             if people > 0 {
-                return Err(Error::invalid(
+                problems.add(
                     "kind",
                     format!("this company has {people} people; move them to another company before making it a person"),
-                ));
+                );
             }
         }
         let type_key = draft.type_key.trim().to_owned();
-        let contact_type = schema
-            .types
-            .by_key(&type_key)
-            .ok_or_else(|| Error::invalid("type", format!("no contact type `{type_key}`")))?;
+        let contact_type = schema.types.by_key(&type_key);
+        if contact_type.is_none() {
+            problems.add(
+                "type",
+                if type_key.is_empty() {
+                    "is required".to_owned()
+                } else {
+                    format!("no contact type `{type_key}`")
+                },
+            );
+        }
         draft.type_key = type_key;
-        draft.name =
-            clean_text("name", &Some(draft.name.clone()), 200)?.ok_or_else(|| Error::invalid("name", "is required"))?;
-        draft.email = clean_text("email", &draft.email, 254)?.map(|e| e.to_lowercase());
+        match problems.take(clean_text("name", &Some(draft.name.clone()), 200))? {
+            Some(Some(name)) => draft.name = name,
+            Some(None) => problems.add("name", "is required"),
+            None => {}
+        }
+        draft.email = clean(&mut problems, "email", &draft.email, 254)?.map(|e| e.to_lowercase());
         if let Some(email) = &draft.email
             && !crate::auth::valid_email(email)
         {
-            return Err(Error::invalid("email", format!("`{email}` is not an email address")));
+            problems.add("email", format!("`{email}` is not an email address"));
         }
-        draft.phone = clean_text("phone", &draft.phone, 40)?;
+        draft.phone = clean(&mut problems, "phone", &draft.phone, 40)?;
         if let Some(phone) = &draft.phone
             && !value::valid_phone(phone)
         {
-            return Err(Error::invalid(
+            problems.add(
                 "phone",
                 format!("`{phone}` is not a phone number (digits, spaces, +, -, parentheses)"),
-            ));
+            );
         }
-        draft.position = clean_text("position", &draft.position, 200)?;
-        draft.street = clean_text("street", &draft.street, 200)?;
-        draft.city = clean_text("city", &draft.city, 100)?;
-        draft.region = clean_text("region", &draft.region, 100)?;
-        draft.country = clean_text("country", &draft.country, 100)?;
-        draft.postal_code = clean_text("postal_code", &draft.postal_code, 20)?;
+        draft.position = clean(&mut problems, "position", &draft.position, 200)?;
+        draft.street = clean(&mut problems, "street", &draft.street, 200)?;
+        draft.city = clean(&mut problems, "city", &draft.city, 100)?;
+        draft.region = clean(&mut problems, "region", &draft.region, 100)?;
+        draft.country = clean(&mut problems, "country", &draft.country, 100)?;
+        draft.postal_code = clean(&mut problems, "postal_code", &draft.postal_code, 20)?;
         match (draft.latitude, draft.longitude) {
-            (Some(lat), Some(lon)) => value::check_lat_lon(lat, lon)
-                .map_err(|m| Error::invalid(if m.starts_with("lat") { "latitude" } else { "longitude" }, m))?,
+            (Some(lat), Some(lon)) => {
+                if !(-90.0..=90.0).contains(&lat) {
+                    problems.add("latitude", format!("latitude {lat} is outside -90..90"));
+                }
+                if !(-180.0..=180.0).contains(&lon) {
+                    problems.add("longitude", format!("longitude {lon} is outside -180..180"));
+                }
+            }
             (None, None) => {}
-            (Some(_), None) => {
-                return Err(Error::invalid("longitude", "is required when latitude is given"));
-            }
-            (None, Some(_)) => {
-                return Err(Error::invalid("latitude", "is required when longitude is given"));
-            }
+            (Some(_), None) => problems.add("longitude", "is required when latitude is given"),
+            (None, Some(_)) => problems.add("latitude", "is required when longitude is given"),
         }
         // A link that is already stored stays valid even where the actor can't see the
         // company (an agent editing their own contact at someone else's company).
         let company_changed = current.is_none_or(|c| c.company_id != draft.company_id);
         if let Some(company_id) = draft.company_id {
-            if kind == ContactKind::Company {
-                return Err(Error::invalid("company_id", "a company can't belong to a company"));
-            }
-            if Some(company_id) == self_id {
-                return Err(Error::invalid("company_id", "a contact can't belong to itself"));
-            }
-        }
-        if let Some(company_id) = draft.company_id.filter(|_| company_changed) {
-            let company = contacts::Entity::find_by_id(company_id)
-                .filter(visibility::condition(actor, Access::Read))
-                .one(&self.db)
-                .await?
-                .ok_or_else(|| Error::invalid("company_id", format!("no company with id {company_id}")))?;
-            if company.kind != ContactKind::Company.as_str() {
-                return Err(Error::invalid(
-                    "company_id",
-                    format!("contact {company_id} is a person, not a company"),
-                ));
+            if kind == Some(ContactKind::Company) {
+                problems.add("company_id", "a company can't belong to a company");
+            } else if Some(company_id) == self_id {
+                problems.add("company_id", "a contact can't belong to itself");
+            } else if company_changed {
+                let company = contacts::Entity::find_by_id(company_id)
+                    .filter(visibility::condition(actor, Access::Read))
+                    .one(&self.db)
+                    .await?;
+                match company {
+                    None => problems.add("company_id", format!("no company with id {company_id}")),
+                    Some(c) if c.kind != ContactKind::Company.as_str() => {
+                        problems.add("company_id", format!("contact {company_id} is a person, not a company"))
+                    }
+                    Some(_) => {}
+                }
             }
         }
-        self.check_owner(actor, current, draft.owner_id).await?;
+        problems.take(self.check_owner(actor, current, draft.owner_id).await)?;
         let empty = Map::new();
         let current_fields = current.map(|c| &c.fields).unwrap_or(&empty);
-        draft.fields = schema.merge_fields(&draft.type_key, current_fields, changes)?;
-        Ok(Checked {
-            kind,
-            type_id: contact_type.id,
-            draft,
-        })
+        let type_for_fields = contact_type.map(|_| draft.type_key.as_str());
+        if let Some(fields) = problems.take(schema.merge_fields(type_for_fields, current_fields, changes))? {
+            draft.fields = fields;
+        }
+        problems.into_result()?;
+        match (kind, contact_type) {
+            (Some(kind), Some(contact_type)) => Ok(Checked {
+                kind,
+                type_id: contact_type.id,
+                draft,
+            }),
+            _ => Err(Error::Internal(
+                "a draft without problems lacks its kind or type".into(),
+            )),
+        }
     }
 
     /// Reads one contact visible to `actor` at `level`.
@@ -494,6 +531,27 @@ impl Core {
         let mut contact = to_contact((model, None))?;
         contact.type_key = checked.draft.type_key;
         Ok(contact)
+    }
+
+    /// Checks a new contact as [`Core::create_contact`] would, without writing it: a form
+    /// that could not read some of its inputs reports these problems with its own.
+    pub async fn check_new_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<()> {
+        let schema = self.schema().await?;
+        draft.owner_id = draft.owner_id.or(Some(actor.user_id));
+        let changes = std::mem::take(&mut draft.fields);
+        self.check_draft(actor, &schema, draft, None, &changes)
+            .await
+            .map(|_| ())
+    }
+
+    /// Checks `patch` to contact `id` as [`Core::update_contact`] would, without writing.
+    pub async fn check_contact_patch(&self, actor: &Actor, id: i64, patch: &ContactPatch) -> Result<()> {
+        let schema = self.schema().await?;
+        let current = self.read_contact(actor, id, Access::Write).await?;
+        let changes = patch.fields.clone().unwrap_or_default();
+        self.check_draft(actor, &schema, patch.apply(current.draft()), Some(&current), &changes)
+            .await
+            .map(|_| ())
     }
 
     /// Applies `patch` to contact `id` if it is still at `patch.version`.
@@ -731,6 +789,48 @@ impl Core {
             .into_tuple()
             .all(&self.db)
             .await?)
+    }
+
+    /// Companies visible to `actor` matching global search `q` (every company when it has
+    /// no words), by name: at most `limit`, each with its city, which tells apart
+    /// companies of the same name. The forms' company picker reads this.
+    pub async fn search_companies(&self, actor: &Actor, q: &str, limit: u64) -> Result<Vec<CompanyChoice>> {
+        let mut select = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .column(contacts::Column::City)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()));
+        if let Some(search) = self.search_condition(q)? {
+            select = select.filter(search);
+        }
+        let rows: Vec<(i64, String, Option<String>)> = select
+            .order_by_asc(contacts::Column::Name)
+            .order_by_asc(contacts::Column::Id)
+            .limit(limit.clamp(1, MAX_PAGE))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, city)| CompanyChoice { id, name, city })
+            .collect())
+    }
+
+    /// Company `id` as a picker shows it, if `actor` sees it.
+    pub async fn company_choice(&self, actor: &Actor, id: i64) -> Result<Option<CompanyChoice>> {
+        let row: Option<(i64, String, Option<String>)> = contacts::Entity::find_by_id(id)
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .column(contacts::Column::City)
+            .filter(visibility::condition(actor, Access::Read))
+            .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|(id, name, city)| CompanyChoice { id, name, city }))
     }
 
     /// The names of the visible contacts among `ids`.

@@ -48,6 +48,7 @@ use crate::clock::stored;
 use crate::contact_types::{TypeTree, json_strings, valid_key};
 use crate::contacts::derived::{self, Derived, FoldSchema, Source};
 use crate::entities::{contact_events, contacts, field_defs};
+use crate::error::Problems;
 use crate::{Core, Error, Result};
 
 /// An extra field's definition.
@@ -163,37 +164,66 @@ impl Schema {
 
     /// Applies `changes` (a `null` removes a value) to `current` for a contact of type
     /// `type_key`, checking each changed value and every required field. Errors carry the
-    /// path `fields.<key>`.
+    /// path `fields.<key>`, every problem at once.
+    ///
+    /// A value for a field that doesn't apply to the type is refused, never dropped; a
+    /// value sent unchanged (a form sends back what it showed) is not judged again, so a
+    /// value stored before the field's types changed doesn't block other edits. With
+    /// `type_key` `None` (the type itself is wrong) only the values are checked.
     pub fn merge_fields(
         &self,
-        type_key: &str,
+        type_key: Option<&str>,
         current: &Map<String, Value>,
         changes: &Map<String, Value>,
     ) -> Result<Map<String, Value>> {
+        let mut problems = Problems::default();
         let mut out = current.clone();
         for (key, value) in changes {
             let path = format!("fields.{key}");
-            let def = self
-                .field(key)
-                .ok_or_else(|| Error::invalid(&path, "no such field; define it first"))?;
+            let Some(def) = self.field(key) else {
+                problems.add(&path, "no such field; define it first");
+                continue;
+            };
             if value::is_blank(value) {
                 out.remove(key);
                 continue;
             }
-            if !def.applies_to_type(&self.types, type_key) {
-                return Err(Error::invalid(
+            let normalized = match value::normalize(def.kind, &def.options, value) {
+                Ok(v) => v,
+                Err(m) => {
+                    problems.add(&path, m);
+                    continue;
+                }
+            };
+            if let Some(type_key) = type_key
+                && current.get(key) != Some(&normalized)
+                && !def.applies_to_type(&self.types, type_key)
+            {
+                let label = self.types.by_key(type_key).map_or(type_key, |t| t.label.as_str());
+                problems.add(
                     &path,
-                    format!("does not apply to contacts of type `{type_key}`"),
-                ));
+                    format!(
+                        "{} does not apply to contacts of type {label}; clear it or choose another type",
+                        def.label
+                    ),
+                );
+                continue;
             }
-            let normalized = value::normalize(def.kind, &def.options, value).map_err(|m| Error::invalid(&path, m))?;
             out.insert(key.clone(), normalized);
         }
-        for def in &self.fields {
-            if def.required && def.applies_to_type(&self.types, type_key) && !out.contains_key(&def.key) {
-                return Err(Error::invalid(format!("fields.{}", def.key), "is required"));
+        if let Some(type_key) = type_key {
+            for def in &self.fields {
+                let path = format!("fields.{}", def.key);
+                if def.required
+                    && def.applies_to_type(&self.types, type_key)
+                    && !out.contains_key(&def.key)
+                    && !problems.has(&path)
+                {
+                    problems.add(path, "is required");
+                }
             }
         }
+        problems.into_result()?;
         Ok(out)
     }
 }

@@ -120,7 +120,8 @@ pub fn is_blank(value: &Value) -> bool {
 
 /// Checks `value` against a field of `kind` and returns its stored form, or says why not.
 ///
-/// Lenient where people are: numbers may arrive as strings (`"12,5"` from a form),
+/// Lenient where people are: numbers may arrive as strings (`"12,5"` from a form, read by
+/// [`parse_decimal`], which refuses what it would have to guess),
 /// booleans as `"true"`/`"on"`, a datetime with any offset (stored in UTC).
 pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<Value, String> {
     match kind {
@@ -308,23 +309,77 @@ fn text(value: &Value, max: usize) -> Result<String, String> {
 fn number(value: &Value) -> Result<f64, String> {
     match value {
         Value::Number(n) => n.as_f64().ok_or_else(|| "not a number".into()),
-        Value::String(s) => {
-            let cleaned: String = s
-                .trim()
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
-                .collect();
-            let cleaned = if cleaned.contains(',') && !cleaned.contains('.') {
-                cleaned.replace(',', ".")
-            } else {
-                cleaned
-            };
-            cleaned
-                .parse::<f64>()
-                .map_err(|_| format!("expected a number, got `{}`", s.trim()))
-        }
+        Value::String(s) => parse_decimal(s),
         other => Err(format!("expected a number, got {}", type_name(other))),
     }
+}
+
+/// Reads a decimal number as people type it, never guessing.
+///
+/// - The decimal separator is `.` or `,` (`1,5` and `1.5` are both 1.5): one of them, once.
+/// - A comma followed by exactly three digits (`1,500`) could be a decimal comma or a
+///   thousands separator; it is refused as ambiguous rather than read one way (`0,125`,
+///   with a zero before it, can only be a decimal).
+/// - Digits may be grouped by three with spaces (`1 500`, `12 345,67`); any other space
+///   inside the number is refused, so `1 5` never becomes 15.
+/// - Both separators (`1.234,5`, `1,234.5`) are refused: which one is decimal depends on
+///   the writer's country.
+///
+/// Used for number and money fields in the API and the forms alike, and for the forms'
+/// numeric inputs (latitude, an activity's amount).
+pub fn parse_decimal(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let refuse = |why: &str| Err(format!("`{s}` is not a number{why}"));
+    if s.is_empty() {
+        return refuse("");
+    }
+    // Spaces (normal, no-break, narrow no-break) only between groups of three digits.
+    let groups: Vec<&str> = s.split([' ', '\u{a0}', '\u{202f}']).collect();
+    if groups.len() > 1 {
+        let well_grouped = groups.iter().enumerate().all(|(i, g)| {
+            let digits = if i + 1 == groups.len() {
+                g.split(['.', ',']).next().unwrap_or("")
+            } else {
+                g
+            };
+            let digits = if i == 0 {
+                digits.trim_start_matches(['-', '+'])
+            } else {
+                digits
+            };
+            let all_digits = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+            all_digits && (if i == 0 { digits.len() <= 3 } else { digits.len() == 3 })
+        });
+        if !well_grouped {
+            return refuse(" (spaces may only group digits by three, as in 1 500)");
+        }
+    }
+    let joined: String = groups.concat();
+    let commas = joined.matches(',').count();
+    let dots = joined.matches('.').count();
+    let canonical = match (commas, dots) {
+        (0, _) => joined,
+        (1, 0) => {
+            let (whole, decimals) = joined.split_once(',').unwrap_or((&joined, ""));
+            let whole_digits = whole.trim_start_matches(['-', '+']);
+            if decimals.len() == 3 && !whole_digits.trim_start_matches('0').is_empty() {
+                return Err(format!(
+                    "`{s}` is ambiguous: write {whole}{decimals} (thousands) or {whole}.{decimals} (a decimal)"
+                ));
+            }
+            joined.replacen(',', ".", 1)
+        }
+        _ => {
+            return refuse(" (use one decimal separator, a point or a comma, and no thousands separators)");
+        }
+    };
+    if !canonical
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+    {
+        return refuse("");
+    }
+    canonical.parse::<f64>().or_else(|_| refuse(""))
 }
 
 fn finite(n: f64) -> Result<f64, String> {
@@ -446,6 +501,28 @@ mod tests {
             normalize(FieldKind::Multiselect, &opts(), &json!(["IT", "IT"])),
             Ok(json!(["IT"]))
         );
+    }
+
+    #[test]
+    fn reads_decimals_without_guessing() {
+        for (text, n) in [
+            ("1,5", 1.5),
+            ("1.5", 1.5),
+            ("-2,25", -2.25),
+            ("0,125", 0.125),
+            ("1 500", 1500.0),
+            ("12 345,67", 12345.67),
+            ("1500", 1500.0),
+            ("51,7592", 51.7592),
+        ] {
+            assert_eq!(parse_decimal(text), Ok(n), "{text}");
+        }
+        for text in [
+            "1,500", "1.234,5", "1,234.5", "1 5", "1,2,3", "abc", "", "inf", "NaN", "1_000",
+        ] {
+            assert!(parse_decimal(text).is_err(), "{text}");
+        }
+        assert!(parse_decimal("1,500").unwrap_err().contains("1500"));
     }
 
     #[test]

@@ -415,8 +415,37 @@ pub struct ErrorDetail {
     /// failed; 502, the message names it), internal.
     pub code: String,
     pub message: String,
-    /// Where in the input (`fields.birthday`, `[2].kind`), for `invalid`.
+    /// Where in the input (`fields.birthday`, `[2].kind`), for `invalid`: the first
+    /// problem's, with `message` its message.
     pub path: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// For `invalid`: every problem, in input order, as `[{"path", "message"}, ...]` (a
+    /// form with three bad values gets three). For `conflict`: a report object when there
+    /// is one (`current_version`, a field conversion's `failed` values).
+    #[schema(schema_with = error_details)]
     pub details: Option<Value>,
+}
+
+/// `ErrorDetail.details`: the problems of invalid input, or a conflict's report.
+fn error_details() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
+    let problem = ObjectBuilder::new()
+        .property("path", text("where (`fields.nps`, `[2].kind`; empty: the whole input)"))
+        .required("path")
+        .property("message", text("why"))
+        .required("message");
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(
+                ArrayBuilder::new()
+                    .items(problem)
+                    .description(Some("every problem of invalid input")),
+            )
+            .item(ObjectBuilder::new().description(Some("a conflict's report")))
+            .build(),
+    )
 }

@@ -1,7 +1,5 @@
 //! Contacts: the table, the card, the create and edit forms, logging an activity.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -9,20 +7,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kartoteka_core::Error;
-use kartoteka_core::activities::{Activity, KINDS, NewActivity};
+use kartoteka_core::activities::{self, Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{
-    Condition, Contact, ContactDraft, ContactEvent, ContactPatch, ListQuery, Page, Sort, SortKey,
-};
-use kartoteka_core::fields::{FieldDef, FieldKind, value::parse_datetime};
-use serde_json::{Map, Value, json};
+use kartoteka_core::contacts::{Condition, Contact, ContactEvent, ListQuery, Page, Sort, SortKey};
+use kartoteka_core::error::Problems;
+use kartoteka_core::fields::{FieldKind, value::parse_datetime};
+use serde_json::{Map, Value};
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
+use super::contact_form;
 use super::contact_lists::{self, ListTools, TableSelect};
 use super::contact_segments::{self, SegmentsSection};
-use super::flash::Flash;
+use super::flash::{self, Flash};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -32,11 +30,15 @@ use crate::urls;
 /// The contact routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(urls::CONTACTS, get(list).post(create))
-        .route(urls::NEW_CONTACT, get(new_form))
+        .route(urls::CONTACTS, get(list).post(contact_form::create))
+        .route(urls::NEW_CONTACT, get(contact_form::new_form))
+        .route(urls::COMPANY_SEARCH, get(contact_form::company_search))
         .route("/contacts/{id}", get(card))
-        .route("/contacts/{id}/edit", get(edit_form).post(update))
-        .route("/contacts/{id}/delete", post(delete))
+        .route(
+            "/contacts/{id}/edit",
+            get(contact_form::edit_form).post(contact_form::update),
+        )
+        .route("/contacts/{id}/delete", post(contact_form::delete))
         .route("/contacts/{id}/activities", post(log_activity))
 }
 
@@ -341,20 +343,6 @@ async fn list(
     Ok(response)
 }
 
-/// An input of the contact form, for one extra field.
-#[derive(Debug, Clone)]
-pub struct FieldInput {
-    pub name: String,
-    pub label: String,
-    pub kind: &'static str,
-    pub input_type: &'static str,
-    pub step: &'static str,
-    pub required: bool,
-    pub value: String,
-    pub options: Vec<(String, bool)>,
-    pub error: Option<String>,
-}
-
 /// An option of a `<select>`: value, label, selected.
 #[derive(Debug, Clone)]
 pub struct Choice {
@@ -363,497 +351,9 @@ pub struct Choice {
     pub selected: bool,
 }
 
-#[derive(Template)]
-#[template(path = "contacts/form.html")]
-struct FormPage {
-    nav: Nav,
-    title: String,
-    action: String,
-    cancel_url: String,
-    version: Option<i64>,
-    values: HashMap<String, String>,
-    kinds: Vec<Choice>,
-    types: Vec<Choice>,
-    companies: Vec<Choice>,
-    owners: Vec<Choice>,
-    fields: Vec<FieldInput>,
-    error: Option<(String, String)>,
-}
-
-impl FormPage {
-    /// The submitted or stored value of core input `name`.
-    fn value(&self, name: &str) -> &str {
-        self.values.get(name).map(String::as_str).unwrap_or("")
-    }
-
-    /// The error message for input `name`, if the last submit failed there.
-    fn error_for(&self, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(path, _)| path == name)
-            .map(|(_, m)| m.as_str())
-    }
-
-    /// An error not tied to one input.
-    fn general_error(&self) -> Option<&str> {
-        let known = CORE_INPUTS
-            .iter()
-            .any(|n| self.error.as_ref().is_some_and(|(p, _)| p == n))
-            || self.fields.iter().any(|f| f.error.is_some());
-        self.error.as_ref().filter(|_| !known).map(|(_, m)| m.as_str())
-    }
-}
-
-const CORE_INPUTS: [&str; 17] = [
-    "kind",
-    "type",
-    "name",
-    "email",
-    "phone",
-    "position",
-    "company_id",
-    "street",
-    "city",
-    "region",
-    "country",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "owner",
-    "do_not_contact",
-    "version",
-];
-
-fn input_type(kind: FieldKind) -> (&'static str, &'static str) {
-    match kind {
-        FieldKind::Email => ("email", ""),
-        FieldKind::Phone => ("tel", ""),
-        FieldKind::Url => ("url", ""),
-        FieldKind::Number => ("number", "any"),
-        FieldKind::Money => ("number", "0.01"),
-        FieldKind::Integer => ("number", "1"),
-        FieldKind::Date => ("date", ""),
-        // Whole seconds, as stored: saving a form must not truncate a value nobody touched.
-        FieldKind::Datetime => ("datetime-local", "1"),
-        _ => ("text", ""),
-    }
-}
-
-/// The text an input shows for a stored value.
-fn display_value(kind: FieldKind, value: &Value) -> String {
-    match (kind, value) {
-        (_, Value::Null) => String::new(),
-        (FieldKind::Datetime, Value::String(s)) => parse_datetime(s)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%S").to_string())
-            .unwrap_or_default(),
-        (FieldKind::Geo, v) => match (v.get("lat"), v.get("lon")) {
-            (Some(lat), Some(lon)) => format!("{lat}, {lon}"),
-            _ => String::new(),
-        },
-        (FieldKind::Boolean, Value::Bool(b)) => {
-            if *b {
-                "true".into()
-            } else {
-                "false".into()
-            }
-        }
-        (_, Value::String(s)) => s.clone(),
-        (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-        (_, other) => other.to_string(),
-    }
-}
-
-/// The inputs for the extra fields that apply to `type_key` (all fields when it is empty).
-fn field_inputs(
-    defs: &[FieldDef],
-    tree: &TypeTree,
-    type_key: &str,
-    stored: &Map<String, Value>,
-    form: Option<&FormData>,
-) -> Vec<FieldInput> {
-    defs.iter()
-        .filter(|d| type_key.is_empty() || d.applies_to_type(tree, type_key))
-        .map(|d| {
-            let name = format!("f.{}", d.key);
-            let (input_type, step) = input_type(d.kind);
-            let selected: Vec<String> = match form {
-                Some(f) => f.all(&name),
-                None => match stored.get(&d.key) {
-                    Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
-                    Some(v) => vec![display_value(d.kind, v)],
-                    None => vec![],
-                },
-            };
-            let value = match form {
-                Some(f) => f.text(&name),
-                None => stored.get(&d.key).map(|v| display_value(d.kind, v)).unwrap_or_default(),
-            };
-            FieldInput {
-                name,
-                label: d.label.clone(),
-                kind: d.kind.as_str(),
-                input_type,
-                step,
-                required: d.required,
-                value,
-                options: d.options.iter().map(|o| (o.clone(), selected.contains(o))).collect(),
-                error: None,
-            }
-        })
-        .collect()
-}
-
-/// Reads the extra-field inputs of a form into values for `core` (blank removes a value).
-fn field_values(defs: &[FieldDef], tree: &TypeTree, type_key: &str, form: &FormData) -> Map<String, Value> {
-    let mut out = Map::new();
-    for d in defs.iter().filter(|d| d.applies_to_type(tree, type_key)) {
-        let name = format!("f.{}", d.key);
-        let value = match d.kind {
-            FieldKind::Multiselect => json!(
-                form.all(&name)
-                    .into_iter()
-                    .filter(|v| !v.is_empty())
-                    .collect::<Vec<_>>()
-            ),
-            FieldKind::Geo => match form.get(&name).filter(|v| !v.is_empty()) {
-                None => Value::Null,
-                Some(text) => match text.split_once(',') {
-                    Some((lat, lon)) => json!({"lat": lat.trim(), "lon": lon.trim()}),
-                    None => json!({"lat": text}),
-                },
-            },
-            _ => form
-                .get(&name)
-                .map(|v| Value::String(v.to_owned()))
-                .unwrap_or(Value::Null),
-        };
-        out.insert(d.key.clone(), value);
-    }
-    out
-}
-
-fn core_values(c: &ContactDraft) -> HashMap<String, String> {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    HashMap::from([
-        ("kind".to_owned(), c.kind.clone()),
-        ("type".to_owned(), c.type_key.clone()),
-        ("name".to_owned(), c.name.clone()),
-        ("email".to_owned(), opt(&c.email)),
-        ("phone".to_owned(), opt(&c.phone)),
-        ("position".to_owned(), opt(&c.position)),
-        (
-            "company_id".to_owned(),
-            c.company_id.map(|i| i.to_string()).unwrap_or_default(),
-        ),
-        ("street".to_owned(), opt(&c.street)),
-        ("city".to_owned(), opt(&c.city)),
-        ("region".to_owned(), opt(&c.region)),
-        ("country".to_owned(), opt(&c.country)),
-        ("postal_code".to_owned(), opt(&c.postal_code)),
-        (
-            "latitude".to_owned(),
-            c.latitude.map(|v| v.to_string()).unwrap_or_default(),
-        ),
-        (
-            "longitude".to_owned(),
-            c.longitude.map(|v| v.to_string()).unwrap_or_default(),
-        ),
-        (
-            "owner".to_owned(),
-            c.owner_id.map(|v| v.to_string()).unwrap_or_default(),
-        ),
-        (
-            "do_not_contact".to_owned(),
-            if c.do_not_contact { "on".into() } else { String::new() },
-        ),
-    ])
-}
-
-/// A number input: blank is `None`, anything else must parse.
-fn number_input<N: std::str::FromStr>(form: &FormData, name: &str) -> Result<Option<N>, Error> {
-    match form.opt(name) {
-        None => Ok(None),
-        Some(v) => v
-            .replace(',', ".")
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::invalid(name, format!("`{v}` is not a number"))),
-    }
-}
-
-/// The core properties of a form, as a draft (extra fields not included).
-fn draft_from_form(form: &FormData) -> Result<ContactDraft, Error> {
-    Ok(ContactDraft {
-        kind: form
-            .get("kind")
-            .filter(|k| !k.is_empty())
-            .unwrap_or("person")
-            .to_owned(),
-        type_key: form.text("type"),
-        name: form.text("name"),
-        email: form.opt("email"),
-        phone: form.opt("phone"),
-        position: form.opt("position"),
-        company_id: number_input(form, "company_id")?,
-        street: form.opt("street"),
-        city: form.opt("city"),
-        region: form.opt("region"),
-        country: form.opt("country"),
-        postal_code: form.opt("postal_code"),
-        latitude: number_input(form, "latitude")?,
-        longitude: number_input(form, "longitude")?,
-        owner_id: number_input(form, "owner")?,
-        do_not_contact: form.checked("do_not_contact"),
-        fields: Map::new(),
-    })
-}
-
-struct FormContext {
-    title: String,
-    action: String,
-    cancel_url: String,
-    version: Option<i64>,
-}
-
-async fn form_page(
-    state: &AppState,
-    user: &SessionUser,
-    ctx: FormContext,
-    draft: &ContactDraft,
-    stored_fields: &Map<String, Value>,
-    submitted: Option<&FormData>,
-    error: Option<Error>,
-) -> Result<Response, PageError> {
-    let actor = &user.actor;
-    let schema = state.core.schema().await?;
-    let choices = |items: Vec<(String, String)>, current: &str| -> Vec<Choice> {
-        items
-            .into_iter()
-            .map(|(value, label)| Choice {
-                selected: value == current,
-                value,
-                label,
-            })
-            .collect()
-    };
-    let types = schema
-        .types
-        .all()
-        .iter()
-        .map(|t| (t.key.clone(), format!("{}{}", "\u{2003}".repeat(t.depth), t.label)))
-        .collect();
-    let companies = state
-        .core
-        .list_companies(actor, 1000)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
-    let owners = state
-        .core
-        .list_users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.email))
-        .collect();
-    let values = core_values(draft);
-    let mut companies: Vec<(String, String)> = companies;
-    // A stored link to a company the user can't see stays selectable, so saving the form
-    // doesn't silently unlink it.
-    if let Some(id) = draft.company_id.map(|id| id.to_string())
-        && !companies.iter().any(|(value, _)| *value == id)
-    {
-        companies.insert(0, (id.clone(), format!("company #{id} (not visible to you)")));
-    }
-    let mut fields = field_inputs(&schema.fields, &schema.types, &draft.type_key, stored_fields, submitted);
-    let mut error_pair = None;
-    let status = match &error {
-        Some(e) => crate::error::classify(e).0,
-        None => StatusCode::OK,
-    };
-    if let Some(e) = error {
-        match e {
-            Error::Validation { path, message } => {
-                if let Some(key) = path.strip_prefix("fields.") {
-                    let name = format!("f.{key}");
-                    if let Some(f) = fields.iter_mut().find(|f| f.name == name) {
-                        f.error = Some(message.clone());
-                    }
-                }
-                let path = if path == "owner_id" { "owner".to_owned() } else { path };
-                error_pair = Some((path, message));
-            }
-            Error::Db(_) | Error::Internal(_) => return Err(PageError::Core(e)),
-            other => error_pair = Some((String::new(), crate::error::public_message(&other))),
-        }
-    }
-    let page = FormPage {
-        nav: Nav::new(user, "contacts"),
-        title: ctx.title,
-        action: ctx.action,
-        cancel_url: ctx.cancel_url,
-        version: ctx.version,
-        kinds: choices(
-            vec![("person".into(), "Person".into()), ("company".into(), "Company".into())],
-            &draft.kind,
-        ),
-        types: choices(types, &draft.type_key),
-        companies: choices(companies, &values.get("company_id").cloned().unwrap_or_default()),
-        owners: choices(owners, &values.get("owner").cloned().unwrap_or_default()),
-        values,
-        fields,
-        error: error_pair,
-    };
-    Ok((status, render(&page)?).into_response())
-}
-
-async fn new_form(
-    State(state): State<AppState>,
-    user: SessionUser,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    let pairs = query_pairs(query.as_deref());
-    let draft = ContactDraft {
-        kind: param(&pairs, "kind").unwrap_or("person").to_owned(),
-        type_key: param(&pairs, "type").unwrap_or("").to_owned(),
-        owner_id: Some(user.actor.user_id),
-        ..Default::default()
-    };
-    let ctx = FormContext {
-        title: "New contact".into(),
-        action: urls::CONTACTS.into(),
-        cancel_url: urls::CONTACTS.into(),
-        version: None,
-    };
-    form_page(&state, &user, ctx, &draft, &Map::new(), None, None).await
-}
-
-async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
-    let schema = state.core.schema().await?;
-    let result = async {
-        let mut draft = draft_from_form(&form)?;
-        draft.fields = field_values(&schema.fields, &schema.types, &draft.type_key, &form);
-        state.core.create_contact(&user.actor, draft).await
-    }
-    .await;
-    match result {
-        Ok(contact) => Ok(Redirect::to(&urls::contact(contact.id)).into_response()),
-        Err(e) => {
-            let draft = draft_from_form(&form).unwrap_or_else(|_| ContactDraft {
-                kind: form.text("kind"),
-                type_key: form.text("type"),
-                name: form.text("name"),
-                ..Default::default()
-            });
-            let ctx = FormContext {
-                title: "New contact".into(),
-                action: urls::CONTACTS.into(),
-                cancel_url: urls::CONTACTS.into(),
-                version: None,
-            };
-            form_page(&state, &user, ctx, &draft, &Map::new(), Some(&form), Some(e)).await
-        }
-    }
-}
-
 fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "contact" }))
-}
-
-async fn edit_form(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let contact = state.core.get_contact(&user.actor, id).await?;
-    let ctx = FormContext {
-        title: format!("Edit {}", contact.name),
-        action: urls::edit_contact(id),
-        cancel_url: urls::contact(id),
-        version: Some(contact.version),
-    };
-    form_page(&state, &user, ctx, &contact.draft(), &contact.fields, None, None).await
-}
-
-async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let schema = state.core.schema().await?;
-    let current = state.core.get_contact(&user.actor, id).await?;
-    let result = async {
-        let draft = draft_from_form(&form)?;
-        let version = number_input::<i64>(&form, "version")?
-            .ok_or_else(|| Error::invalid("version", "is missing; reload the page"))?;
-        let fields = field_values(&schema.fields, &schema.types, &draft.type_key, &form);
-        let patch = ContactPatch {
-            version,
-            kind: Some(draft.kind),
-            type_key: Some(draft.type_key),
-            name: Some(draft.name),
-            email: Some(draft.email),
-            phone: Some(draft.phone),
-            position: Some(draft.position),
-            company_id: Some(draft.company_id),
-            street: Some(draft.street),
-            city: Some(draft.city),
-            region: Some(draft.region),
-            country: Some(draft.country),
-            postal_code: Some(draft.postal_code),
-            latitude: Some(draft.latitude),
-            longitude: Some(draft.longitude),
-            owner_id: Some(draft.owner_id),
-            do_not_contact: Some(draft.do_not_contact),
-            fields: Some(fields),
-        };
-        state.core.update_contact(&user.actor, id, patch).await
-    }
-    .await;
-    match result {
-        // Handed to someone else, the contact may be out of the user's sight now.
-        Ok(_) if state.core.get_contact(&user.actor, id).await.is_err() => {
-            Ok(Redirect::to(urls::CONTACTS).into_response())
-        }
-        Ok(_) => Ok(Redirect::to(&urls::contact(id)).into_response()),
-        Err(e) => {
-            let draft = draft_from_form(&form).unwrap_or_else(|_| current.draft());
-            // On a stale write, keep what the user typed but let the next submit target the
-            // version now stored, after they have seen the message.
-            let version = if matches!(e, Error::Conflict { .. }) {
-                current.version
-            } else {
-                number_input(&form, "version").ok().flatten().unwrap_or(current.version)
-            };
-            let ctx = FormContext {
-                title: format!("Edit {}", current.name),
-                action: urls::edit_contact(id),
-                cancel_url: urls::contact(id),
-                version: Some(version),
-            };
-            form_page(&state, &user, ctx, &draft, &current.fields, Some(&form), Some(e)).await
-        }
-    }
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    if !form.checked("confirm") {
-        return Err(PageError::Core(Error::invalid(
-            "confirm",
-            "tick the box to confirm the deletion",
-        )));
-    }
-    let version = number_input::<i64>(&form, "version")?;
-    state.core.delete_contact(&user.actor, id, version).await?;
-    Ok(Redirect::to(urls::CONTACTS).into_response())
 }
 
 /// One extra field on the card.
@@ -897,7 +397,9 @@ struct CardPage {
     last_contacted: String,
     can_write: bool,
     activity_kinds: Vec<&'static str>,
-    activity_error: Option<String>,
+    activity: ActivityForm,
+    /// What the last form did ("Created Anna.").
+    notice: Option<String>,
     edit_url: String,
     delete_url: String,
     activity_url: String,
@@ -955,12 +457,76 @@ fn shown_event(e: &ContactEvent) -> ShownEvent {
     }
 }
 
+/// The card's "log an activity" form: empty, or after a failed submit what was typed with
+/// every problem next to its input.
+#[derive(Debug, Clone)]
+pub struct ActivityForm {
+    pub kind: String,
+    pub occurred_at: String,
+    pub amount: String,
+    pub properties: String,
+    /// `(input, message)`; an empty input for a problem of the whole form.
+    pub errors: Vec<(String, String)>,
+}
+
+impl Default for ActivityForm {
+    fn default() -> Self {
+        ActivityForm {
+            kind: "note".into(),
+            occurred_at: String::new(),
+            amount: String::new(),
+            properties: String::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl ActivityForm {
+    const INPUTS: [&str; 4] = ["kind", "occurred_at", "amount", "properties"];
+
+    /// The form as submitted, with `error`'s problems.
+    fn submitted(form: &FormData, error: &Error) -> Self {
+        ActivityForm {
+            kind: form.text("kind"),
+            occurred_at: form.text("occurred_at"),
+            amount: form.text("amount"),
+            properties: form.get("properties").unwrap_or_default().to_owned(),
+            errors: error.problems().into_iter().map(|p| (p.path, p.message)).collect(),
+        }
+    }
+
+    /// The messages at input `name`.
+    pub fn error_for(&self, name: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .filter(|(input, _)| input == name)
+            .map(|(_, m)| m.clone())
+            .reduce(|a, b| format!("{a}; {b}"))
+    }
+
+    /// The problems not tied to an input.
+    pub fn general_errors(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter(|(input, _)| !Self::INPUTS.contains(&input.as_str()))
+            .map(|(input, m)| {
+                if input.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{input}: {m}")
+                }
+            })
+            .collect()
+    }
+}
+
 async fn card_page(
     state: &AppState,
     user: &SessionUser,
     id: i64,
-    activity_error: Option<Error>,
+    activity: ActivityForm,
     explain: Option<i64>,
+    notice: Option<String>,
 ) -> Result<Response, PageError> {
     let actor: &Actor = &user.actor;
     let contact = state.core.get_contact(actor, id).await?;
@@ -1003,17 +569,7 @@ async fn card_page(
         .filter_map(|d| {
             contact.fields.get(&d.key).map(|v| ShownField {
                 label: d.label.clone(),
-                value: match (d.kind, v) {
-                    (FieldKind::Boolean, Value::Bool(b)) => {
-                        if *b {
-                            "Yes".into()
-                        } else {
-                            "No".into()
-                        }
-                    }
-                    (FieldKind::Money, Value::Number(n)) => n.as_f64().map(|f| format!("{f:.2}")).unwrap_or_default(),
-                    _ => display_value(d.kind, v).replace('T', " "),
-                },
+                value: contact_form::shown_value(d.kind, v),
                 is_link: d.kind == FieldKind::Url,
             })
         })
@@ -1039,7 +595,7 @@ async fn card_page(
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "never".into());
     let can_write = state.core.can_write_contact(actor, id).await?;
-    let status = if activity_error.is_some() {
+    let status = if !activity.errors.is_empty() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -1060,7 +616,8 @@ async fn card_page(
         last_contacted,
         can_write,
         activity_kinds: KINDS.to_vec(),
-        activity_error: activity_error.map(|e| e.to_string()),
+        activity,
+        notice,
         edit_url: urls::edit_contact(id),
         delete_url: urls::delete_contact(id),
         activity_url: urls::contact_activities(id),
@@ -1074,12 +631,15 @@ async fn card_page(
 async fn card(
     State(state): State<AppState>,
     user: SessionUser,
+    flash: Flash,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let explain = contact_segments::explain_param(&query_pairs(query.as_deref()))?;
-    card_page(&state, &user, id, None, explain).await
+    let mut response = card_page(&state, &user, id, ActivityForm::default(), explain, flash.message()).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
 }
 
 /// Reads `key: value` lines into activity properties.
@@ -1106,27 +666,38 @@ async fn log_activity(
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
-    let result = async {
-        let occurred_at = match form.opt("occurred_at") {
-            None => None,
-            Some(v) => Some(
-                parse_datetime(&v)
-                    .ok_or_else(|| Error::invalid("occurred_at", format!("`{v}` is not a date and time")))?,
-            ),
-        };
-        let item = NewActivity {
-            contact_id: id,
-            kind: form.text("kind"),
-            occurred_at,
-            properties: properties(&form.text("properties")),
-            amount: number_input(&form, "amount")?,
-        };
-        state.core.record_activities(&user.actor, vec![item]).await
-    }
-    .await;
+    let mut problems = Problems::default();
+    let occurred_at = form.opt("occurred_at").and_then(|v| {
+        let at = parse_datetime(&v);
+        if at.is_none() {
+            problems.add("occurred_at", format!("`{v}` is not a date and time"));
+        }
+        at
+    });
+    let item = NewActivity {
+        contact_id: id,
+        kind: form.text("kind"),
+        occurred_at,
+        properties: properties(&form.text("properties")),
+        amount: contact_form::decimal_input(&form, "amount", "amount", &mut problems),
+    };
+    let kind = item.kind.replace('_', " ");
+    let result = if problems.is_empty() {
+        state.core.record_activities(&user.actor, vec![item]).await.map(|_| ())
+    } else {
+        Err(contact_form::together(problems, activities::check(&item))?)
+    };
     match result {
-        Ok(_) => Ok(Redirect::to(&urls::contact(id)).into_response()),
-        Err(e @ Error::Validation { .. }) => card_page(&state, &user, id, Some(e), None).await,
+        Ok(()) => {
+            let target = urls::contact(id);
+            let mut response = Redirect::to(&target).into_response();
+            flash::set(&state, &mut response, &format!("Logged a {kind}."), &target);
+            Ok(response)
+        }
+        Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
+            let activity = ActivityForm::submitted(&form, &e);
+            card_page(&state, &user, id, activity, None, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }

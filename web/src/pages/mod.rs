@@ -2,6 +2,7 @@
 //! call one `core` service and render.
 
 pub mod contact_filter;
+pub mod contact_form;
 pub mod contact_lists;
 pub mod contact_segments;
 pub mod contact_types;
