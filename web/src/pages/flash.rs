@@ -7,11 +7,16 @@
 //! and no other (a page that doesn't show messages lets it expire within a minute). It
 //! lives in the browser, so any server instance shows it; it is `HttpOnly` and shown
 //! through the template's escaping like any other text.
+//!
+//! Every form that changes something answers this way (POST, redirect, GET): the address
+//! bar then holds a page that can be reloaded and bookmarked, and [`redirect`] is the one
+//! call a handler makes for it. A form with bad input is shown again instead, with the
+//! values kept and the errors next to them.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
 use crate::auth::cookie;
@@ -49,6 +54,14 @@ fn set_cookie(state: &AppState, response: &mut Response, value: &str, path: &str
 pub fn set(state: &AppState, response: &mut Response, message: &str, target: &str) {
     let short: String = message.chars().take(MAX_CHARS).collect();
     set_cookie(state, response, &urls::encode(&short), cookie_path(target), MAX_AGE);
+}
+
+/// The answer to a form that did what it asked: a redirect (303 See Other) to the GET
+/// page `target`, which shows `message` once. Reloading that page doesn't post again.
+pub fn redirect(state: &AppState, target: &str, message: &str) -> Response {
+    let mut response = Redirect::to(target).into_response();
+    set(state, &mut response, message, target);
+    response
 }
 
 /// The message left by the previous answer for this page, if any.
