@@ -347,7 +347,7 @@ impl Core {
         let contact_type = schema
             .types
             .by_key(&type_key)
-            .ok_or_else(|| Error::invalid("type", format!("no contact type `{type_key}`")))?;
+            .ok_or_else(|| Error::invalid("type", crate::contact_types::unknown_type(&type_key)))?;
         draft.type_key = type_key;
         draft.name =
             clean_text("name", &Some(draft.name.clone()), 200)?.ok_or_else(|| Error::invalid("name", "is required"))?;
