@@ -12,10 +12,11 @@
 //! - a scalar or a list is shown as it is (`“IT”, “Retail”`; a pair, as for `between`,
 //!   as `10 and 20`);
 //! - an object whose properties are all required is one compound value, its parts in the
-//!   schema's order (`30 days`);
+//!   order of the schema's `required` list (`30 days`);
 //! - any other object is a list of "title value" parts, each named by its property's
-//!   `title` in the schema (`at least this many times 2, within the last 30 days`); a part
-//!   without a title is named by its key.
+//!   `title` in the schema (`with an amount of at least 500, within the last 30 days`); a
+//!   part without a title is named by its key. The parts come in the order of `required`,
+//!   then by key: a parsed JSON Schema keeps no order of its properties.
 //!
 //! So a third-party operator reads as well as its description: its label and its
 //! properties' titles. A filter that no longer checks (a deleted field, a disabled
@@ -175,16 +176,18 @@ impl Describer {
 
     fn object(&self, map: &Map<String, Json>, schema: &Json, field: Option<&FieldSpec>) -> String {
         let properties = schema.get("properties").and_then(Json::as_object);
-        // The keys in the schema's order, then any it doesn't name.
-        let mut keys: Vec<&String> = properties
-            .map(|p| p.keys().filter(|k| map.contains_key(*k)).collect())
-            .unwrap_or_default();
-        keys.extend(map.keys().filter(|k| !properties.is_some_and(|p| p.contains_key(*k))));
         let required: Vec<&str> = schema
             .get("required")
             .and_then(Json::as_array)
             .map(|r| r.iter().filter_map(Json::as_str).collect())
             .unwrap_or_default();
+        // The required keys in their list's order, then the others by name (a JSON object
+        // keeps no order of its own).
+        let mut keys: Vec<&String> = required
+            .iter()
+            .filter_map(|r| map.get_key_value(*r).map(|(k, _)| k))
+            .collect();
+        keys.extend(map.keys().filter(|k| !required.contains(&k.as_str())));
         let compound = properties.is_some_and(|p| !p.is_empty() && p.keys().all(|k| required.contains(&k.as_str())));
         let sub = |key: &str| properties.and_then(|p| p.get(key)).unwrap_or(&Json::Null);
         let mut parts = Vec::new();

@@ -168,7 +168,7 @@ fn an_operator_reads_with_its_own_description() {
     assert_eq!(
         d.sentence(&json!({"field": "activity.purchase", "op": "behaviour.happened",
             "value": {"min_amount": 500, "times": 2, "within": {"amount": 30, "unit": "days"}}})),
-        "Purchase happened at least this many times 2, within the last 30 days, with an amount of at least 500"
+        "Purchase happened with an amount of at least 500, at least this many times 2, within the last 30 days"
     );
     assert_eq!(
         d.sentence(&json!({"field": "activity.page_visit", "op": "behaviour.happened",
