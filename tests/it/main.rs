@@ -23,6 +23,6 @@ mod segment_pages;
 mod segment_preview;
 mod segment_upkeep;
 mod segments;
-mod trust_pages;
 mod service;
+mod trust_pages;
 mod visibility;

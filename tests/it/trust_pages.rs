@@ -21,7 +21,9 @@ async fn followed(app: &TestApp, client: &reqwest::Client, reply: &Reply, to: &s
 
 /// The HTML from the element with `id` to the end of its section (nested lists and all).
 fn section(html: &str, id: &str) -> String {
-    let start = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}: {html}"));
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}: {html}"));
     let rest = &html[start..];
     rest[..rest.find("</section>").unwrap_or(rest.len())].to_owned()
 }
@@ -87,7 +89,12 @@ async fn forms_answer_with_a_redirect_and_a_notice(app: TestApp) {
         .submit(
             &client,
             "/fields",
-            &[("csrf_token", csrf), ("key", "size"), ("label", "Size"), ("kind", "text")],
+            &[
+                ("csrf_token", csrf),
+                ("key", "size"),
+                ("label", "Size"),
+                ("kind", "text"),
+            ],
         )
         .await;
     let page = followed(&app, &client, &added, "/fields").await;
@@ -105,11 +112,17 @@ async fn forms_answer_with_a_redirect_and_a_notice(app: TestApp) {
     let get = app.page(&client, "/fields/size/delete").await;
     assert_eq!(get.status, StatusCode::SEE_OTHER);
     assert_eq!(get.location().as_deref(), Some("/fields/size"));
-    let unconfirmed = app.submit(&client, "/fields/size/delete", &[("csrf_token", csrf)]).await;
+    let unconfirmed = app
+        .submit(&client, "/fields/size/delete", &[("csrf_token", csrf)])
+        .await;
     assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
     assert!(app.core().get_field("size").await.is_ok(), "not removed unasked");
     let removed = app
-        .submit(&client, "/fields/size/delete", &[("csrf_token", csrf), ("confirm", "on")])
+        .submit(
+            &client,
+            "/fields/size/delete",
+            &[("csrf_token", csrf), ("confirm", "on")],
+        )
         .await;
     let page = followed(&app, &client, &removed, "/fields").await;
     assert_eq!(notice(&page), "Removed the field “Shoe size”.");
@@ -193,7 +206,10 @@ async fn disabling_a_plugin_asks_first_and_names_the_segments(app: TestApp) {
         "{text}"
     );
     assert!(text.contains("Big buyers"), "{text}");
-    assert!(app.core().plugins().get("behaviour").await.unwrap().enabled, "asking changes nothing");
+    assert!(
+        app.core().plugins().get("behaviour").await.unwrap().enabled,
+        "asking changes nothing"
+    );
     let std_ask = app.page(&client, "/plugins/geo/disable").await;
     assert!(std_ask.text.contains("No segment uses it."), "{}", std_ask.text);
 
@@ -292,7 +308,10 @@ async fn filters_read_as_sentences_with_labels(app: TestApp) {
         .page(&client, &format!("/contacts/{anna}?explain={}", id(&segment)))
         .await;
     let why = unescape_html(&element_html(&card.text, "segments").expect("the segments section"));
-    assert!(why.contains("Purchase happened with an amount of at least 500"), "{why}");
+    assert!(
+        why.contains("Purchase happened with an amount of at least 500"),
+        "{why}"
+    );
     assert!(why.contains("Industry is one of “IT”, “Retail”"), "{why}");
     assert!(!why.contains("behaviour.happened"), "{why}");
     assert!(!why.contains("{&quot;") && !why.contains("{\""), "no raw JSON: {why}");
@@ -313,7 +332,11 @@ async fn the_change_log_and_counts_read_in_words(app: TestApp) {
         "{}",
         dashboard.text
     );
-    assert!(dashboard.text.contains("</strong> contact you can see."), "{}", dashboard.text);
+    assert!(
+        dashboard.text.contains("</strong> contact you can see."),
+        "{}",
+        dashboard.text
+    );
 
     let anna = app
         .create_contact(
@@ -350,7 +373,10 @@ async fn the_change_log_and_counts_read_in_words(app: TestApp) {
     assert!(changes.contains(&admin.name), "who changed it, by name: {changes}");
     let activities = unescape_html(&element_html(&card.text, "activities").expect("the activities"));
     assert!(activities.contains("Page visit"), "{activities}");
-    assert!(!activities.contains("page_visit") && !activities.contains("page visit"), "{activities}");
+    assert!(
+        !activities.contains("page_visit") && !activities.contains("page visit"),
+        "{activities}"
+    );
 
     // One contact of a type reads in the singular.
     let refused = app
@@ -380,7 +406,10 @@ async fn a_filter_on_the_contacts_page_saves_as_a_segment(app: TestApp) {
     let filter = r#"{"field":"city","op":"eq","value":"Kraków"}"#;
 
     let plain = app.page(&client, "/contacts").await;
-    assert!(!plain.text.contains("id=\"save-as-segment\""), "no filter, nothing to save");
+    assert!(
+        !plain.text.contains("id=\"save-as-segment\""),
+        "no filter, nothing to save"
+    );
     let filtered = app
         .page(&client, &format!("/contacts?filter={}", urlencode(filter)))
         .await;
@@ -402,9 +431,15 @@ async fn a_filter_on_the_contacts_page_saves_as_a_segment(app: TestApp) {
         .and_then(|rest| rest.split('"').next())
         .map(unescape_html)
         .expect("the builder's filter");
-    assert_eq!(serde_json::from_str::<Value>(&prefilled).unwrap(), serde_json::from_str::<Value>(filter).unwrap());
+    assert_eq!(
+        serde_json::from_str::<Value>(&prefilled).unwrap(),
+        serde_json::from_str::<Value>(filter).unwrap()
+    );
     let input = hidden_input(&form.text, "filter").expect("the filter input");
-    assert_eq!(serde_json::from_str::<Value>(&input).unwrap(), serde_json::from_str::<Value>(filter).unwrap());
+    assert_eq!(
+        serde_json::from_str::<Value>(&input).unwrap(),
+        serde_json::from_str::<Value>(filter).unwrap()
+    );
 
     // Agents can't make segments; they aren't offered the button.
     let (agent, _) = app.agent().await;

@@ -117,8 +117,11 @@ impl Describer {
             return Described::Condition(compact(json));
         };
         let items = |key: &str| -> Option<Vec<Described>> {
-            map.get(key)
-                .map(|v| v.as_array().map(|a| a.iter().map(|n| self.node(n)).collect()).unwrap_or_default())
+            map.get(key).map(|v| {
+                v.as_array()
+                    .map(|a| a.iter().map(|n| self.node(n)).collect())
+                    .unwrap_or_default()
+            })
         };
         if let Some(parts) = items("and") {
             return Described::All(parts);
@@ -168,7 +171,11 @@ impl Describer {
                 [low, high] if is_pair(schema) => {
                     format!("{} and {}", self.scalar(low, field), self.scalar(high, field))
                 }
-                _ => items.iter().map(|v| self.scalar(v, field)).collect::<Vec<_>>().join(", "),
+                _ => items
+                    .iter()
+                    .map(|v| self.scalar(v, field))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             },
             other => self.scalar(other, field),
         }
@@ -231,7 +238,8 @@ impl Describer {
                 Some(name) if !name.trim().is_empty() => name.clone(),
                 _ => quoted(email),
             },
-            (Some(Source::Segment), v) => match v.as_i64().and_then(|id| self.names.segments.get(&id).map(|n| (id, n))) {
+            (Some(Source::Segment), v) => match v.as_i64().and_then(|id| self.names.segments.get(&id).map(|n| (id, n)))
+            {
                 Some((_, name)) => quoted(name),
                 None => match v.as_i64() {
                     Some(id) => format!("segment {id}"),
@@ -247,7 +255,11 @@ impl Describer {
             (_, Json::Bool(false)) => "no".to_owned(),
             (_, Json::String(s)) => quoted(s),
             (_, Json::Null) => "nothing".to_owned(),
-            (_, Json::Array(items)) => items.iter().map(|v| self.scalar(v, field)).collect::<Vec<_>>().join(", "),
+            (_, Json::Array(items)) => items
+                .iter()
+                .map(|v| self.scalar(v, field))
+                .collect::<Vec<_>>()
+                .join(", "),
             (_, Json::Object(map)) => self.object(map, &Json::Null, None),
             (_, n @ Json::Number(_)) => n.to_string(),
         }

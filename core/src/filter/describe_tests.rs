@@ -34,7 +34,13 @@ fn describer() -> Describer {
         FieldKind::Datetime,
     ];
     let operators = vec![
-        operator("std", "eq", "equals", &values, json!({"type": ["string", "number", "boolean", "null"]})),
+        operator(
+            "std",
+            "eq",
+            "equals",
+            &values,
+            json!({"type": ["string", "number", "boolean", "null"]}),
+        ),
         operator("std", "is_empty", "is empty", &values, json!({"type": "null"})),
         operator("std", "in_list", "is one of", &values, json!({"type": "array"})),
         operator(
@@ -44,8 +50,20 @@ fn describer() -> Describer {
             &values,
             json!({"type": "array", "minItems": 2, "maxItems": 2}),
         ),
-        operator("time", "within_last", "is within the last", &[FieldKind::Datetime], period.clone()),
-        operator("membership", "is", "is a", &[FieldKind::ContactType], json!({"type": "string"})),
+        operator(
+            "time",
+            "within_last",
+            "is within the last",
+            &[FieldKind::Datetime],
+            period.clone(),
+        ),
+        operator(
+            "membership",
+            "is",
+            "is a",
+            &[FieldKind::ContactType],
+            json!({"type": "string"}),
+        ),
         operator(
             "membership",
             "in_segment",
@@ -101,13 +119,7 @@ fn describer() -> Describer {
         position: 0,
     }];
     let builtins = ["std", "time", "membership", "behaviour"].map(str::to_owned).to_vec();
-    let catalog = Catalog::new(
-        &extra,
-        types,
-        vec![(7, "ola@example.com".into())],
-        operators,
-        builtins,
-    );
+    let catalog = Catalog::new(&extra, types, vec![(7, "ola@example.com".into())], operators, builtins);
     let names = Names {
         users: HashMap::from([("ola@example.com".to_owned(), "Ola Nowak".to_owned())]),
         segments: HashMap::from([(3, "Fair visitors".to_owned())]),
@@ -135,7 +147,10 @@ fn a_condition_reads_with_labels_not_keys() {
 #[test]
 fn values_are_named_by_what_they_stand_for() {
     let d = describer();
-    assert_eq!(d.sentence(&json!({"field": "type", "op": "is", "value": "vip"})), "Type is a Very important");
+    assert_eq!(
+        d.sentence(&json!({"field": "type", "op": "is", "value": "vip"})),
+        "Type is a Very important"
+    );
     assert_eq!(
         d.sentence(&json!({"field": "owner", "op": "eq", "value": "ola@example.com"})),
         "Owner equals Ola Nowak"
@@ -213,7 +228,10 @@ fn groups_read_all_of_any_of_and_not() {
             ]),
         ])
     );
-    assert_eq!(d.sentence(&json!({"and": [{"field": "city", "op": "eq", "value": "Łódź"}]})), "City equals “Łódź”");
+    assert_eq!(
+        d.sentence(&json!({"and": [{"field": "city", "op": "eq", "value": "Łódź"}]})),
+        "City equals “Łódź”"
+    );
     assert_eq!(d.sentence(&json!({})), "every contact");
     assert_eq!(d.sentence(&Json::Null), "every contact");
     assert_eq!(d.sentence(&json!({"or": []})), "no contact");

@@ -12,9 +12,7 @@ use kartoteka_core::Error;
 use kartoteka_core::activities::{Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{
-    Condition, Contact, ContactDraft, ContactPatch, ListQuery, Page, Sort, SortKey,
-};
+use kartoteka_core::contacts::{Condition, Contact, ContactDraft, ContactPatch, ListQuery, Page, Sort, SortKey};
 use kartoteka_core::fields::{FieldDef, FieldKind, value::parse_datetime};
 use serde_json::{Map, Value, json};
 

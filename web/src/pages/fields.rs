@@ -15,8 +15,8 @@ use kartoteka_core::fields::{FieldDef, FieldKind, FieldPatch, NewField};
 use serde_json::Value;
 
 use super::Nav;
-use super::flash::{self, Flash};
 use super::contacts::Choice;
+use super::flash::{self, Flash};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
 use crate::error::{PageError, render};

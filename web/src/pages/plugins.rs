@@ -197,8 +197,12 @@ fn asks_first(action: &str) -> bool {
 fn consequence(count: usize, verb: &str) -> Option<String> {
     match count {
         0 => None,
-        1 => Some(format!("1 segment uses this plugin and will need attention once it is {verb}:")),
-        n => Some(format!("{n} segments use this plugin and will need attention once it is {verb}:")),
+        1 => Some(format!(
+            "1 segment uses this plugin and will need attention once it is {verb}:"
+        )),
+        n => Some(format!(
+            "{n} segments use this plugin and will need attention once it is {verb}:"
+        )),
     }
 }
 
@@ -279,10 +283,7 @@ async fn act(
             .disable(&name)
             .await
             .map(|_| format!("Disabled {name}.{attention}")),
-        "remove" => admin
-            .remove(&name)
-            .await
-            .map(|_| format!("Removed {name}.{attention}")),
+        "remove" => admin.remove(&name).await.map(|_| format!("Removed {name}.{attention}")),
         _ => return Err(PageError::Core(Error::NotFound { what: "page" })),
     };
     match done {
