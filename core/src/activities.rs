@@ -35,6 +35,33 @@ pub const KINDS: [&str; 11] = [
     "note",
 ];
 
+/// A kind as people read it ("Page visit" for `page_visit`); a kind Kartoteka doesn't
+/// know reads as its words.
+pub fn kind_label(kind: &str) -> String {
+    let known = match kind {
+        "page_visit" => "Page visit",
+        "link_click" => "Link click",
+        "purchase" => "Purchase",
+        "email_sent" => "Email sent",
+        "email_open" => "Email opened",
+        "email_click" => "Email link clicked",
+        "sms" => "SMS",
+        "call" => "Call",
+        "meeting" => "Meeting",
+        "support_request" => "Support request",
+        "note" => "Note",
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            return match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => words,
+            };
+        }
+    };
+    known.to_owned()
+}
+
 /// Kinds that count as being in touch with the contact ("last contact date").
 pub const CONTACT_KINDS: [&str; 4] = ["email_sent", "sms", "call", "meeting"];
 

@@ -29,6 +29,17 @@ pub struct ContactType {
     pub depth: usize,
 }
 
+/// What to say about a type key that names no type: "choose a contact type" when none
+/// was given, "there is no contact type “x”" otherwise.
+pub fn unknown_type(key: &str) -> String {
+    let key = key.trim();
+    if key.is_empty() {
+        "choose a contact type".to_owned()
+    } else {
+        format!("there is no contact type “{key}”")
+    }
+}
+
 /// The seeded tree: (key, label, children).
 /// A seeded type: key, label, children (key, label).
 type SeedType = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
@@ -255,7 +266,7 @@ impl Core {
             None => None,
             Some(p) => Some(
                 tree.by_key(p)
-                    .ok_or_else(|| Error::invalid("parent", format!("no contact type `{p}`")))?
+                    .ok_or_else(|| Error::invalid("parent", unknown_type(p)))?
                     .id,
             ),
         };
@@ -299,7 +310,7 @@ impl Core {
                 Some(p) => {
                     let target = tree
                         .by_key(p)
-                        .ok_or_else(|| Error::invalid("parent", format!("no contact type `{p}`")))?;
+                        .ok_or_else(|| Error::invalid("parent", unknown_type(p)))?;
                     if tree.lineage(p).contains(&key) {
                         return Err(Error::invalid(
                             "parent",
@@ -348,7 +359,7 @@ impl Core {
             }
             Some(t) => Some(
                 tree.by_key(t)
-                    .ok_or_else(|| Error::invalid("reassign_to", format!("no contact type `{t}`")))?
+                    .ok_or_else(|| Error::invalid("reassign_to", unknown_type(t)))?
                     .clone(),
             ),
         };
@@ -364,7 +375,11 @@ impl Core {
         if target.is_none() && (in_use > 0 || !fields_using.is_empty()) {
             let mut why = Vec::new();
             if in_use > 0 {
-                why.push(format!("{in_use} contacts have this type"));
+                why.push(if in_use == 1 {
+                    "1 contact has this type".to_owned()
+                } else {
+                    format!("{in_use} contacts have this type")
+                });
             }
             if !fields_using.is_empty() {
                 let keys: Vec<&str> = fields_using.iter().map(|f| f.key.as_str()).collect();

@@ -31,4 +31,5 @@ mod segments;
 mod service;
 mod sign_in_limits;
 mod sorting;
+mod trust_pages;
 mod visibility;

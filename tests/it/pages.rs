@@ -574,16 +574,16 @@ async fn type_and_field_admin_pages(app: TestApp) {
         .submit(
             &client,
             "/contact-types/partner/delete",
-            &[("csrf_token", &csrf), ("reassign_to", "")],
+            &[("csrf_token", &csrf), ("reassign_to", ""), ("confirm", "on")],
         )
         .await;
     assert_eq!(in_use.status, StatusCode::CONFLICT);
-    assert!(in_use.text.contains("1 contacts have this type"), "{}", in_use.text);
+    assert!(in_use.text.contains("1 contact has this type"), "{}", in_use.text);
     let removed = app
         .submit(
             &client,
             "/contact-types/partner/delete",
-            &[("csrf_token", &csrf), ("reassign_to", "supplier")],
+            &[("csrf_token", &csrf), ("reassign_to", "supplier"), ("confirm", "on")],
         )
         .await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
@@ -663,9 +663,11 @@ async fn type_and_field_admin_pages(app: TestApp) {
     let mut confirmed = to_integer.to_vec();
     confirmed.push(("drop_unconvertible", "on"));
     let converted = app.submit(&client, "/fields/size", &confirmed).await;
-    assert_eq!(converted.status, StatusCode::OK, "{}", converted.text);
+    assert_eq!(converted.status, StatusCode::SEE_OTHER, "{}", converted.text);
+    assert_eq!(converted.location().as_deref(), Some("/fields/size"));
+    let converted = app.page(&client, "/fields/size").await;
     assert!(
-        converted.text.contains("0 of 1 stored values converted; 1 removed"),
+        converted.text.contains("0 of 1 stored value converted; 1 removed"),
         "{}",
         converted.text
     );

@@ -834,15 +834,22 @@ async fn the_plugins_page_lists_uploads_and_manages(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(uploaded.status(), StatusCode::OK);
-    let html = uploaded.text().await.unwrap();
+    // The upload answers with a redirect to the list, which says what happened.
+    assert_eq!(uploaded.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        uploaded.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/plugins")
+    );
+    let html = app.page(&client, "/plugins").await.text;
     assert!(html.contains("Installed example"), "{html}");
     assert!(html.contains("data-name=\"example\""));
 
     let enabled = app
         .submit(&client, "/plugins/example/enable", &[("csrf_token", &csrf)])
         .await;
-    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text);
+    assert_eq!(enabled.status, StatusCode::SEE_OTHER, "{}", enabled.text);
+    assert_eq!(enabled.location().as_deref(), Some("/plugins"));
+    let enabled = app.page(&client, "/plugins").await;
     assert!(enabled.text.contains("Enabled example"), "{}", enabled.text);
     assert!(app.core().plugins().get("example").await.unwrap().enabled);
 

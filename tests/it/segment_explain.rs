@@ -410,7 +410,7 @@ async fn the_card_lists_segments_with_why(app: TestApp) {
         "a dynamic segment explains itself: {section}"
     );
     let text = unescape_html(&section);
-    assert!(text.contains("City eq “Kraków”"), "{text}");
+    assert!(text.contains("City equals “Kraków”"), "{text}");
     assert!(text.contains("here: “Kraków”"), "{text}");
     assert!(text.contains("here: “retail”"), "{text}");
     assert!(text.contains("in “VIP”"), "{text}");

@@ -472,7 +472,7 @@ async fn the_contacts_table_adds_to_a_list(app: TestApp) {
     let path = format!("/contacts?sort=name&q=celina&filter={}", urlencode(&filter));
     let page = app.page(&client, &path).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("Add all 1 results to list"), "{}", page.text);
+    assert!(page.text.contains("Add the 1 result to list"), "{}", page.text);
     let back = hidden_input(&page.text, "back").unwrap();
     assert_eq!(back, path);
     let mut form = base("all", lodz);

@@ -73,6 +73,12 @@ pub fn segment(id: i64) -> String {
     format!("/segments/{id}")
 }
 
+/// The new-segment form, prefilled with `filter` (the filter JSON as text): "Save as
+/// segment" on the contacts page.
+pub fn new_segment_from(filter: &str) -> String {
+    format!("{NEW_SEGMENT}?filter={}", encode(filter))
+}
+
 /// A field's edit page.
 pub fn field(key: &str) -> String {
     format!("/fields/{}", encode(key))

@@ -368,14 +368,7 @@ impl Core {
         let type_key = draft.type_key.trim().to_owned();
         let contact_type = schema.types.by_key(&type_key);
         if contact_type.is_none() {
-            problems.add(
-                "type",
-                if type_key.is_empty() {
-                    "is required".to_owned()
-                } else {
-                    format!("no contact type `{type_key}`")
-                },
-            );
+            problems.add("type", crate::contact_types::unknown_type(&type_key));
         }
         draft.type_key = type_key;
         match problems.take(clean_text("name", &Some(draft.name.clone()), 200))? {

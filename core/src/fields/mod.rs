@@ -282,7 +282,7 @@ fn check_definition(
         if tree.by_key(key).is_none() {
             return Err(Error::invalid(
                 format!("applies_to[{i}]"),
-                format!("no contact type `{key}`"),
+                crate::contact_types::unknown_type(key),
             ));
         }
     }
@@ -438,9 +438,12 @@ impl Core {
             txn.rollback().await?;
             return Err(Error::Conflict {
                 message: format!(
-                    "{} of {} values of `{key}` can't be converted to {kind}; fix them, or confirm that they are removed (they stay in each contact's history)",
+                    "{} of {} {} of `{key}` can't be converted to {kind}; fix {}, or confirm that {} removed (kept in each contact's history)",
                     report.failed.len(),
-                    report.checked
+                    report.checked,
+                    if report.checked == 1 { "value" } else { "values" },
+                    if report.failed.len() == 1 { "it" } else { "them" },
+                    if report.failed.len() == 1 { "it is" } else { "they are" },
                 ),
                 details: Some(report.to_json()),
             });
@@ -496,10 +499,14 @@ impl Core {
         if !values.is_empty() && !drop_values {
             txn.rollback().await?;
             return Err(Error::Conflict {
-                message: format!(
-                    "{} contacts have a value in `{key}`; confirm that the values are removed with the field",
-                    values.len()
-                ),
+                message: if values.len() == 1 {
+                    format!("1 contact has a value in `{key}`; confirm that the value is removed with the field")
+                } else {
+                    format!(
+                        "{} contacts have a value in `{key}`; confirm that the values are removed with the field",
+                        values.len()
+                    )
+                },
                 details: Some(json!({"contacts": values.len()})),
             });
         }

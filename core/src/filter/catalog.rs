@@ -310,7 +310,7 @@ impl Catalog {
         for kind in KINDS {
             fields.push(FieldSpec {
                 path: format!("activity.{kind}"),
-                label: format!("Activity: {}", kind.replace('_', " ")),
+                label: format!("Activity: {}", crate::activities::kind_label(kind)),
                 kind: FieldKind::Activity,
                 options: Vec::new(),
                 source: Source::Activity(kind.to_owned()),

@@ -44,6 +44,7 @@
 //! get expression indexes over exactly the expressions [`sql`] writes.
 
 pub mod catalog;
+pub mod describe;
 pub mod indexes;
 pub mod memory;
 pub mod run;
@@ -52,5 +53,6 @@ pub mod tree;
 pub mod validate;
 
 pub use catalog::{Catalog, FieldSpec};
+pub use describe::{Described, Describer};
 pub use run::Prepared;
 pub use tree::{Checked, Filter, Plan, Unchecked};

@@ -56,6 +56,7 @@ pub mod jobs;
 pub mod lists;
 pub mod maintain;
 pub mod preview;
+pub mod usage;
 
 use std::collections::{HashMap, HashSet};
 

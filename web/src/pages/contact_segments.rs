@@ -7,6 +7,7 @@
 
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
+use kartoteka_core::filter::Describer;
 use kartoteka_core::segments::SegmentKind;
 use kartoteka_core::segments::explain::{ExplainNode, Logic, SegmentExplanation};
 use serde_json::Value;
@@ -21,7 +22,7 @@ pub struct ShownRow {
     pub kind: &'static str,
     pub path: String,
     pub matched: bool,
-    /// The group (`all of these`) or the condition (`City eq “Kraków”`).
+    /// The group (`all of these`) or the condition in words (`City equals “Kraków”`).
     pub text: String,
     /// The contact's value, or the comparison in words.
     pub actual: String,
@@ -79,6 +80,7 @@ pub fn explain_param(pairs: &[(String, String)]) -> Result<Option<i64>, Error> {
 /// The section for contact `id` as `actor` sees it.
 pub async fn section(state: &AppState, actor: &Actor, id: i64, explain: Option<i64>) -> Result<SegmentsSection, Error> {
     let all = state.core.explain_contact_segments(actor, id).await?;
+    let describer = state.core.filter_describer(actor).await?;
     let mut out = SegmentsSection::default();
     if let Some(asked) = explain
         && !all.iter().any(|e| e.segment_id == asked)
@@ -88,7 +90,7 @@ pub async fn section(state: &AppState, actor: &Actor, id: i64, explain: Option<i
     for e in all {
         let asked = Some(e.segment_id) == explain;
         if e.member {
-            out.memberships.push(shown(e, asked));
+            out.memberships.push(shown(e, asked, &describer));
             continue;
         }
         out.others.push(OtherSegment {
@@ -97,13 +99,13 @@ pub async fn section(state: &AppState, actor: &Actor, id: i64, explain: Option<i
             selected: asked,
         });
         if asked {
-            out.asked = Some(shown(e, true));
+            out.asked = Some(shown(e, true, &describer));
         }
     }
     Ok(out)
 }
 
-fn shown(e: SegmentExplanation, asked: bool) -> ShownSegment {
+fn shown(e: SegmentExplanation, asked: bool, describer: &Describer) -> ShownSegment {
     let since = e
         .joined_at
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
@@ -126,7 +128,7 @@ fn shown(e: SegmentExplanation, asked: bool) -> ShownSegment {
     };
     let mut rows = Vec::new();
     if let Some(tree) = &e.tree {
-        flatten(tree, &mut rows);
+        flatten(tree, describer, &mut rows);
     }
     ShownSegment {
         id: e.segment_id,
@@ -145,7 +147,7 @@ fn shown(e: SegmentExplanation, asked: bool) -> ShownSegment {
     }
 }
 
-fn flatten(node: &ExplainNode, rows: &mut Vec<ShownRow>) {
+fn flatten(node: &ExplainNode, describer: &Describer, rows: &mut Vec<ShownRow>) {
     match node {
         ExplainNode::Group {
             path,
@@ -168,7 +170,7 @@ fn flatten(node: &ExplainNode, rows: &mut Vec<ShownRow>) {
                 actual: String::new(),
             });
             for child in children {
-                flatten(child, rows);
+                flatten(child, describer, rows);
             }
             rows.push(ShownRow {
                 kind: "close",
@@ -182,10 +184,7 @@ fn flatten(node: &ExplainNode, rows: &mut Vec<ShownRow>) {
             kind: "leaf",
             path: c.path.clone(),
             matched: c.matched,
-            text: match &c.value {
-                Some(v) => format!("{} {} {}", c.label, c.op, show(v)),
-                None => format!("{} {}", c.label, c.op),
-            },
+            text: describer.condition(&c.field, &c.op, c.value.as_ref()),
             actual: match &c.note {
                 Some(note) => note.clone(),
                 None => format!("here: {}", show(&c.actual)),

@@ -1,17 +1,21 @@
 //! The contact-type tree: add, rename, move, remove (admins).
+//!
+//! A form that succeeds redirects back to the tree with a notice of what happened;
+//! removing asks first (a box to tick, checked again here).
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::contact_types::{ContactType, ContactTypePatch, NewContactType};
 use kartoteka_core::settings::SettingsPatch;
 
 use super::Nav;
 use super::contacts::Choice;
+use super::flash::{self, Flash};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, SessionUser};
 use crate::error::{PageError, render};
@@ -21,9 +25,9 @@ use crate::urls;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::CONTACT_TYPES, get(list).post(create))
-        .route("/contact-types/{key}", post(update))
-        .route("/contact-types/{key}/delete", post(delete))
-        .route(urls::DEFAULT_CONTACT_TYPE, post(set_default))
+        .route("/contact-types/{key}", get(to_types).post(update))
+        .route("/contact-types/{key}/delete", get(to_types).post(delete))
+        .route(urls::DEFAULT_CONTACT_TYPE, get(to_types).post(set_default))
 }
 
 /// A type as a row of the tree, with the choices its forms need.
@@ -45,6 +49,8 @@ struct TypesPage {
     rows: Vec<TypeRow>,
     parents: Vec<Choice>,
     error: Option<String>,
+    /// What the last form did ("Added the type “Partner”.").
+    notice: Option<String>,
     form_key: String,
     form_label: String,
     /// The choices of the default type (`crate::api::settings`), the current one selected.
@@ -65,6 +71,7 @@ async fn page(
     user: &SessionUser,
     error: Option<Error>,
     form: Option<&crate::auth::FormData>,
+    notice: Option<String>,
 ) -> Result<Response, PageError> {
     let tree = state.core.type_tree().await?;
     let all = tree.all();
@@ -104,6 +111,7 @@ async fn page(
         rows,
         parents: all.iter().map(|p| choice(p, false)).collect(),
         error,
+        notice,
         form_key: form.map(|f| f.text("key")).unwrap_or_default(),
         form_label: form.map(|f| f.text("label")).unwrap_or_default(),
         default_types: all
@@ -115,8 +123,15 @@ async fn page(
     Ok((status, render(&page)?).into_response())
 }
 
-async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
-    page(&state, &user, None, None).await
+async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) -> Result<Response, PageError> {
+    let mut response = page(&state, &user, None, None, flash.message()).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
+}
+
+/// A GET on a form's address (a reload, Enter in the address bar): the tree.
+async fn to_types() -> Redirect {
+    Redirect::to(urls::CONTACT_TYPES)
 }
 
 async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
@@ -126,8 +141,12 @@ async fn create(State(state): State<AppState>, CheckedForm { user, form }: Check
         parent: form.opt("parent"),
     };
     match state.core.create_contact_type(&user.actor, input).await {
-        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
-        Err(e) => page(&state, &user, Some(e), Some(&form)).await,
+        Ok(t) => Ok(flash::redirect(
+            &state,
+            urls::CONTACT_TYPES,
+            &format!("Added the type “{}”.", t.label),
+        )),
+        Err(e) => page(&state, &user, Some(e), Some(&form), None).await,
     }
 }
 
@@ -141,8 +160,12 @@ async fn update(
         parent: Some(form.opt("parent")),
     };
     match state.core.update_contact_type(&user.actor, &key, patch).await {
-        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
-        Err(e) => page(&state, &user, Some(e), None).await,
+        Ok(t) => Ok(flash::redirect(
+            &state,
+            urls::CONTACT_TYPES,
+            &format!("Saved the type “{}”.", t.label),
+        )),
+        Err(e) => page(&state, &user, Some(e), None, None).await,
     }
 }
 
@@ -151,13 +174,29 @@ async fn delete(
     Path(key): Path<String>,
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
+    if !form.checked("confirm") {
+        let e = Error::invalid("confirm", "tick the box to confirm the removal");
+        return page(&state, &user, Some(e), None, None).await;
+    }
+    let tree = state.core.type_tree().await?;
+    let label = tree.by_key(&key).map_or_else(|| key.clone(), |t| t.label.clone());
+    let moved_to = form
+        .get("reassign_to")
+        .and_then(|t| tree.by_key(t))
+        .map(|t| t.label.clone());
     match state
         .core
         .delete_contact_type(&user.actor, &key, form.get("reassign_to"))
         .await
     {
-        Ok(()) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
-        Err(e) => page(&state, &user, Some(e), None).await,
+        Ok(()) => {
+            let notice = match moved_to {
+                Some(target) => format!("Removed the type “{label}”; its contacts are now “{target}”."),
+                None => format!("Removed the type “{label}”."),
+            };
+            Ok(flash::redirect(&state, urls::CONTACT_TYPES, &notice))
+        }
+        Err(e) => page(&state, &user, Some(e), None, None).await,
     }
 }
 
@@ -170,7 +209,13 @@ async fn set_default(
         default_contact_type: Some(form.opt("default_contact_type")),
     };
     match state.core.update_settings(&user.actor, patch).await {
-        Ok(_) => Ok(Redirect::to(urls::CONTACT_TYPES).into_response()),
-        Err(e) => page(&state, &user, Some(e), None).await,
+        Ok(settings) => {
+            let notice = match settings.default_contact_type {
+                Some(key) => format!("Contacts created without a type are now “{key}”."),
+                None => "Contacts now need a type when they are created.".to_owned(),
+            };
+            Ok(flash::redirect(&state, urls::CONTACT_TYPES, &notice))
+        }
+        Err(e) => page(&state, &user, Some(e), None, None).await,
     }
 }

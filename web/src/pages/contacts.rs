@@ -10,7 +10,7 @@ use kartoteka_core::Error;
 use kartoteka_core::activities::{self, Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{Condition, Contact, ContactEvent, ListQuery, Page, Sort, SortKey};
+use kartoteka_core::contacts::{Condition, Contact, ListQuery, Page, Sort, SortKey};
 use kartoteka_core::error::Problems;
 use kartoteka_core::fields::{FieldKind, value::parse_datetime};
 use serde_json::{Map, Value};
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::Nav;
 use super::contact_filter::{self, FilterError};
 use super::contact_form;
+use super::contact_history::{self, ShownEvent};
 use super::contact_lists::{self, ListTools, TableSelect};
 use super::contact_segments::{self, SegmentsSection};
 use super::flash::{self, Flash};
@@ -373,15 +374,6 @@ pub struct ShownActivity {
     pub details: String,
 }
 
-/// One audit entry on the card.
-#[derive(Debug, Clone)]
-pub struct ShownEvent {
-    pub at: String,
-    pub who: String,
-    pub action: String,
-    pub changes: Vec<(String, String, String)>,
-}
-
 #[derive(Template)]
 #[template(path = "contacts/card.html")]
 struct CardPage {
@@ -424,7 +416,7 @@ fn show_json(value: &Value) -> String {
 
 fn shown_activity(a: &Activity) -> ShownActivity {
     ShownActivity {
-        kind: a.kind.replace('_', " "),
+        kind: kartoteka_core::activities::kind_label(&a.kind),
         at: a.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
         amount: a.amount.map(|v| format!("{v:.2}")).unwrap_or_default(),
         details: a
@@ -433,27 +425,6 @@ fn shown_activity(a: &Activity) -> ShownActivity {
             .map(|(k, v)| format!("{k}: {}", show_json(v)))
             .collect::<Vec<_>>()
             .join("; "),
-    }
-}
-
-fn shown_event(e: &ContactEvent) -> ShownEvent {
-    let changes = match &e.changes {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match v.as_array().map(Vec::as_slice) {
-                Some([old, new]) if e.action != "created" && e.action != "deleted" => {
-                    (k.clone(), show_json(old), show_json(new))
-                }
-                _ => (k.clone(), String::new(), show_json(v)),
-            })
-            .collect(),
-        _ => vec![],
-    };
-    ShownEvent {
-        at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-        who: e.user_email.clone().unwrap_or_else(|| "system".into()),
-        action: e.action.replace('_', " "),
-        changes,
     }
 }
 
@@ -559,7 +530,7 @@ async fn card_page(
             .await?
             .into_iter()
             .find(|u| u.id == oid)
-            .map(|u| u.email)
+            .map(|u| if u.name.trim().is_empty() { u.email } else { u.name })
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -581,13 +552,7 @@ async fn card_page(
         .iter()
         .map(shown_activity)
         .collect();
-    let history = state
-        .core
-        .contact_history(actor, id)
-        .await?
-        .iter()
-        .map(shown_event)
-        .collect();
+    let history = contact_history::shown(state, actor, &state.core.contact_history(actor, id).await?).await?;
     let last_contacted = state
         .core
         .last_contacted(id)

@@ -1,17 +1,22 @@
 //! Extra-field definitions: list, add, change (with the conversion report), remove.
+//!
+//! A form that succeeds redirects to a page with a notice of what happened; one with bad
+//! input is shown again with what was typed. Removing asks first (a box to tick, checked
+//! again here), and says how many contacts hold a value.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::fields::{FieldDef, FieldKind, FieldPatch, NewField};
 use serde_json::Value;
 
 use super::Nav;
 use super::contacts::Choice;
+use super::flash::{self, Flash};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
 use crate::error::{PageError, render};
@@ -22,7 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::FIELDS, get(list).post(create))
         .route("/fields/{key}", get(edit).post(update))
-        .route("/fields/{key}/delete", post(delete))
+        .route("/fields/{key}/delete", get(to_field).post(delete))
 }
 
 /// A field as a table row.
@@ -66,6 +71,8 @@ struct ListPage {
     rows: Vec<FieldRow>,
     form: FieldForm,
     error: Option<String>,
+    /// What the last form did ("Added the field “Size”.").
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -162,6 +169,7 @@ async fn list_page(
     user: &SessionUser,
     error: Option<Error>,
     submitted: Option<&FormData>,
+    notice: Option<String>,
 ) -> Result<Response, PageError> {
     let defs = state.core.list_fields().await?;
     let types = type_choices(state).await?;
@@ -192,12 +200,15 @@ async fn list_page(
         rows,
         form: field_form(None, &types, submitted),
         error,
+        notice,
     };
     Ok((status, render(&page)?).into_response())
 }
 
-async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
-    list_page(&state, &user, None, None).await
+async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) -> Result<Response, PageError> {
+    let mut response = list_page(&state, &user, None, None, flash.message()).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
 }
 
 async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
@@ -211,8 +222,12 @@ async fn create(State(state): State<AppState>, CheckedForm { user, form }: Check
         applies_to: form.all("applies_to"),
     };
     match state.core.create_field(&user.actor, input).await {
-        Ok(_) => Ok(Redirect::to(urls::FIELDS).into_response()),
-        Err(e) => list_page(&state, &user, Some(e), Some(&form)).await,
+        Ok(def) => Ok(flash::redirect(
+            &state,
+            urls::FIELDS,
+            &format!("Added the field “{}”.", def.label),
+        )),
+        Err(e) => list_page(&state, &user, Some(e), Some(&form), None).await,
     }
 }
 
@@ -269,9 +284,17 @@ async fn edit_page(
 async fn edit(
     State(state): State<AppState>,
     user: SessionUser,
+    flash: Flash,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
-    edit_page(&state, &user, &key, None, None, None).await
+    let mut response = edit_page(&state, &user, &key, None, None, flash.message()).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
+}
+
+/// A GET on the remove form's address (a reload, Enter in the address bar): the field.
+async fn to_field(Path(key): Path<String>) -> Redirect {
+    Redirect::to(&urls::field(&key))
 }
 
 async fn update(
@@ -289,16 +312,20 @@ async fn update(
         drop_unconvertible: form.checked("drop_unconvertible"),
     };
     match state.core.update_field(&user.actor, &key, patch).await {
-        Ok((_, report)) => {
-            let notice = (report.checked > 0).then(|| {
+        Ok((def, report)) => {
+            let notice = if report.checked > 0 {
                 format!(
-                    "Saved. {} of {} stored values converted; {} removed (kept in each contact's history).",
+                    "Saved the field “{}”. {} of {} stored {} converted; {} removed (kept in each contact's history).",
+                    def.label,
                     report.converted,
                     report.checked,
+                    if report.checked == 1 { "value" } else { "values" },
                     report.failed.len()
                 )
-            });
-            edit_page(&state, &user, &key, None, None, notice).await
+            } else {
+                format!("Saved the field “{}”.", def.label)
+            };
+            Ok(flash::redirect(&state, &urls::field(&key), &notice))
         }
         Err(e) => edit_page(&state, &user, &key, Some(&form), Some(e), None).await,
     }
@@ -309,12 +336,21 @@ async fn delete(
     Path(key): Path<String>,
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
+    if !form.checked("confirm") {
+        let e = Error::invalid("confirm", "tick the box to confirm the removal");
+        return edit_page(&state, &user, &key, None, Some(e), None).await;
+    }
+    let label = state.core.get_field(&key).await?.label;
     match state
         .core
         .delete_field(&user.actor, &key, form.checked("drop_values"))
         .await
     {
-        Ok(_) => Ok(Redirect::to(urls::FIELDS).into_response()),
+        Ok(_) => Ok(flash::redirect(
+            &state,
+            urls::FIELDS,
+            &format!("Removed the field “{label}”."),
+        )),
         Err(e) => edit_page(&state, &user, &key, None, Some(e), None).await,
     }
 }

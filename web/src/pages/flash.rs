@@ -3,18 +3,37 @@
 //!
 //! A form handler that redirects calls [`set`] with the page it redirects to; a page that
 //! shows messages takes a [`Flash`] and, when it had one, [`Flash::clear`]s it on its
-//! answer. The cookie's `Path` is the target page's path, so the message reaches that page
-//! and no other (a page that doesn't show messages lets it expire within a minute). It
+//! answer. The cookie's `Path` is the target page's path, and its value names that path
+//! too (a cookie set for `/fields` also reaches `/fields/size`), so the message shows on
+//! that page and no other (a page that doesn't show messages lets it expire within a
+//! minute). It
 //! lives in the browser, so any server instance shows it; it is `HttpOnly` and shown
 //! through the template's escaping like any other text.
+//!
+//! Every form that changes something answers this way (POST, redirect, GET): the address
+//! bar then holds a page that can be reloaded and bookmarked, and [`redirect`] is the one
+//! call a handler makes for it. A form with bad input is shown again instead, with the
+//! values kept and the errors next to them.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
-use crate::auth::cookie;
+
+/// Every value of cookie `name` (a browser sends one per path it was set for).
+fn cookies(headers: &axum::http::HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .collect()
+}
 use crate::urls;
 
 /// The cookie's name.
@@ -48,7 +67,25 @@ fn set_cookie(state: &AppState, response: &mut Response, value: &str, path: &str
 /// Leaves `message` for the page at `target` (a local URL) that `response` leads to.
 pub fn set(state: &AppState, response: &mut Response, message: &str, target: &str) {
     let short: String = message.chars().take(MAX_CHARS).collect();
-    set_cookie(state, response, &urls::encode(&short), cookie_path(target), MAX_AGE);
+    let value = format!("{}{SEPARATOR}{}", urls::encode(page_path(target)), urls::encode(&short));
+    set_cookie(state, response, &value, cookie_path(target), MAX_AGE);
+}
+
+/// Between the page's path and the message in the cookie's value (`urls::encode` escapes
+/// it in both).
+const SEPARATOR: char = '*';
+
+/// The path part of a local URL, as the request for it carries it.
+fn page_path(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// The answer to a form that did what it asked: a redirect (303 See Other) to the GET
+/// page `target`, which shows `message` once. Reloading that page doesn't post again.
+pub fn redirect(state: &AppState, target: &str, message: &str) -> Response {
+    let mut response = Redirect::to(target).into_response();
+    set(state, &mut response, message, target);
+    response
 }
 
 /// The message left by the previous answer for this page, if any.
@@ -77,10 +114,22 @@ impl FromRequestParts<AppState> for Flash {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        let message = cookie(&parts.headers, FLASH_COOKIE)
-            .filter(|v| !v.is_empty())
-            .and_then(|v| serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("m={v}")).ok())
-            .and_then(|pairs| pairs.into_iter().next().map(|(_, m)| m))
+        // A message left for a page whose path is a prefix of this one's (`/fields` for
+        // `/fields/size`) reaches this request too: only the one left for this very page
+        // is shown.
+        let here = parts.uri.path();
+        let decode = |v: &str| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("m={v}"))
+                .ok()
+                .and_then(|pairs| pairs.into_iter().next().map(|(_, m)| m))
+        };
+        let message = cookies(&parts.headers, FLASH_COOKIE)
+            .into_iter()
+            .filter_map(|v| {
+                let (path, message) = v.split_once(SEPARATOR)?;
+                (decode(path)? == decode(here)?).then(|| decode(message)).flatten()
+            })
+            .next()
             .map(|m| {
                 m.chars()
                     .take(MAX_CHARS)
@@ -101,6 +150,7 @@ mod tests {
 
     #[test]
     fn the_message_is_for_the_target_page_only() {
+        assert_eq!(super::page_path("/fields/size?x=1"), "/fields/size");
         assert_eq!(cookie_path("/contacts?sort=name&q=a;b"), "/contacts");
         assert_eq!(cookie_path("/segments/3#members"), "/segments/3");
         assert_eq!(cookie_path("/odd;path"), "/");

@@ -3,6 +3,7 @@
 
 pub mod contact_filter;
 pub mod contact_form;
+pub mod contact_history;
 pub mod contact_lists;
 pub mod contact_segments;
 pub mod contact_types;
@@ -20,7 +21,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contacts::{ListQuery, Sort, SortKey};
 
@@ -34,7 +35,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::HOME, get(dashboard))
         .route(urls::LOGIN, get(session::login_form).post(session::login))
-        .route(urls::LOGOUT, post(session::logout))
+        .route(urls::LOGOUT, get(session::logout_page).post(session::logout))
         .merge(contacts::routes())
         .merge(contact_filter::routes())
         .merge(contact_lists::routes())

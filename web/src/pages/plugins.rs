@@ -1,17 +1,24 @@
 //! The Plugins page (admins): installed plugins with what they offer and ask for, their
 //! status and recent log; upload (install or upgrade); approve, enable, disable, remove.
+//!
+//! Every form that succeeds redirects back to the page with a notice. Disabling and
+//! removing ask first: their buttons lead to `GET /plugins/{name}/{action}`, a page that
+//! says what will follow (the segments whose filters use the plugin and will need
+//! attention) and holds the confirming form. A post without `confirm` (no page sent it)
+//! is led to that page too and changes nothing.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::plugin::limits::MAX_COMPONENT_SIZE;
 use kartoteka_core::plugin::{Installed, Kind, PluginInfo};
 
 use super::Nav;
+use super::flash::{self, Flash};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, SessionUser, constant_time_eq};
 use crate::error::{PageError, render};
@@ -29,7 +36,7 @@ pub fn routes() -> Router<AppState> {
                 .post(upload)
                 .layer(DefaultBodyLimit::max(MAX_COMPONENT_SIZE + (64 << 10))),
         )
-        .route("/plugins/{name}/{action}", post(act))
+        .route("/plugins/{name}/{action}", get(confirm).post(act))
 }
 
 /// A plugin as a table row.
@@ -123,8 +130,10 @@ async fn page(
     Ok((status, render(&page)?).into_response())
 }
 
-async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
-    page(&state, &user, None, None).await
+async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) -> Result<Response, PageError> {
+    let mut response = page(&state, &user, flash.message(), None).await?;
+    flash.clear(&state, &mut response);
+    Ok(response)
 }
 
 /// The upload form: a multipart body with `csrf_token`, `wasm` (the file) and `kind`.
@@ -173,31 +182,112 @@ async fn upload(State(state): State<AppState>, user: SessionUser, mut form: Mult
                 ),
                 Installed::Upgraded => format!("Upgraded {} to {}.", info.name, info.version),
             };
-            page(&state, &user, Some(notice), None).await
+            Ok(flash::redirect(&state, urls::PLUGINS, &notice))
         }
         Err(e) => page(&state, &user, None, Some(e)).await,
     }
 }
 
-/// Approve, enable, disable or remove.
+/// Whether `action` asks first.
+fn asks_first(action: &str) -> bool {
+    matches!(action, "disable" | "remove")
+}
+
+/// The segments whose filters use plugin `name`, as "3 segments use this plugin ...".
+fn consequence(count: usize, verb: &str) -> Option<String> {
+    match count {
+        0 => None,
+        1 => Some(format!(
+            "1 segment uses this plugin and will need attention once it is {verb}:"
+        )),
+        n => Some(format!(
+            "{n} segments use this plugin and will need attention once it is {verb}:"
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "plugins/confirm.html")]
+struct ConfirmPage {
+    nav: Nav,
+    name: String,
+    /// `disable` or `remove`.
+    action: String,
+    /// "Disable", "Remove".
+    verb: &'static str,
+    action_url: String,
+    /// What will follow, when segments use the plugin.
+    consequence: Option<String>,
+    /// (url, name) of each segment that will need attention.
+    segments: Vec<(String, String)>,
+}
+
+/// `GET /plugins/{name}/{action}`: for disable and remove, the page that asks first and
+/// says what will follow; anything else (a reload of a form's address) goes to the list.
+async fn confirm(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path((name, action)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    state.core.plugins().admin(&user.actor)?;
+    if !asks_first(&action) {
+        return Ok(Redirect::to(urls::PLUGINS).into_response());
+    }
+    let info = state.core.plugins().get(&name).await?;
+    let segments = state.core.segments_using_plugin(&user.actor, &info.name).await?;
+    let (verb, done) = if action == "disable" {
+        ("Disable", "disabled")
+    } else {
+        ("Remove", "removed")
+    };
+    let page = ConfirmPage {
+        nav: Nav::new(&user, "plugins"),
+        action_url: urls::plugin_action(&info.name, &action),
+        consequence: consequence(segments.len(), done),
+        segments: segments.into_iter().map(|s| (urls::segment(s.id), s.name)).collect(),
+        name: info.name,
+        action,
+        verb,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// Approve, enable, disable or remove; disable and remove only with `confirm` (sent by
+/// the page that asks first).
 async fn act(
     State(state): State<AppState>,
     Path((name, action)): Path<(String, String)>,
-    CheckedForm { user, .. }: CheckedForm,
+    CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
     let admin = state.core.plugins().admin(&user.actor)?;
+    if asks_first(&action) && !form.checked("confirm") {
+        return Ok(Redirect::to(&urls::plugin_action(&name, &action)).into_response());
+    }
+    let used = if asks_first(&action) {
+        state.core.segments_using_plugin(&user.actor, &name).await?.len()
+    } else {
+        0
+    };
+    let attention = match used {
+        0 => String::new(),
+        1 => " 1 segment that uses it needs attention.".to_owned(),
+        n => format!(" {n} segments that use it need attention."),
+    };
     let done = match action.as_str() {
         "approve" => admin
             .approve(&name)
             .await
             .map(|_| format!("Approved what {name} asks for.")),
         "enable" => admin.enable(&name).await.map(|_| format!("Enabled {name}.")),
-        "disable" => admin.disable(&name).await.map(|_| format!("Disabled {name}.")),
-        "remove" => admin.remove(&name).await.map(|_| format!("Removed {name}.")),
+        "disable" => admin
+            .disable(&name)
+            .await
+            .map(|_| format!("Disabled {name}.{attention}")),
+        "remove" => admin.remove(&name).await.map(|_| format!("Removed {name}.{attention}")),
         _ => return Err(PageError::Core(Error::NotFound { what: "page" })),
     };
     match done {
-        Ok(notice) => page(&state, &user, Some(notice), None).await,
+        Ok(notice) => Ok(flash::redirect(&state, urls::PLUGINS, &notice)),
         Err(e) => page(&state, &user, None, Some(e)).await,
     }
 }

@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use kartoteka_core::Error;
 use kartoteka_core::auth::Role;
@@ -26,7 +26,7 @@ use super::Nav;
 use super::contact_filter::session;
 use super::contact_lists::TableRemove;
 use super::contacts::{ListState, Row, SortLink, table_rows};
-use super::flash::Flash;
+use super::flash::{self, Flash};
 use super::segment_chart::Chart;
 use crate::api::json::{param, query_pairs};
 use crate::api::segment_size::PreviewOut;
@@ -46,7 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::SEGMENT_PREVIEW, get(preview_new))
         .route("/segments/{id}", get(show))
         .route("/segments/{id}/edit", get(edit_form).post(update))
-        .route("/segments/{id}/delete", post(delete))
+        .route("/segments/{id}/delete", get(to_segment).post(delete))
         .route("/segments/{id}/preview", get(preview_saved))
 }
 
@@ -91,9 +91,11 @@ struct ListPage {
     nav: Nav,
     rows: Vec<SegmentRow>,
     can_edit: bool,
+    /// What the last form did ("Deleted the segment “Fair”.").
+    notice: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
+async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) -> Result<Response, PageError> {
     let rows = state
         .core
         .list_segments(&user.actor)
@@ -115,8 +117,11 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
         nav: Nav::new(&user, "segments"),
         rows,
         can_edit: can_edit(&user),
+        notice: flash.message(),
     };
-    Ok(render(&page)?.into_response())
+    let mut response = render(&page)?.into_response();
+    flash.clear(&state, &mut response);
+    Ok(response)
 }
 
 #[derive(Template)]
@@ -216,9 +221,14 @@ fn new_page(user: &SessionUser, name: String, kind: String, filter: String) -> F
     }
 }
 
-async fn new_form(user: SessionUser) -> Result<Response, PageError> {
+/// The new-segment form; `?filter=` prefills its filter, as "Save as segment" on the
+/// contacts page sends it. (The contacts page's full-text search is not a filter
+/// condition, so it is not carried over; the contacts page says so next to the button.)
+async fn new_form(user: SessionUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
     require_editor(&user)?;
-    form_page(new_page(&user, String::new(), "dynamic".into(), String::new()), None)
+    let pairs = query_pairs(query.as_deref());
+    let filter = param(&pairs, "filter").unwrap_or_default().trim().to_owned();
+    form_page(new_page(&user, String::new(), "dynamic".into(), filter), None)
 }
 
 /// The filter of a submitted form: `None` when blank.
@@ -247,7 +257,11 @@ async fn create(State(state): State<AppState>, CheckedForm { user, form }: Check
     }
     .await;
     match result {
-        Ok(segment) => Ok(Redirect::to(&urls::segment(segment.id)).into_response()),
+        Ok(segment) => Ok(flash::redirect(
+            &state,
+            &urls::segment(segment.id),
+            &format!("Created the segment “{}”.", segment.name),
+        )),
         Err(e) => form_page(new_page(&user, form.text("name"), kind, form.text("filter")), Some(e)),
     }
 }
@@ -309,7 +323,11 @@ async fn update(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&urls::segment(id)).into_response()),
+        Ok(saved) => Ok(flash::redirect(
+            &state,
+            &urls::segment(id),
+            &format!("Saved the segment “{}”.", saved.name),
+        )),
         Err(e) => form_page(
             edit_page(&user, &segment, form.text("name"), form.text("filter")),
             Some(e),
@@ -323,6 +341,8 @@ struct ShowPage {
     nav: Nav,
     segment: Segment,
     status: String,
+    /// The filter in words ("all of: City equals “Kraków”; ...").
+    filter_text: String,
     filter_json: String,
     can_edit: bool,
     edit_url: String,
@@ -395,6 +415,10 @@ async fn show_page(
         segment.count
     };
     let rows = table_rows(state, actor, &page.items).await?;
+    let filter_text = match &segment.filter {
+        Some(filter) => state.core.filter_describer(actor).await?.sentence(filter),
+        None => String::new(),
+    };
     let history = state.core.segment_history(actor, id, HISTORY_DAYS).await?;
     let status = match &delete_error {
         Some(e) => crate::error::classify(e).0,
@@ -410,6 +434,7 @@ async fn show_page(
     let html = render(&ShowPage {
         nav: Nav::new(user, "segments"),
         status: status_text(&segment),
+        filter_text,
         filter_json: segment
             .filter
             .as_ref()
@@ -444,18 +469,28 @@ async fn delete(
 ) -> Result<Response, PageError> {
     require_editor(&user)?;
     let id = parse_id(&id)?;
+    let name = state.core.get_segment(&user.actor, id).await?.name;
     let result = if form.checked("confirm") {
         state.core.delete_segment(&user.actor, id).await
     } else {
         Err(Error::invalid("confirm", "tick the box to confirm the deletion"))
     };
     match result {
-        Ok(()) => Ok(Redirect::to(urls::SEGMENTS).into_response()),
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            urls::SEGMENTS,
+            &format!("Deleted the segment “{name}”."),
+        )),
         Err(e @ (Error::Conflict { .. } | Error::Validation { .. })) => {
             show_page(&state, &user, id, None, Some(e), None).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A GET on a form's address (a reload, Enter in the address bar): the segment's page.
+async fn to_segment(Path(id): Path<String>) -> Result<Redirect, PageError> {
+    Ok(Redirect::to(&urls::segment(parse_id(&id)?)))
 }
 
 /// The builder's count with the join/leave preview, for the filter in `?filter=`;

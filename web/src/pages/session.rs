@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kartoteka_core::Error;
 
+use super::flash::{self, Flash};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{
@@ -22,6 +23,8 @@ struct LoginPage {
     next: String,
     email: String,
     error: Option<String>,
+    /// What the last form did ("You are signed out.").
+    notice: Option<String>,
 }
 
 /// Only local paths are followed after sign-in, so the form can't be used to send people
@@ -41,12 +44,24 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn login_page(state: &AppState, status: StatusCode, next: String, email: String, error: Option<String>) -> Response {
+    login_page_with_notice(state, status, next, email, error, None)
+}
+
+fn login_page_with_notice(
+    state: &AppState,
+    status: StatusCode,
+    next: String,
+    email: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let csrf_token = kartoteka_core::auth::random_token();
     let page = LoginPage {
         csrf_token: csrf_token.clone(),
         next,
         email,
         error,
+        notice,
     };
     match page.render() {
         Ok(html) => {
@@ -62,15 +77,18 @@ fn login_page(state: &AppState, status: StatusCode, next: String, email: String,
 }
 
 /// The sign-in form.
-pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn login_form(State(state): State<AppState>, flash: Flash, RawQuery(query): RawQuery) -> Response {
     let pairs = query_pairs(query.as_deref());
-    login_page(
+    let mut response = login_page_with_notice(
         &state,
         StatusCode::OK,
         safe_next(param(&pairs, "next")),
         String::new(),
         None,
-    )
+        flash.message(),
+    );
+    flash.clear(&state, &mut response);
+    response
 }
 
 /// Checks the credentials and opens a session.
@@ -134,9 +152,15 @@ pub async fn logout(
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.core.end_session(&token).await?;
     }
-    let mut response = Redirect::to(urls::LOGIN).into_response();
+    let mut response = flash::redirect(&state, urls::LOGIN, "You are signed out.");
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies())) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)
+}
+
+/// A GET on the sign-out form's address: signing out takes the form (a link must not
+/// sign anyone out), so this leads home, or to the sign-in page when signed out.
+pub async fn logout_page() -> Redirect {
+    Redirect::to(urls::HOME)
 }

@@ -1,0 +1,145 @@
+//! The "Changes" section of the contact card: the audit trail in words.
+//!
+//! The trail stores what changed as the storage has it (`{"owner": [1, 2]}`, a type key, a
+//! company id). Here each property is named by its label (the filter catalogue's, so the
+//! card and the filter builder call it the same), people by their names, types by their
+//! labels, companies by their names (as far as the reader may see them), yes/no as words.
+
+use std::collections::HashMap;
+
+use kartoteka_core::Error;
+use kartoteka_core::auth::Actor;
+use kartoteka_core::contacts::ContactEvent;
+use kartoteka_core::filter::Catalog;
+use serde_json::Value;
+
+use crate::app::AppState;
+
+/// One audit entry on the card.
+#[derive(Debug, Clone)]
+pub struct ShownEvent {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    /// (property, old value, new value); the old value is empty for a creation.
+    pub changes: Vec<(String, String, String)>,
+}
+
+/// What the values of a trail refer to.
+struct Lookup {
+    catalog: Catalog,
+    /// User id → name.
+    users: HashMap<i64, String>,
+    /// User email → name.
+    emails: HashMap<String, String>,
+    /// Company id → name, for the companies the reader may see.
+    companies: HashMap<i64, String>,
+}
+
+/// The trail `events` in words, as `actor` may read it.
+pub async fn shown(state: &AppState, actor: &Actor, events: &[ContactEvent]) -> Result<Vec<ShownEvent>, Error> {
+    let users = state.core.list_users().await?;
+    let company_ids: Vec<i64> = events
+        .iter()
+        .filter_map(|e| e.changes.get("company_id"))
+        .flat_map(|v| match v {
+            Value::Array(pair) => pair.iter().filter_map(Value::as_i64).collect(),
+            other => other.as_i64().into_iter().collect::<Vec<_>>(),
+        })
+        .collect();
+    let lookup = Lookup {
+        catalog: state.core.filter_catalog().await?,
+        companies: state.core.contact_names(actor, &company_ids).await?,
+        emails: users
+            .iter()
+            .map(|u| (u.email.clone(), person(&u.name, &u.email)))
+            .collect(),
+        users: users.into_iter().map(|u| (u.id, person(&u.name, &u.email))).collect(),
+    };
+    Ok(events.iter().map(|e| lookup.event(e)).collect())
+}
+
+/// A user's name, or their email when they have none.
+fn person(name: &str, email: &str) -> String {
+    if name.trim().is_empty() {
+        email.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+impl Lookup {
+    fn event(&self, e: &ContactEvent) -> ShownEvent {
+        let changes = match &e.changes {
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| match v.as_array().map(Vec::as_slice) {
+                    Some([old, new]) if e.action != "created" && e.action != "deleted" => {
+                        (self.label(k), self.value(k, old), self.value(k, new))
+                    }
+                    _ => (self.label(k), String::new(), self.value(k, v)),
+                })
+                .collect(),
+            _ => vec![],
+        };
+        ShownEvent {
+            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+            who: match &e.user_email {
+                Some(email) => self.emails.get(email).cloned().unwrap_or_else(|| email.clone()),
+                None => "system".into(),
+            },
+            action: e.action.replace('_', " "),
+            changes,
+        }
+    }
+
+    /// A property's label: the catalogue's (`Postal code`, `Industry`), else its words.
+    fn label(&self, key: &str) -> String {
+        match key {
+            "company_id" => "Company".to_owned(),
+            "latitude" => "Latitude".to_owned(),
+            "longitude" => "Longitude".to_owned(),
+            _ => match self.catalog.field(key) {
+                Some(f) => f.label.clone(),
+                None => {
+                    let words = key.strip_prefix("fields.").unwrap_or(key).replace('_', " ");
+                    let mut chars = words.chars();
+                    match chars.next() {
+                        Some(first) => first.to_uppercase().chain(chars).collect(),
+                        None => words,
+                    }
+                }
+            },
+        }
+    }
+
+    /// A stored value by what it stands for.
+    fn value(&self, key: &str, v: &Value) -> String {
+        match (key, v) {
+            (_, Value::Null) => "—".to_owned(),
+            ("owner", Value::Number(n)) => n
+                .as_i64()
+                .and_then(|id| self.users.get(&id).cloned())
+                .unwrap_or_else(|| format!("user {n}")),
+            ("company_id", Value::Number(n)) => n
+                .as_i64()
+                .and_then(|id| self.companies.get(&id).cloned())
+                .unwrap_or_else(|| "a company you can't see".to_owned()),
+            ("type", Value::String(k)) => self
+                .catalog
+                .types
+                .by_key(k)
+                .map_or_else(|| k.clone(), |t| t.label.clone()),
+            ("kind", Value::String(k)) => match k.as_str() {
+                "person" => "Person".to_owned(),
+                "company" => "Company".to_owned(),
+                other => other.to_owned(),
+            },
+            (_, Value::Bool(true)) => "Yes".to_owned(),
+            (_, Value::Bool(false)) => "No".to_owned(),
+            (_, Value::String(s)) => s.clone(),
+            (_, Value::Array(items)) => items.iter().map(|i| self.value("", i)).collect::<Vec<_>>().join(", "),
+            (_, other) => other.to_string(),
+        }
+    }
+}
