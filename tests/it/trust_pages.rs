@@ -377,6 +377,10 @@ async fn the_change_log_and_counts_read_in_words(app: TestApp) {
         !activities.contains("page_visit") && !activities.contains("page visit"),
         "{activities}"
     );
+    assert!(
+        card.text.contains("<option value=\"page_visit\">Page visit</option>"),
+        "the activity form names kinds by label"
+    );
 
     // One contact of a type reads in the singular.
     let refused = app
