@@ -253,7 +253,7 @@ async fn contact_pages(app: TestApp) {
     assert_eq!(activities["items"][0]["amount"], 12.5);
     let card = app.page(&client, &location).await;
     let history = element_html(&card.text, "activities").unwrap();
-    assert!(history.contains("call"), "{history}");
+    assert!(history.contains("<td>Call</td>"), "the kind by its label: {history}");
     assert!(history.contains("2026-11-20 10:30"), "{history}");
     assert!(history.contains("12.50"), "{history}");
     assert!(history.contains("path: /pricing"), "{history}");

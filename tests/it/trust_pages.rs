@@ -170,6 +170,13 @@ async fn forms_answer_with_a_redirect_and_a_notice(app: TestApp) {
     let page = followed(&app, &client, &deleted, "/segments").await;
     assert_eq!(notice(&page), "Deleted the segment “Kraków people”.");
 
+    // The list forms' addresses lead to the contacts.
+    for path in ["/contacts/add-to-list", "/contacts/remove-from-list"] {
+        let get = app.page(&client, path).await;
+        assert_eq!(get.status, StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(get.location().as_deref(), Some("/contacts"));
+    }
+
     // Signing out: a GET is no bare 405, the form leads to the sign-in page with a notice.
     let get = app.page(&client, "/logout").await;
     assert_eq!(get.status, StatusCode::SEE_OTHER);
@@ -376,6 +383,10 @@ async fn the_change_log_and_counts_read_in_words(app: TestApp) {
     assert!(
         !activities.contains("page_visit") && !activities.contains("page visit"),
         "{activities}"
+    );
+    assert!(
+        card.text.contains("<option value=\"page_visit\">Page visit</option>"),
+        "the activity form names kinds by label"
     );
 
     // One contact of a type reads in the singular.

@@ -163,6 +163,31 @@ impl Describer {
         }
     }
 
+    /// A contact's value of `field` (a path as written) in words: a type by its label, an
+    /// owner by name, a place by its city, region and country.
+    pub fn field_value(&self, field: &str, value: &Json) -> String {
+        let spec = self.catalog.field(field);
+        match (spec.map(|f| &f.source), value) {
+            (_, Json::Null) => "—".to_owned(),
+            (Some(Source::Location), Json::Object(map)) => {
+                let text = |k: &str| map.get(k).and_then(Json::as_str).filter(|s| !s.trim().is_empty());
+                let place: Vec<&str> = ["city", "region", "country"].into_iter().filter_map(text).collect();
+                let number = |k: &str| map.get(k).and_then(Json::as_f64);
+                let point = match (number("latitude"), number("longitude")) {
+                    (Some(lat), Some(lon)) => Some(format!("{lat}, {lon}")),
+                    _ => None,
+                };
+                match (place.is_empty(), point) {
+                    (true, None) => "no place".to_owned(),
+                    (true, Some(point)) => point,
+                    (false, None) => place.join(", "),
+                    (false, Some(point)) => format!("{} ({point})", place.join(", ")),
+                }
+            }
+            _ => self.value(value, &Json::Null, spec),
+        }
+    }
+
     /// A condition's value, read with its operator's schema and its field.
     fn value(&self, value: &Json, schema: &Json, field: Option<&FieldSpec>) -> String {
         match value {

@@ -249,3 +249,19 @@ fn a_filter_that_no_longer_checks_is_still_described() {
         "City geo.in location “Kraków”"
     );
 }
+
+#[test]
+fn a_contacts_value_reads_by_what_it_stands_for() {
+    let d = describer();
+    assert_eq!(d.field_value("type", &json!("vip")), "Very important");
+    assert_eq!(d.field_value("owner", &json!("ola@example.com")), "Ola Nowak");
+    assert_eq!(d.field_value("city", &json!("Kraków")), "“Kraków”");
+    assert_eq!(d.field_value("city", &Json::Null), "—");
+    assert_eq!(
+        d.field_value(
+            "location",
+            &json!({"latitude": 50.06, "longitude": 19.94, "city": "Kraków", "region": null, "country": "Poland"})
+        ),
+        "Kraków, Poland (50.06, 19.94)"
+    );
+}

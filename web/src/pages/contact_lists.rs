@@ -21,7 +21,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::filter::tree::parse_json;
@@ -36,8 +36,13 @@ use crate::urls;
 /// The routes of the list forms.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(urls::ADD_TO_LIST, post(add))
-        .route(urls::REMOVE_FROM_LIST, post(remove))
+        .route(urls::ADD_TO_LIST, get(to_contacts).post(add))
+        .route(urls::REMOVE_FROM_LIST, get(to_contacts).post(remove))
+}
+
+/// A GET on a list form's address (a reload, Enter in the address bar): the contacts.
+async fn to_contacts() -> Redirect {
+    Redirect::to(urls::CONTACTS)
 }
 
 /// The id of the contacts page's add form, which its checkboxes belong to.

@@ -10,7 +10,6 @@ use kartoteka_core::auth::Actor;
 use kartoteka_core::filter::Describer;
 use kartoteka_core::segments::SegmentKind;
 use kartoteka_core::segments::explain::{ExplainNode, Logic, SegmentExplanation};
-use serde_json::Value;
 
 use crate::app::AppState;
 use crate::urls;
@@ -187,18 +186,8 @@ fn flatten(node: &ExplainNode, describer: &Describer, rows: &mut Vec<ShownRow>) 
             text: describer.condition(&c.field, &c.op, c.value.as_ref()),
             actual: match &c.note {
                 Some(note) => note.clone(),
-                None => format!("here: {}", show(&c.actual)),
+                None => format!("here: {}", describer.field_value(&c.field, &c.actual)),
             },
         }),
-    }
-}
-
-/// A JSON value for people: text in quotes, nothing as a dash, the rest compact.
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => "—".to_owned(),
-        Value::String(s) => format!("“{s}”"),
-        Value::Array(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
-        other => other.to_string(),
     }
 }
