@@ -32,8 +32,8 @@
 //! # The crate
 //!
 //! [`icu_collator`] (ICU4X, maintained by the Unicode Consortium) implements the UCA with
-//! the CLDR data compiled in, and since 2.1 writes sort keys (`write_sort_key_to`) that are
-//! ICU4C's sort-key format. Its keys may change with a new Unicode or CLDR version: a
+//! the CLDR data compiled in, and writes sort keys (`write_sort_key_to`, in the 2.x line
+//! this project uses; the algorithm is ICU4C's). Its keys may change with a new Unicode or CLDR version: a
 //! dependency update that changes them must come with a migration that sets `name_sort` and
 //! `city_sort` to NULL, so that start-up recomputes them (a key of another version would
 //! put a renamed contact in the wrong place among the old ones).
@@ -41,13 +41,13 @@
 //! # Alternatives rejected
 //!
 //! - **Database collations** (`COLLATE "und-x-icu"` on PostgreSQL, a collation registered
-//!   on every SQLite connection): PostgreSQL would need ICU support compiled in (not every
-//!   build has it) and its ICU version decides the order; SQLite would need a Rust
-//!   comparison function registered on every pooled connection (sqlx exposes no hook
-//!   through sea-orm's pool), and the file would then be unreadable (`ORDER BY` and every
-//!   index on the column fail) in any other SQLite tool. The two databases could also
-//!   disagree, and a test couldn't predict either. Keys computed here are the same bytes on
-//!   both.
+//!   on every SQLite connection with sqlx's `SqliteConnectOptions::collation`): PostgreSQL
+//!   would need ICU support compiled in (not every build has it) and the server's ICU
+//!   version decides the order, which may differ from the Rust comparison SQLite would
+//!   use; an index built with a SQLite collation that only this program registers makes
+//!   the file unusable (every write to the table fails) in any other SQLite tool, backups
+//!   and repairs included. Keys computed here are the same bytes on both databases, and a
+//!   test can predict them.
 //! - **Sorting in Rust after reading**: no index serves it, so every page would read every
 //!   visible contact.
 //! - **The folded columns** (`name_folded`): folding drops accents and case entirely (`Łódź`

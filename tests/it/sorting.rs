@@ -373,3 +373,46 @@ async fn every_order_uses_its_index(app: TestApp) {
         }
     }
 }
+
+both!(a_segments_members_sort_and_page_like_the_table: a_segments_members_sort_and_page_like_the_table_sqlite, a_segments_members_sort_and_page_like_the_table_postgres);
+async fn a_segments_members_sort_and_page_like_the_table(app: TestApp) {
+    let (admin, token) = app.admin().await;
+    let in_order = create_names(&app, &token).await;
+    let (status, list) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &json!({"name": "Wszyscy", "kind": "static"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{list}");
+    let list = id(&list);
+    let (status, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/segments/{list}/members"),
+            &json!({"contact_ids": in_order}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    // The API's members list and the segment page, alphabetically, in pages.
+    let (status, body) = app
+        .get(&token, &format!("/api/v1/segments/{list}/members?sort=-name&limit=500"))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let mut reversed = in_order.clone();
+    reversed.reverse();
+    assert_eq!(ids(body["items"].as_array().unwrap()), reversed);
+    let (client, _) = app.signed_in_client(&admin.email, PASSWORD).await;
+    let (rows, pages) = table_walk(&app, &client, &format!("/segments/{list}?limit=5")).await;
+    assert_eq!(rows, in_order);
+    assert_eq!(pages, 4);
+    let page = app.page(&client, &format!("/segments/{list}?limit=5&sort=-name")).await;
+    assert_eq!(row_ids(&page.text), reversed[..5]);
+    assert_eq!(hidden_input(&page.text, "limit").as_deref(), Some("5"));
+    let sizes = element_html(&page.text, "page-size").expect("the page-size links");
+    assert!(
+        unescape_html(&sizes).contains(&format!("/segments/{list}?sort=-name&limit=25")),
+        "{sizes}"
+    );
+}

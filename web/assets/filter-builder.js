@@ -29,6 +29,7 @@
   const urlFilter = (host.dataset.filter !== undefined ? host.dataset.filter : params.get("filter") || "").trim();
   const q = params.get("q") || "";
   const sort = params.get("sort") || "";
+  const limit = params.get("limit") || "";
   const jsonBox = host.dataset.jsonInput
     ? document.getElementById(host.dataset.jsonInput)
     : document.querySelector("#filter-json textarea");
@@ -736,6 +737,7 @@
   function apply() {
     const query = new URLSearchParams();
     if (sort) query.set("sort", sort);
+    if (limit) query.set("limit", limit);
     if (q) query.set("q", q);
     const filter = filterText(false);
     if (filter) query.set("filter", filter);

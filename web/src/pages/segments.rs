@@ -352,6 +352,9 @@ struct ShowPage {
     /// How many members match the search (the count without one).
     found: u64,
     sort_links: Vec<SortLink>,
+    /// The page-size links and the size for the search form (empty: the default).
+    size_links: Vec<SortLink>,
+    limit: String,
     next_url: Option<String>,
     first_url: Option<String>,
     q: String,
@@ -447,6 +450,8 @@ async fn show_page(
         rows,
         found,
         sort_links: list.sort_links(),
+        size_links: list.size_links(),
+        limit: list.limit_param(),
         next_url: page.next.map(|cursor| list.url(Some(&cursor))),
         first_url: list_query.after.as_ref().map(|_| list.url(None)),
         sort: list.sort.as_param(),
