@@ -589,10 +589,10 @@ async fn form_page(
         .collect();
     let owners = state
         .core
-        .list_users()
+        .people(actor)
         .await?
         .into_iter()
-        .map(|u| (u.id.to_string(), u.email))
+        .map(|(id, label)| (id.to_string(), label))
         .collect();
     let values = core_values(draft);
     let mut companies: Vec<(String, String)> = companies;
@@ -927,11 +927,11 @@ async fn card_page(
     let owner = match contact.owner_id {
         Some(oid) => state
             .core
-            .list_users()
+            .people(actor)
             .await?
             .into_iter()
-            .find(|u| u.id == oid)
-            .map(|u| u.email)
+            .find(|(id, _)| *id == oid)
+            .map(|(_, label)| label)
             .unwrap_or_default(),
         None => String::new(),
     };
