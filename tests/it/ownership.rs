@@ -53,6 +53,20 @@ async fn a_write_grant_does_not_allow_taking_the_contact(app: TestApp) {
     let (status, body) = app.get(&owner_token, &contact_path(contact)).await;
     assert_eq!(status, StatusCode::OK, "the owner still has it: {body}");
     assert_eq!(body["owner"], owner.id);
+
+    // The pages name people without their e-mail addresses, to agents.
+    let (client, _) = app.signed_in_client(&grantee.email, PASSWORD).await;
+    let card = app.page(&client, &format!("/contacts/{contact}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.text.contains(&owner.name), "{}", card.text);
+    assert!(!card.text.contains(&owner.email), "{}", card.text);
+    let form = app.page(&client, "/contacts/new").await;
+    let picker = form.text.split("<select name=\"owner\">").nth(1).unwrap();
+    let picker = picker.split("</select>").next().unwrap();
+    assert!(picker.contains(&owner.name) && !picker.contains('@'), "{picker}");
+    let (admin_client, _) = app.signed_in_client(&admin.email, PASSWORD).await;
+    let card = app.page(&admin_client, &format!("/contacts/{contact}")).await;
+    assert!(card.text.contains(&owner.email), "admins see addresses");
 }
 
 // The owner hands their contact to someone: the answer is the state written, although

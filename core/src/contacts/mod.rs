@@ -176,6 +176,7 @@ pub const MAX_PAGE: u64 = 500;
 pub struct ContactEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// Who made the change, as the reader may see them ([`Core::people`]).
     pub user_email: Option<String>,
     pub action: String,
     pub changes: Value,
@@ -868,12 +869,8 @@ impl Core {
             .limit(200)
             .all(&self.db)
             .await?;
-        let users: std::collections::HashMap<i64, String> = users::Entity::find()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect();
+        // Named as the actor may see them: no e-mail addresses for managers and agents.
+        let users: std::collections::HashMap<i64, String> = self.people(actor).await?.into_iter().collect();
         Ok(events
             .into_iter()
             .map(|e| ContactEvent {

@@ -16,9 +16,11 @@
 //!   so assigning new contacts to other people is an admin's decision.
 //!
 //! An owner a non-admin may not choose answers the same message whether or not a user with
-//! that id exists, so the answer doesn't tell which user ids exist.
+//! that id exists, so the answer doesn't tell which user ids exist. Where people are
+//! named (the owner on a card, the owner picker), managers and agents see names; only
+//! admins see e-mail addresses ([`Core::people`]).
 
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryOrder};
 
 use super::Contact;
 use crate::auth::Actor;
@@ -58,5 +60,30 @@ impl Core {
             return Err(Error::invalid("owner", format!("no user with id {owner}")));
         }
         Ok(())
+    }
+}
+
+impl Core {
+    /// Every user as `actor` may see them, by name: `(id, label)`, the label being the
+    /// name, with the e-mail address for admins (and the address for a user without a
+    /// name, to admins; `user <id>` to others).
+    pub async fn people(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+        let users = users::Entity::find()
+            .order_by_asc(users::Column::Name)
+            .order_by_asc(users::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let label = match (u.name.trim(), actor.is_admin()) {
+                    ("", true) => u.email,
+                    ("", false) => format!("user {}", u.id),
+                    (name, true) => format!("{name} <{}>", u.email),
+                    (name, false) => name.to_owned(),
+                };
+                (u.id, label)
+            })
+            .collect())
     }
 }

@@ -545,10 +545,10 @@ async fn form_page(
         .collect();
     let owners = state
         .core
-        .list_users()
+        .people(actor)
         .await?
         .into_iter()
-        .map(|u| (u.id.to_string(), u.email))
+        .map(|(id, label)| (id.to_string(), label))
         .collect();
     let current_company = match start.company_id {
         Some(id) => state.core.company_choice(actor, id).await?,

@@ -28,17 +28,16 @@ pub struct ShownEvent {
 /// What the values of a trail refer to.
 struct Lookup {
     catalog: Catalog,
-    /// User id → name.
+    /// User id → name, as the reader may see it.
     users: HashMap<i64, String>,
-    /// User email → name.
-    emails: HashMap<String, String>,
     /// Company id → name, for the companies the reader may see.
     companies: HashMap<i64, String>,
 }
 
 /// The trail `events` in words, as `actor` may read it.
 pub async fn shown(state: &AppState, actor: &Actor, events: &[ContactEvent]) -> Result<Vec<ShownEvent>, Error> {
-    let users = state.core.list_users().await?;
+    // Named as the reader may see them: no e-mail addresses for managers and agents.
+    let users = state.core.people(actor).await?;
     let company_ids: Vec<i64> = events
         .iter()
         .filter_map(|e| e.changes.get("company_id"))
@@ -50,22 +49,9 @@ pub async fn shown(state: &AppState, actor: &Actor, events: &[ContactEvent]) -> 
     let lookup = Lookup {
         catalog: state.core.filter_catalog().await?,
         companies: state.core.contact_names(actor, &company_ids).await?,
-        emails: users
-            .iter()
-            .map(|u| (u.email.clone(), person(&u.name, &u.email)))
-            .collect(),
-        users: users.into_iter().map(|u| (u.id, person(&u.name, &u.email))).collect(),
+        users: users.into_iter().collect(),
     };
     Ok(events.iter().map(|e| lookup.event(e)).collect())
-}
-
-/// A user's name, or their email when they have none.
-fn person(name: &str, email: &str) -> String {
-    if name.trim().is_empty() {
-        email.to_owned()
-    } else {
-        name.to_owned()
-    }
 }
 
 impl Lookup {
@@ -84,10 +70,8 @@ impl Lookup {
         };
         ShownEvent {
             at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            who: match &e.user_email {
-                Some(email) => self.emails.get(email).cloned().unwrap_or_else(|| email.clone()),
-                None => "system".into(),
-            },
+            // Core names the author as the reader may see them (`Core::people`).
+            who: e.user_email.clone().unwrap_or_else(|| "system".into()),
             action: e.action.replace('_', " "),
             changes,
         }

@@ -526,11 +526,11 @@ async fn card_page(
     let owner = match contact.owner_id {
         Some(oid) => state
             .core
-            .list_users()
+            .people(actor)
             .await?
             .into_iter()
-            .find(|u| u.id == oid)
-            .map(|u| if u.name.trim().is_empty() { u.email } else { u.name })
+            .find(|(id, _)| *id == oid)
+            .map(|(_, label)| label)
             .unwrap_or_default(),
         None => String::new(),
     };
