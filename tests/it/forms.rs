@@ -251,6 +251,22 @@ async fn the_api_reports_every_problem(app: TestApp) {
     assert_eq!(paths, ["[0].kind", "[2].amount"]);
     assert_eq!(body["error"]["path"], "[0].kind");
 
+    // The OpenAPI document says so.
+    let doc = app
+        .send(reqwest::Method::GET, None, "/api/v1/openapi.json", None)
+        .await
+        .json();
+    let details = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["details"];
+    let shapes = details["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("oneOf in {details}"));
+    assert!(
+        shapes
+            .iter()
+            .any(|s| s["type"] == "array" && s["items"]["required"] == json!(["path", "message"])),
+        "{details}"
+    );
+
     // A single problem has its details too.
     let (status, body) = app
         .post_json(&token, "/api/v1/contacts", &json!({"type": "warm", "name": ""}))
