@@ -15,6 +15,8 @@ mod cli;
 mod filter_builder;
 mod filter_engine;
 mod forms;
+mod forms_browser;
+mod forms_input;
 mod pages;
 mod plugins;
 mod search;
