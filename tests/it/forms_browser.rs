@@ -102,7 +102,13 @@ async fn scenario(browser: &Client, app: &TestApp, email: &str) -> Result<(), St
     // A value typed for a client stays when the type changes, marked; cleared, it goes.
     choose(browser, "type", "client").await?;
     expect_box(browser, "f.industry", (true, false)).await?;
-    choose(browser, "f.industry", "IT").await?;
+    browser
+        .find(Locator::Css("select[name='f.industry']"))
+        .await
+        .map_err(err("the industry select"))?
+        .select_by_label("IT")
+        .await
+        .map_err(err("choosing IT"))?;
     choose(browser, "type", "cold").await?;
     expect_box(browser, "f.industry", (true, true)).await?;
     expect_box(browser, "f.nps", (false, false)).await?;
