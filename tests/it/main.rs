@@ -19,6 +19,8 @@ mod filter_engine;
 mod filter_trust;
 mod ownership;
 mod forms;
+mod forms_browser;
+mod forms_input;
 mod pages;
 mod plugins;
 mod search;
