@@ -16,8 +16,8 @@ mod m20261123_000011_filter_indexes;
 mod m20261123_000012_segments;
 mod m20261123_000013_segment_jobs;
 mod m20261203_000014_sort_keys;
-mod m20261203_000020_settings;
-mod m20261203_000001_sign_in_limits;
+mod m20261203_000015_sign_in_limits;
+mod m20261203_000016_settings;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -41,8 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_segments::Migration),
             Box::new(m20261123_000013_segment_jobs::Migration),
             Box::new(m20261203_000014_sort_keys::Migration),
-            Box::new(m20261203_000020_settings::Migration),
-            Box::new(m20261203_000001_sign_in_limits::Migration),
+            Box::new(m20261203_000015_sign_in_limits::Migration),
+            Box::new(m20261203_000016_settings::Migration),
         ]
     }
 }

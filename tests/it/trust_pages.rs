@@ -406,6 +406,16 @@ async fn the_change_log_and_counts_read_in_words(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["message"], "there is no contact type “nope”", "{body}");
+
+    // A contact's form addresses lead to its card.
+    for path in [
+        format!("/contacts/{acme}/delete"),
+        format!("/contacts/{acme}/activities"),
+    ] {
+        let get = app.page(&client, &path).await;
+        assert_eq!(get.status, StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(get.location(), Some(format!("/contacts/{acme}")));
+    }
 }
 
 both!(a_filter_on_the_contacts_page_saves_as_a_segment: a_filter_on_the_contacts_page_saves_as_a_segment_sqlite, a_filter_on_the_contacts_page_saves_as_a_segment_postgres);

@@ -39,8 +39,13 @@ pub fn routes() -> Router<AppState> {
             "/contacts/{id}/edit",
             get(contact_form::edit_form).post(contact_form::update),
         )
-        .route("/contacts/{id}/delete", post(contact_form::delete))
-        .route("/contacts/{id}/activities", post(log_activity))
+        .route("/contacts/{id}/delete", get(to_card).post(contact_form::delete))
+        .route("/contacts/{id}/activities", get(to_card).post(log_activity))
+}
+
+/// A GET on a form's address (a reload, the address typed back): the contact's card.
+async fn to_card(Path(id): Path<String>) -> Result<Redirect, PageError> {
+    Ok(Redirect::to(&urls::contact(parse_id(&id)?)))
 }
 
 /// A contact as a table row.
