@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::activities::{self, Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
