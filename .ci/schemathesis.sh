@@ -29,8 +29,8 @@ bin="${CARGO_TARGET_DIR:-target}/debug/kartoteka"
 # schemathesis, in a virtual environment of its own unless one is given.
 st="${SCHEMATHESIS:-}"
 if [ -z "$st" ]; then
-  venv="${SCHEMATHESIS_VENV:-${TMPDIR:-/tmp}/kartoteka-schemathesis}"
-  [ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis; }
+  venv="${SCHEMATHESIS_VENV:-${TMPDIR:-/tmp}/kartoteka-schemathesis-4.32.5}"
+  [ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis==4.32.5"; }
   st="$venv/bin/schemathesis"
 fi
 "$st" --version
