@@ -27,16 +27,22 @@ pub const SESSION_COOKIE: &str = "kartoteka_session";
 /// The sign-in form's double-submit cookie.
 pub const LOGIN_CSRF_COOKIE: &str = "kartoteka_login_csrf";
 
-/// The value of cookie `name`.
+/// The value of cookie `name` (the first, when a browser sends several).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookies(headers, name).into_iter().next()
+}
+
+/// Every value of cookie `name` (a browser sends one per path it was set for).
+pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .filter(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+        .collect()
 }
 
 /// A `Set-Cookie` value with the attributes every Kartoteka cookie gets.

@@ -22,18 +22,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
 
-/// Every value of cookie `name` (a browser sends one per path it was set for).
-fn cookies(headers: &axum::http::HeaderMap, name: &str) -> Vec<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-        .collect()
-}
 use crate::urls;
 
 /// The cookie's name.
@@ -123,7 +111,7 @@ impl FromRequestParts<AppState> for Flash {
                 .ok()
                 .and_then(|pairs| pairs.into_iter().next().map(|(_, m)| m))
         };
-        let message = cookies(&parts.headers, FLASH_COOKIE)
+        let message = crate::auth::cookies(&parts.headers, FLASH_COOKIE)
             .into_iter()
             .filter_map(|v| {
                 let (path, message) = v.split_once(SEPARATOR)?;
