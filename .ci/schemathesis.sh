@@ -24,7 +24,8 @@ backends=("$@")
 
 # The server: the dev profile, as the tests build it.
 cargo build -p kartoteka-web --bin kartoteka
-bin="${CARGO_TARGET_DIR:-target}/debug/kartoteka"
+# Absolute: the runs below work in temporary directories.
+bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/kartoteka"
 
 # schemathesis, in a virtual environment of its own unless one is given.
 st="${SCHEMATHESIS:-}"
