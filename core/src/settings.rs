@@ -82,7 +82,7 @@ impl Core {
                     self.type_tree()
                         .await?
                         .by_key(key)
-                        .ok_or_else(|| Error::invalid("default_contact_type", format!("no contact type `{key}`")))?
+                        .ok_or_else(|| Error::invalid("default_contact_type", crate::contact_types::unknown_type(key)))?
                         .id,
                 ),
             };

@@ -494,13 +494,12 @@ impl Core {
     pub async fn create_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<Contact> {
         let schema = self.schema().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
-        if draft.type_key.trim().is_empty() {
-            draft.type_key = self.settings().await?.default_contact_type.ok_or_else(|| {
-                Error::invalid(
-                    "type",
-                    "is required: this base has no default contact type (an admin sets one)",
-                )
-            })?;
+        // Without a default either, the type stays empty and is reported with every
+        // other problem of the draft.
+        if draft.type_key.trim().is_empty()
+            && let Some(default) = self.settings().await?.default_contact_type
+        {
+            draft.type_key = default;
         }
         let changes = std::mem::take(&mut draft.fields);
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
