@@ -1,9 +1,9 @@
-//! The contact forms: new, edit, delete, and the company picker they use.
+//! The contact forms: new, edit and delete.
 //!
 //! - **Every problem at once, every value kept.** A submit is read whole: inputs the form
 //!   can't read (a latitude `north`, an unknown company) become problems at their input,
-//!   and the rest is still checked by `core` ([`Core::check_new_contact`],
-//!   [`Core::check_contact_patch`]), so the answer (400) shows each message next to its
+//!   and the rest is still checked by `core` (`Core::check_new_contact`,
+//!   `Core::check_contact_patch`), so the answer (400) shows each message next to its
 //!   input. The form is re-rendered from what was submitted, never from a half-read draft:
 //!   a bad latitude keeps the city and the owner as typed.
 //! - **Extra fields by type.** Each field's box says which types it applies to
@@ -19,39 +19,32 @@
 //!   with [`parse_decimal`], which takes `1,5` as 1.5 and refuses `1,500` as ambiguous.
 //! - **Multiselects** are a group of checkboxes (with an empty hidden input so that
 //!   "nothing ticked" is sent and clears the value).
-//! - **The company picker** is a text input with a `<datalist>` that
-//!   `assets/contact-form.js` fills from [`urls::COMPANY_SEARCH`] as the user types. Each
-//!   option reads `Name (City) #id`, so companies of the same name differ; the server takes
-//!   the id after `#`. A bare name (typed without the script) is taken when exactly one
-//!   visible company has it, and refused with the candidates when several do.
+//! - **The company picker**: [`company_picker`].
 //! - **After a save** the form redirects (POST, redirect, GET) to the card, or after a
 //!   delete to the list, with a notice of what happened ([`flash`]).
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kartoteka_core::Error;
 use kartoteka_core::contacts::{CompanyChoice, Contact, ContactDraft, ContactPatch};
 use kartoteka_core::error::{Problem, Problems};
 use kartoteka_core::fields::value::{parse_datetime, parse_decimal};
 use kartoteka_core::fields::{FieldDef, FieldKind, Schema};
-use kartoteka_core::{Core, Error};
 use serde_json::{Map, Value, json};
 
 use super::Nav;
-use super::contacts::Choice;
+use super::company_picker;
+use super::contacts::{Choice, parse_id};
 use super::flash;
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
 use crate::error::{PageError, render};
 use crate::urls;
-
-/// How many companies the picker offers per search.
-const PICKER_LIMIT: u64 = 20;
 
 /// An input of the contact form, for one extra field.
 #[derive(Debug, Clone)]
@@ -305,7 +298,7 @@ fn field_values(defs: &[FieldDef], form: &FormData) -> Map<String, Value> {
 fn stored_values(c: &ContactDraft, company: Option<&CompanyChoice>) -> HashMap<String, String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let company = match (c.company_id, company) {
-        (_, Some(choice)) => company_label(choice),
+        (_, Some(choice)) => company_picker::label(choice),
         (Some(id), None) => format!("a company not visible to you #{id}"),
         (None, None) => String::new(),
     };
@@ -355,76 +348,6 @@ fn submitted_values(form: &FormData) -> HashMap<String, String> {
     values
 }
 
-/// How the picker shows a company: `Name (City) #id`.
-pub fn company_label(c: &CompanyChoice) -> String {
-    match c.city.as_deref().filter(|c| !c.is_empty()) {
-        Some(city) => format!("{} ({city}) #{}", c.name, c.id),
-        None => format!("{} #{}", c.name, c.id),
-    }
-}
-
-/// The id at the end of a picker label (`Acme (Kraków) #12`), or of a bare `#12`.
-fn label_id(text: &str) -> Option<i64> {
-    let (_, id) = text.rsplit_once('#')?;
-    id.trim().parse().ok()
-}
-
-/// The company of the form: the picker's `company` (a label, or a name typed without the
-/// list), or a bare `company_id`. A problem is noted at `company_id`.
-async fn read_company(
-    core: &Core,
-    user: &SessionUser,
-    form: &FormData,
-    problems: &mut Problems,
-) -> Result<Option<i64>, Error> {
-    let text = form.text("company");
-    if text.is_empty() {
-        return match form.opt("company_id") {
-            None => Ok(None),
-            Some(v) => match v.parse() {
-                Ok(id) => Ok(Some(id)),
-                Err(_) => {
-                    problems.add("company_id", format!("`{v}` is not a company id"));
-                    Ok(None)
-                }
-            },
-        };
-    }
-    if let Some(id) = label_id(&text) {
-        return Ok(Some(id));
-    }
-    let candidates = match core.search_companies(&user.actor, &text, PICKER_LIMIT).await {
-        Ok(c) => c,
-        Err(Error::Validation { .. } | Error::Invalid(_)) => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    let named: Vec<&CompanyChoice> = candidates
-        .iter()
-        .filter(|c| c.name.to_lowercase() == text.to_lowercase())
-        .collect();
-    match named.as_slice() {
-        [one] => Ok(Some(one.id)),
-        [] => {
-            problems.add(
-                "company_id",
-                format!("no company called `{text}`; pick one from the list"),
-            );
-            Ok(None)
-        }
-        several => {
-            let labels: Vec<String> = several.iter().map(|c| company_label(c)).collect();
-            problems.add(
-                "company_id",
-                format!(
-                    "several companies are called `{text}` ({}); pick one from the list",
-                    labels.join(", ")
-                ),
-            );
-            Ok(None)
-        }
-    }
-}
-
 /// A number input: blank is `None`; anything else is read by [`parse_decimal`] or noted
 /// as a problem at `path`.
 pub fn decimal_input(form: &FormData, name: &str, path: &str, problems: &mut Problems) -> Option<f64> {
@@ -459,7 +382,7 @@ async fn read_form(
     form: &FormData,
 ) -> Result<(ContactDraft, Problems), Error> {
     let mut problems = Problems::default();
-    let company_id = read_company(&state.core, user, form, &mut problems).await?;
+    let company_id = company_picker::read(&state.core, user, form, &mut problems).await?;
     let draft = ContactDraft {
         kind: form
             .get("kind")
@@ -588,7 +511,7 @@ async fn form_page(
             values.get("kind").map(String::as_str).unwrap_or("person"),
         ),
         types: choices(types, &type_key),
-        companies: current_company.iter().map(company_label).collect(),
+        companies: current_company.iter().map(company_picker::label).collect(),
         owners: choices(owners, values.get("owner").map(String::as_str).unwrap_or("")),
         values,
         fields,
@@ -645,11 +568,6 @@ pub async fn create(
         }
         Err(e) => form_page(&state, &user, new_context(), None, &draft, Some(&form), Some(e)).await,
     }
-}
-
-fn parse_id(id: &str) -> Result<i64, PageError> {
-    id.parse()
-        .map_err(|_| PageError::Core(Error::NotFound { what: "contact" }))
 }
 
 fn edit_context(contact: &Contact, version: i64) -> FormContext {
@@ -776,65 +694,9 @@ pub async fn delete(
     Ok(response)
 }
 
-/// One company the picker offers.
-#[derive(Debug, serde::Serialize)]
-pub struct PickerItem {
-    pub id: i64,
-    pub name: String,
-    pub city: Option<String>,
-    /// What the input shows and sends: `Name (City) #id`.
-    pub label: String,
-}
-
-/// The companies the user sees matching `q` (global search words), for the picker: JSON
-/// `[{id, name, city, label}]`, at most 20, by name.
-pub async fn company_search(
-    State(state): State<AppState>,
-    user: SessionUser,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    let pairs = query_pairs(query.as_deref());
-    let q = param(&pairs, "q").unwrap_or_default();
-    let q = if label_id(q).is_some() {
-        // A chosen label searches its name.
-        q.rsplit_once('#').map(|(name, _)| name).unwrap_or(q)
-    } else {
-        q
-    };
-    let found = match state.core.search_companies(&user.actor, q, PICKER_LIMIT).await {
-        Ok(found) => found,
-        // A query the search can't take (too many words) offers nothing, not an error page.
-        Err(Error::Validation { .. } | Error::Invalid(_)) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    let items: Vec<PickerItem> = found
-        .into_iter()
-        .map(|c| PickerItem {
-            label: company_label(&c),
-            id: c.id,
-            name: c.name,
-            city: c.city,
-        })
-        .collect();
-    Ok(Json(items).into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_label_carries_its_id() {
-        let acme = CompanyChoice {
-            id: 12,
-            name: "Acme #1".into(),
-            city: Some("Kraków".into()),
-        };
-        assert_eq!(company_label(&acme), "Acme #1 (Kraków) #12");
-        assert_eq!(label_id(&company_label(&acme)), Some(12));
-        assert_eq!(label_id("#7"), Some(7));
-        assert_eq!(label_id("Acme"), None);
-    }
 
     #[test]
     fn the_card_shows_values_as_stored() {

@@ -17,11 +17,11 @@ use serde_json::{Map, Value};
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
-use super::contact_form;
 use super::contact_history::{self, ShownEvent};
 use super::contact_lists::{self, ListTools, TableSelect};
 use super::contact_segments::{self, SegmentsSection};
 use super::flash::{self, Flash};
+use super::{company_picker, contact_form};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::CONTACTS, get(list).post(contact_form::create))
         .route(urls::NEW_CONTACT, get(contact_form::new_form))
-        .route(urls::COMPANY_SEARCH, get(contact_form::company_search))
+        .route(urls::COMPANY_SEARCH, get(company_picker::search_json))
         .route("/contacts/{id}", get(card))
         .route(
             "/contacts/{id}/edit",
@@ -357,7 +357,8 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn parse_id(id: &str) -> Result<i64, PageError> {
+/// The id in a contact address; a malformed one is a contact not found.
+pub(super) fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "contact" }))
 }

@@ -1,6 +1,7 @@
 //! The HTML pages. One module per area, one template struct per page; handlers extract,
 //! call one `core` service and render.
 
+pub mod company_picker;
 pub mod contact_filter;
 pub mod contact_form;
 pub mod contact_history;
