@@ -34,10 +34,14 @@ struct Lookup {
     companies: HashMap<i64, String>,
 }
 
-/// The trail `events` in words, as `actor` may read it.
-pub async fn shown(state: &AppState, actor: &Actor, events: &[ContactEvent]) -> Result<Vec<ShownEvent>, Error> {
-    // Named as the reader may see them: no e-mail addresses for managers and agents.
-    let users = state.core.people(actor).await?;
+/// The trail `events` in words, as `actor` may read it; `people` are the users as the
+/// actor may see them (`Core::people`: no e-mail addresses for managers and agents).
+pub async fn shown(
+    state: &AppState,
+    actor: &Actor,
+    people: &[(i64, String)],
+    events: &[ContactEvent],
+) -> Result<Vec<ShownEvent>, Error> {
     let company_ids: Vec<i64> = events
         .iter()
         .filter_map(|e| e.changes.get("company_id"))
@@ -49,7 +53,7 @@ pub async fn shown(state: &AppState, actor: &Actor, events: &[ContactEvent]) -> 
     let lookup = Lookup {
         catalog: state.core.filter_catalog().await?,
         companies: state.core.contact_names(actor, &company_ids).await?,
-        users: users.into_iter().collect(),
+        users: people.iter().cloned().collect(),
     };
     Ok(events.iter().map(|e| lookup.event(e)).collect())
 }

@@ -529,17 +529,13 @@ async fn card_page(
     } else {
         vec![]
     };
-    let owner = match contact.owner_id {
-        Some(oid) => state
-            .core
-            .people(actor)
-            .await?
-            .into_iter()
-            .find(|(id, _)| *id == oid)
-            .map(|(_, label)| label)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    // Read once for the owner and the change log.
+    let people = state.core.people(actor).await?;
+    let owner = contact
+        .owner_id
+        .and_then(|oid| people.iter().find(|(id, _)| *id == oid))
+        .map(|(_, label)| label.clone())
+        .unwrap_or_default();
     let fields = schema
         .fields
         .iter()
@@ -558,7 +554,7 @@ async fn card_page(
         .iter()
         .map(shown_activity)
         .collect();
-    let history = contact_history::shown(state, actor, &state.core.contact_history(actor, id).await?).await?;
+    let history = contact_history::shown(state, actor, &people, &state.core.contact_history(actor, id).await?).await?;
     let last_contacted = state
         .core
         .last_contacted(id)
