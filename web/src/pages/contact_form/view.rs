@@ -1,49 +1,25 @@
-//! The contact forms: new, edit and delete.
-//!
-//! - **Every problem at once, every value kept.** A submit is read whole: inputs the form
-//!   can't read (a latitude `north`, an unknown company) become problems at their input,
-//!   and the rest is still checked by `core` (`Core::check_new_contact`,
-//!   `Core::check_contact_patch`), so the answer (400) shows each message next to its
-//!   input. The form is re-rendered from what was submitted, never from a half-read draft:
-//!   a bad latitude keeps the city and the owner as typed.
-//! - **Extra fields by type.** Each field's box says which types it applies to
-//!   (`data-types`); the server shows the boxes of the chosen type, and
-//!   `assets/contact-form.js` switches them when the type select changes. A hidden box is
-//!   also disabled, so its inputs are not sent. A box that holds a value stays visible
-//!   whatever the type, marked "does not apply": its value is sent, and `core` refuses it
-//!   with a message at the field rather than dropping it. Without the script the server
-//!   still refuses a value that doesn't apply, and shows the right boxes again after a
-//!   submit.
-//! - **Numbers** are text inputs (`inputmode="decimal"`), not `type="number"`: a browser
-//!   reads `1,5` in a number input by its own locale (some as 15); the server reads it
-//!   with [`parse_decimal`], which takes `1,5` as 1.5 and refuses `1,500` as ambiguous.
-//! - **Multiselects** are a group of checkboxes (with an empty hidden input so that
-//!   "nothing ticked" is sent and clears the value).
-//! - **The company picker**: [`company_picker`].
-//! - **After a save** the form redirects (POST, redirect, GET) to the card, or after a
-//!   delete to the list, with a notice of what happened ([`flash`]).
+//! The contact form page as a view model: one input per core column and per extra field,
+//! with the value to show (as stored, or as submitted after a failed save) and the
+//! problems at each input; which extra-field boxes are shown for the chosen type.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use kartoteka_core::Error;
-use kartoteka_core::contacts::{CompanyChoice, Contact, ContactDraft, ContactPatch};
-use kartoteka_core::error::{Problem, Problems};
-use kartoteka_core::fields::value::{parse_datetime, parse_decimal};
+use kartoteka_core::contacts::{CompanyChoice, Contact, ContactDraft};
+use kartoteka_core::error::Problem;
+use kartoteka_core::fields::value::parse_datetime;
 use kartoteka_core::fields::{FieldDef, FieldKind, Schema};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::Nav;
-use super::company_picker;
-use super::contacts::{Choice, parse_id};
-use super::flash;
-use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
-use crate::auth::{CheckedForm, FormData, SessionUser};
+use crate::auth::{FormData, SessionUser};
 use crate::error::{PageError, render};
+use crate::pages::Nav;
+use crate::pages::company_picker;
+use crate::pages::contacts::Choice;
 use crate::urls;
 
 /// An input of the contact form, for one extra field.
@@ -267,33 +243,6 @@ fn field_inputs(
         .collect()
 }
 
-/// The extra-field values of a submitted form, for `core`: every field whose input was
-/// sent (a hidden box's inputs are not), blank meaning "remove". Nothing is filtered by
-/// type here: a value that doesn't apply is `core`'s to refuse.
-fn field_values(defs: &[FieldDef], form: &FormData) -> Map<String, Value> {
-    let mut out = Map::new();
-    for d in defs {
-        let name = format!("f.{}", d.key);
-        let Some(first) = form.get(&name) else { continue };
-        let value = match d.kind {
-            FieldKind::Multiselect => json!(
-                form.all(&name)
-                    .into_iter()
-                    .filter(|v| !v.trim().is_empty())
-                    .collect::<Vec<_>>()
-            ),
-            FieldKind::Geo if first.is_empty() => Value::Null,
-            FieldKind::Geo => match first.split_once(',') {
-                Some((lat, lon)) => json!({"lat": lat.trim(), "lon": lon.trim()}),
-                None => json!({"lat": first}),
-            },
-            _ => Value::String(first.to_owned()),
-        };
-        out.insert(d.key.clone(), value);
-    }
-    out
-}
-
 /// The form's core inputs as stored: what the edit form starts from.
 fn stored_values(c: &ContactDraft, company: Option<&CompanyChoice>) -> HashMap<String, String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -348,98 +297,16 @@ fn submitted_values(form: &FormData) -> HashMap<String, String> {
     values
 }
 
-/// A number input: blank is `None`; anything else is read by [`parse_decimal`] or noted
-/// as a problem at `path`.
-pub fn decimal_input(form: &FormData, name: &str, path: &str, problems: &mut Problems) -> Option<f64> {
-    let text = form.opt(name)?;
-    match parse_decimal(&text) {
-        Ok(n) => Some(n),
-        Err(m) => {
-            problems.add(path, m);
-            None
-        }
-    }
-}
-
-/// An id input (`owner`, `version`): blank is `None`, anything else a whole number.
-fn id_input(form: &FormData, name: &str, path: &str, problems: &mut Problems) -> Option<i64> {
-    let text = form.opt(name)?;
-    match text.parse() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            problems.add(path, format!("`{text}` is not an id"));
-            None
-        }
-    }
-}
-
-/// The draft a submitted form describes, with the problems of the inputs that could not
-/// be read (those properties are left empty).
-async fn read_form(
-    state: &AppState,
-    user: &SessionUser,
-    schema: &Schema,
-    form: &FormData,
-) -> Result<(ContactDraft, Problems), Error> {
-    let mut problems = Problems::default();
-    let company_id = company_picker::read(&state.core, user, form, &mut problems).await?;
-    let draft = ContactDraft {
-        kind: form
-            .get("kind")
-            .filter(|k| !k.is_empty())
-            .unwrap_or("person")
-            .to_owned(),
-        type_key: form.text("type"),
-        name: form.text("name"),
-        email: form.opt("email"),
-        phone: form.opt("phone"),
-        position: form.opt("position"),
-        company_id,
-        street: form.opt("street"),
-        city: form.opt("city"),
-        region: form.opt("region"),
-        country: form.opt("country"),
-        postal_code: form.opt("postal_code"),
-        latitude: decimal_input(form, "latitude", "latitude", &mut problems),
-        longitude: decimal_input(form, "longitude", "longitude", &mut problems),
-        owner_id: id_input(form, "owner", "owner", &mut problems),
-        do_not_contact: form.checked("do_not_contact"),
-        fields: field_values(&schema.fields, form),
-    };
-    Ok((draft, problems))
-}
-
-/// The problems of the form's own reading and `core`'s check together; `core`'s at a path
-/// the form already reported are left out (they follow from the unread input).
-pub(super) fn together(own: Problems, checked: Result<(), Error>) -> Result<Error, Error> {
-    let own = match own.into_result() {
-        Ok(()) => Vec::new(),
-        Err(e) => e.problems(),
-    };
-    let mut all = own.clone();
-    match checked {
-        Ok(()) => {}
-        Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
-            all.extend(
-                e.problems()
-                    .into_iter()
-                    .filter(|p| !own.iter().any(|o| o.path == p.path)),
-            );
-        }
-        Err(e) => return Err(e),
-    }
-    Error::from_problems(all).ok_or_else(|| Error::Internal("no problems to report".into()))
-}
-
-struct FormContext {
-    title: String,
-    action: String,
-    cancel_url: String,
-    version: Option<i64>,
+/// What differs between the new and the edit form.
+pub(super) struct FormContext {
+    pub(super) title: String,
+    pub(super) action: String,
+    pub(super) cancel_url: String,
+    pub(super) version: Option<i64>,
 }
 
 /// The form page; with `submitted`, as it was sent, and `error`'s problems at their inputs.
-async fn form_page(
+pub(super) async fn form_page(
     state: &AppState,
     user: &SessionUser,
     ctx: FormContext,
@@ -521,181 +388,10 @@ async fn form_page(
     Ok((status, render(&page)?).into_response())
 }
 
-fn new_context() -> FormContext {
-    FormContext {
-        title: "New contact".into(),
-        action: urls::CONTACTS.into(),
-        cancel_url: urls::CONTACTS.into(),
-        version: None,
-    }
-}
-
-/// The new-contact form (`?type=` and `?kind=` preselect).
-pub async fn new_form(
-    State(state): State<AppState>,
-    user: SessionUser,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    let pairs = query_pairs(query.as_deref());
-    let draft = ContactDraft {
-        kind: param(&pairs, "kind").unwrap_or("person").to_owned(),
-        type_key: param(&pairs, "type").unwrap_or("").to_owned(),
-        owner_id: Some(user.actor.user_id),
-        ..Default::default()
-    };
-    form_page(&state, &user, new_context(), None, &draft, None, None).await
-}
-
-/// Creates a contact from the form; on success, its card with a notice.
-pub async fn create(
-    State(state): State<AppState>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let schema = state.core.schema().await?;
-    let (draft, problems) = read_form(&state, &user, &schema, &form).await?;
-    let result = if problems.is_empty() {
-        state.core.create_contact(&user.actor, draft.clone()).await
-    } else {
-        let checked = state.core.check_new_contact(&user.actor, draft.clone()).await;
-        Err(together(problems, checked)?)
-    };
-    match result {
-        Ok(contact) => {
-            let target = urls::contact(contact.id);
-            let mut response = Redirect::to(&target).into_response();
-            flash::set(&state, &mut response, &format!("Created {}.", contact.name), &target);
-            Ok(response)
-        }
-        Err(e) => form_page(&state, &user, new_context(), None, &draft, Some(&form), Some(e)).await,
-    }
-}
-
-fn edit_context(contact: &Contact, version: i64) -> FormContext {
-    FormContext {
-        title: format!("Edit {}", contact.name),
-        action: urls::edit_contact(contact.id),
-        cancel_url: urls::contact(contact.id),
-        version: Some(version),
-    }
-}
-
-/// The edit form.
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let contact = state.core.get_contact(&user.actor, id).await?;
-    let ctx = edit_context(&contact, contact.version);
-    form_page(&state, &user, ctx, Some(&contact), &contact.draft(), None, None).await
-}
-
-/// Saves the edit form; on success, the card with a notice.
-pub async fn update(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let schema = state.core.schema().await?;
-    let current = state.core.get_contact(&user.actor, id).await?;
-    let (draft, mut problems) = read_form(&state, &user, &schema, &form).await?;
-    let version = id_input(&form, "version", "version", &mut problems);
-    let patch = ContactPatch {
-        version: version.unwrap_or(current.version),
-        kind: Some(draft.kind.clone()),
-        type_key: Some(draft.type_key.clone()),
-        name: Some(draft.name.clone()),
-        email: Some(draft.email.clone()),
-        phone: Some(draft.phone.clone()),
-        position: Some(draft.position.clone()),
-        company_id: Some(draft.company_id),
-        street: Some(draft.street.clone()),
-        city: Some(draft.city.clone()),
-        region: Some(draft.region.clone()),
-        country: Some(draft.country.clone()),
-        postal_code: Some(draft.postal_code.clone()),
-        latitude: Some(draft.latitude),
-        longitude: Some(draft.longitude),
-        owner_id: Some(draft.owner_id),
-        do_not_contact: Some(draft.do_not_contact),
-        fields: Some(draft.fields.clone()),
-    };
-    if version.is_none() && !problems.has("version") {
-        problems.add("version", "is missing; reload the page");
-    }
-    let result = if problems.is_empty() {
-        state.core.update_contact(&user.actor, id, patch).await
-    } else {
-        let checked = state.core.check_contact_patch(&user.actor, id, &patch).await;
-        Err(together(problems, checked)?)
-    };
-    match result {
-        Ok(contact) => {
-            // Handed to someone else, the contact may be out of the user's sight now.
-            let target = if state.core.get_contact(&user.actor, id).await.is_ok() {
-                urls::contact(id)
-            } else {
-                urls::CONTACTS.to_owned()
-            };
-            let mut response = Redirect::to(&target).into_response();
-            flash::set(&state, &mut response, &format!("Saved {}.", contact.name), &target);
-            Ok(response)
-        }
-        Err(e) => {
-            // On a stale write, keep what the user typed but let the next submit target the
-            // version now stored, after they have seen the message.
-            let version = if matches!(e, Error::Conflict { .. }) {
-                current.version
-            } else {
-                version.unwrap_or(current.version)
-            };
-            let ctx = edit_context(&current, version);
-            form_page(
-                &state,
-                &user,
-                ctx,
-                Some(&current),
-                &current.draft(),
-                Some(&form),
-                Some(e),
-            )
-            .await
-        }
-    }
-}
-
-/// Deletes a contact (the box ticked, at the version shown); the list with a notice.
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    if !form.checked("confirm") {
-        return Err(PageError::Core(Error::invalid(
-            "confirm",
-            "tick the box to confirm the deletion",
-        )));
-    }
-    let mut problems = Problems::default();
-    let version = id_input(&form, "version", "version", &mut problems);
-    problems.into_result()?;
-    let contact = state.core.get_contact(&user.actor, id).await?;
-    state.core.delete_contact(&user.actor, id, version).await?;
-    let mut response = Redirect::to(urls::CONTACTS).into_response();
-    flash::set(
-        &state,
-        &mut response,
-        &format!("Deleted {}.", contact.name),
-        urls::CONTACTS,
-    );
-    Ok(response)
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
