@@ -20,50 +20,18 @@ use crate::entities::{activities, contacts};
 use crate::error::Problems;
 use crate::{Core, Error, Result};
 
-/// The kinds of activity Kartoteka knows.
-pub const KINDS: [&str; 11] = [
-    "page_visit",
-    "link_click",
-    "purchase",
-    "email_sent",
-    "email_open",
-    "email_click",
-    "sms",
-    "call",
-    "meeting",
-    "support_request",
-    "note",
-];
+pub use crate::kernel::kinds::{ActivityKind, activity_label as kind_label};
 
-/// A kind as people read it ("Page visit" for `page_visit`); a kind Kartoteka doesn't
-/// know reads as its words.
-pub fn kind_label(kind: &str) -> String {
-    let known = match kind {
-        "page_visit" => "Page visit",
-        "link_click" => "Link click",
-        "purchase" => "Purchase",
-        "email_sent" => "Email sent",
-        "email_open" => "Email opened",
-        "email_click" => "Email link clicked",
-        "sms" => "SMS",
-        "call" => "Call",
-        "meeting" => "Meeting",
-        "support_request" => "Support request",
-        "note" => "Note",
-        other => {
-            let words = other.replace('_', " ");
-            let mut chars = words.chars();
-            return match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => words,
-            };
-        }
-    };
-    known.to_owned()
-}
+/// The kinds of activity Kartoteka knows, by stored name.
+pub const KINDS: [&str; 11] = ActivityKind::NAMES;
 
 /// Kinds that count as being in touch with the contact ("last contact date").
-pub const CONTACT_KINDS: [&str; 4] = ["email_sent", "sms", "call", "meeting"];
+pub const CONTACT_KINDS: [&str; 4] = [
+    ActivityKind::CONTACT[0].as_str(),
+    ActivityKind::CONTACT[1].as_str(),
+    ActivityKind::CONTACT[2].as_str(),
+    ActivityKind::CONTACT[3].as_str(),
+];
 
 /// The most activities one request may record.
 pub const MAX_BATCH: usize = 1_000;

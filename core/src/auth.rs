@@ -28,6 +28,8 @@ use crate::entities::{auth_tokens, users};
 use crate::sign_in_limits::{self as limits, Counters, Reservation};
 use crate::{Core, Error, Result};
 
+pub use crate::kernel::validate::valid_email;
+
 /// Failed sign-ins in a row that lock an account for the address they came from.
 pub const MAX_FAILED_LOGINS: i32 = 5;
 /// How long a locked account stays locked the first time (each further lock doubles it).
@@ -158,21 +160,6 @@ pub fn random_token() -> String {
 fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Checks the shape of an email address: one `@`, something on both sides, a dot in the
-/// domain, no spaces. Deliverability is the mail server's business.
-pub fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.len() <= 254
 }
 
 async fn hash_password(password: String) -> Result<String> {

@@ -113,13 +113,7 @@ async fn insert_type(
     Ok(model.id)
 }
 
-/// Checks a stable key: lowercase ASCII letters, digits and `_`, starting with a letter.
-pub fn valid_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-        && key.len() <= 63
-}
+pub use crate::kernel::validate::valid_key;
 
 /// The whole tree of types, in display order (depth first, by position).
 #[derive(Debug, Clone, Default)]

@@ -2,25 +2,25 @@
 
 pub mod activities;
 pub mod auth;
-pub mod clock;
 pub mod collation;
 pub mod contact_types;
 pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod entities;
-pub mod error;
 pub mod fields;
 pub mod filter;
+pub mod kernel;
 pub mod plugin;
 pub mod segments;
 pub mod settings;
 pub mod sign_in_limits;
-pub mod text;
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+
+pub use kernel::{clock, error, text};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};

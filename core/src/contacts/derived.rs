@@ -161,7 +161,7 @@ impl FoldSchema {
             .await?;
         let mut fields = BTreeMap::new();
         for (key, kind, searchable) in rows {
-            let kind = FieldKind::parse(&kind)
+            let kind = FieldKind::parse_field(&kind)
                 .ok_or_else(|| Error::Internal(format!("field `{key}` has unknown kind `{kind}`")))?;
             fields.insert(key, FoldField { kind, searchable });
         }

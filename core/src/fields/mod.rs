@@ -45,10 +45,11 @@ pub use value::FieldKind;
 
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::contact_types::{TypeTree, json_strings, valid_key};
+use crate::contact_types::{TypeTree, json_strings};
 use crate::contacts::derived::{self, Derived, FoldSchema, Source};
 use crate::entities::{contact_events, contacts, field_defs};
 use crate::error::Problems;
+use crate::kernel::validate::valid_key;
 use crate::{Core, Error, Result};
 
 /// An extra field's definition.
@@ -67,7 +68,7 @@ pub struct FieldDef {
 
 impl FieldDef {
     fn from_model(m: field_defs::Model) -> Result<Self> {
-        let kind = FieldKind::parse(&m.kind)
+        let kind = FieldKind::parse_field(&m.kind)
             .ok_or_else(|| Error::Internal(format!("field `{}` has unknown kind `{}`", m.key, m.kind)))?;
         Ok(FieldDef {
             options: json_strings(&m.options),
@@ -235,8 +236,8 @@ fn check_definition(
     applies_to: &[String],
     tree: &TypeTree,
 ) -> Result<(FieldKind, String, Vec<String>)> {
-    let kind = FieldKind::parse(kind).ok_or_else(|| {
-        let all: Vec<&str> = FieldKind::ALL.iter().map(|k| k.as_str()).collect();
+    let kind = FieldKind::parse_field(kind).ok_or_else(|| {
+        let all: Vec<&str> = FieldKind::FIELDS.iter().map(|k| k.as_str()).collect();
         Error::invalid(
             "kind",
             format!("unknown kind `{kind}`; expected one of {}", all.join(", ")),
@@ -396,7 +397,7 @@ impl Core {
         let kind_name = patch.kind.clone().unwrap_or_else(|| current.kind.as_str().to_owned());
         let label = patch.label.clone().unwrap_or_else(|| current.label.clone());
         let applies_to = patch.applies_to.clone().unwrap_or_else(|| current.applies_to.clone());
-        let proposed_options = match (&patch.options, patch.kind.as_deref().and_then(FieldKind::parse)) {
+        let proposed_options = match (&patch.options, patch.kind.as_deref().and_then(FieldKind::parse_field)) {
             (Some(options), _) => options.clone(),
             // A kind without options drops the old ones rather than failing the check.
             (None, Some(k)) if !k.has_options() => Vec::new(),

@@ -1,4 +1,5 @@
-//! Field kinds and their values: validation on write and conversion between kinds.
+//! Field values: validation on write and conversion between kinds (the kinds themselves are
+//! the kernel's [`FieldKind`], re-exported here).
 //!
 //! Stored forms (inside `contacts.fields`):
 //!
@@ -21,89 +22,8 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Number, Value, json};
 
-/// The kind of an extra field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldKind {
-    Text,
-    LongText,
-    Number,
-    Integer,
-    Money,
-    Date,
-    Datetime,
-    Boolean,
-    Select,
-    Multiselect,
-    Email,
-    Phone,
-    Url,
-    Geo,
-}
-
-impl FieldKind {
-    /// Every kind, in the order pickers show them.
-    pub const ALL: [FieldKind; 14] = [
-        FieldKind::Text,
-        FieldKind::LongText,
-        FieldKind::Number,
-        FieldKind::Integer,
-        FieldKind::Money,
-        FieldKind::Date,
-        FieldKind::Datetime,
-        FieldKind::Boolean,
-        FieldKind::Select,
-        FieldKind::Multiselect,
-        FieldKind::Email,
-        FieldKind::Phone,
-        FieldKind::Url,
-        FieldKind::Geo,
-    ];
-
-    /// The stored and API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldKind::Text => "text",
-            FieldKind::LongText => "long_text",
-            FieldKind::Number => "number",
-            FieldKind::Integer => "integer",
-            FieldKind::Money => "money",
-            FieldKind::Date => "date",
-            FieldKind::Datetime => "datetime",
-            FieldKind::Boolean => "boolean",
-            FieldKind::Select => "select",
-            FieldKind::Multiselect => "multiselect",
-            FieldKind::Email => "email",
-            FieldKind::Phone => "phone",
-            FieldKind::Url => "url",
-            FieldKind::Geo => "geo",
-        }
-    }
-
-    /// Parses a stored or API name.
-    pub fn parse(s: &str) -> Option<Self> {
-        FieldKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Whether the kind takes a list of options.
-    pub fn has_options(self) -> bool {
-        matches!(self, FieldKind::Select | FieldKind::Multiselect)
-    }
-
-    /// Whether the kind holds free text (stored as a string that people type): these are
-    /// the fields whose folded form is kept in `contacts.fields_folded`.
-    pub fn holds_text(self) -> bool {
-        matches!(
-            self,
-            FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url
-        )
-    }
-}
-
-impl std::fmt::Display for FieldKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::kernel::kinds::FieldKind;
+use crate::kernel::validate::valid_email;
 
 const MAX_TEXT: usize = 1_000;
 const MAX_LONG_TEXT: usize = 100_000;
@@ -129,7 +49,7 @@ pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<V
         FieldKind::LongText => text(value, MAX_LONG_TEXT).map(Value::String),
         FieldKind::Email => {
             let s = text(value, 254)?;
-            if crate::auth::valid_email(&s) {
+            if valid_email(&s) {
                 Ok(Value::String(s))
             } else {
                 Err(format!("`{s}` is not an email address"))
@@ -224,6 +144,9 @@ pub fn normalize(kind: FieldKind, options: &[String], value: &Value) -> Result<V
                 .ok_or("expected {\"lat\": .., \"lon\": ..}")?;
             check_lat_lon(lat, lon)?;
             Ok(json!({"lat": lat, "lon": lon}))
+        }
+        FieldKind::Activity | FieldKind::Location | FieldKind::Segment | FieldKind::ContactType => {
+            Err(format!("no field is of kind {kind}"))
         }
     }
 }

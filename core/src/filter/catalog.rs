@@ -299,7 +299,7 @@ impl Catalog {
             fields.push(FieldSpec {
                 path: format!("fields.{}", def.key),
                 label: def.label.clone(),
-                kind: def.kind.into(),
+                kind: def.kind,
                 options: def.options.clone(),
                 source: Source::Extra {
                     key: def.key.clone(),

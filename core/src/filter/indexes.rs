@@ -85,7 +85,7 @@ pub async fn drop_field_index(db: &impl ConnectionTrait, key: &str) -> Result<()
 /// Ensures the index of every defined field (at start-up: idempotent).
 pub async fn ensure_all(db: &DatabaseConnection) -> Result<()> {
     for def in field_defs::Entity::find().all(db).await? {
-        if let Some(kind) = FieldKind::parse(&def.kind) {
+        if let Some(kind) = FieldKind::parse_field(&def.kind) {
             ensure_field_index(db, &def.key, kind).await?;
         }
     }

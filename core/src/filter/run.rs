@@ -25,6 +25,7 @@ use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page};
 use crate::entities::{contacts, segment_members};
+use crate::plugin::CallContext;
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
 use crate::{Core, Result};
@@ -196,8 +197,20 @@ impl Core {
         catalog: Catalog,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Prepared> {
+        self.prepare_in(filter, catalog, now, CallContext::Request).await
+    }
+
+    /// [`Core::prepare_at`], calling the plugins from `ctx` (inside a contact write, for
+    /// segment upkeep).
+    pub(crate) async fn prepare_in(
+        &self,
+        filter: &serde_json::Value,
+        catalog: Catalog,
+        now: chrono::DateTime<chrono::Utc>,
+        ctx: CallContext,
+    ) -> Result<Prepared> {
         let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
-        let plan = checked.lower(self.plugins(), &catalog, now).await?;
+        let plan = checked.lower(self.plugins(), &catalog, now, ctx).await?;
         Ok(Prepared {
             catalog,
             plan,
@@ -333,7 +346,9 @@ impl Core {
                 .await?;
             known.push(rows.into_iter().collect::<HashSet<i64>>());
         }
-        let answers = self.residual_answers(&split.residuals, batch).await?;
+        let answers = self
+            .residual_answers(&split.residuals, CallContext::Request, batch)
+            .await?;
         Ok(ids
             .iter()
             .enumerate()
@@ -342,17 +357,18 @@ impl Core {
     }
 
     /// Each residual's plugin answers, one `matches` call per residual over the batch of
-    /// its field's values.
+    /// its field's values, called from `ctx`.
     pub(crate) async fn residual_answers(
         &self,
         residuals: &[&Residual],
+        ctx: CallContext,
         batch: impl Fn(&str) -> Batch,
     ) -> Result<Vec<Vec<bool>>> {
         let mut answers = Vec::with_capacity(residuals.len());
         for r in residuals {
             answers.push(
                 self.plugins()
-                    .matches(&r.plugin, &r.op, r.args.as_ref(), batch(&r.field))
+                    .matches(&r.plugin, &r.op, r.args.as_ref(), batch(&r.field), ctx)
                     .await?,
             );
         }
@@ -409,10 +425,21 @@ impl Core {
 
     /// Evaluates `prepared` in memory over `records` (residuals asked in one batch each).
     pub async fn evaluate_in_memory(&self, prepared: &Prepared, records: &[Record]) -> Result<Vec<bool>> {
+        self.evaluate_in(prepared, records, CallContext::Request).await
+    }
+
+    /// [`Core::evaluate_in_memory`], calling the plugins from `ctx` (inside a contact
+    /// write, for segment upkeep).
+    pub(crate) async fn evaluate_in(
+        &self,
+        prepared: &Prepared,
+        records: &[Record],
+        ctx: CallContext,
+    ) -> Result<Vec<bool>> {
         let predicate = &prepared.plan.predicate;
         let residuals = predicate.residuals();
         let answers = self
-            .residual_answers(&residuals, |field| batch_of(&prepared.catalog, field, records))
+            .residual_answers(&residuals, ctx, |field| batch_of(&prepared.catalog, field, records))
             .await?;
         Ok(records
             .iter()

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use super::catalog::{Catalog, FieldSpec, at};
-use crate::plugin::Registry;
 use crate::plugin::ir::Predicate;
 use crate::plugin::limits::{MAX_DEPTH, MAX_LIST, MAX_STRING};
+use crate::plugin::{CallContext, Registry};
 use crate::{Error, Result};
 
 /// How many conditions one filter may hold.
@@ -340,13 +340,20 @@ impl Filter<Checked> {
     }
 
     /// Lowers each condition once through its plugin and checks the answer against the
-    /// catalogue (every field it names exists, values fit the field's kind).
-    pub async fn lower(&self, registry: &Registry, catalog: &Catalog, now: DateTime<Utc>) -> Result<Plan> {
+    /// catalogue (every field it names exists, values fit the field's kind); `ctx` says
+    /// where the plugins are called from (see [`CallContext`]).
+    pub async fn lower(
+        &self,
+        registry: &Registry,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+        ctx: CallContext,
+    ) -> Result<Plan> {
         let mut lowered = Vec::new();
         for (path, cond) in self.conditions() {
             let field_ref = cond.field.field_ref();
             let predicate = registry
-                .lower(&cond.plugin, &cond.op, &field_ref, cond.value.as_ref(), now)
+                .lower(&cond.plugin, &cond.op, &field_ref, cond.value.as_ref(), now, ctx)
                 .await
                 .map_err(|e| if path.is_empty() { e } else { e.under(path) })?;
             super::validate::predicate(&predicate, catalog).map_err(|message| Error::Plugin {

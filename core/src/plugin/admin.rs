@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use super::engine::{CallError, Called};
 use super::ir::{Predicate, Residual};
 use super::limits::{MAX_BATCH, MAX_COMPONENT_SIZE};
-use super::registry::{PluginInfo, Registry, bump_generation, log_host};
+use super::registry::{CallContext, PluginInfo, Registry, bump_generation, log_host};
 use super::values::{Batch, Capability, FieldRef, Kind};
 use crate::auth::Actor;
 use crate::entities::{plugin_logs, plugins};
@@ -262,7 +262,9 @@ impl PluginAdmin<'_> {
             stderr,
             elapsed,
         };
-        self.registry.record(&name, "describe", &output).await;
+        self.registry
+            .record(&name, "describe", &output, CallContext::Request)
+            .await;
         Ok((self.refreshed(&name).await?, outcome))
     }
 
@@ -375,7 +377,13 @@ impl PluginAdmin<'_> {
                 .ok_or_else(|| Error::invalid("values", "`matches` needs sample values"))?;
             let answers = self
                 .registry
-                .matches_in(name, &request.op, request.value.as_ref(), sample(values)?, false)
+                .matches(
+                    name,
+                    &request.op,
+                    request.value.as_ref(),
+                    sample(values)?,
+                    CallContext::Trial,
+                )
                 .await?;
             let residual = Residual {
                 plugin: name.to_owned(),
@@ -392,14 +400,27 @@ impl PluginAdmin<'_> {
         let now = request.now.unwrap_or_else(|| self.registry.now());
         let predicate = self
             .registry
-            .lower_in(name, &request.op, &request.field, request.value.as_ref(), now, false)
+            .lower(
+                name,
+                &request.op,
+                &request.field,
+                request.value.as_ref(),
+                now,
+                CallContext::Trial,
+            )
             .await?;
         let mut residuals = Vec::new();
         if let Some(values) = &request.values {
             for residual in predicate.residuals() {
                 let answers = self
                     .registry
-                    .matches_in(name, &residual.op, residual.args.as_ref(), sample(values)?, false)
+                    .matches(
+                        name,
+                        &residual.op,
+                        residual.args.as_ref(),
+                        sample(values)?,
+                        CallContext::Trial,
+                    )
                     .await?;
                 residuals.push((residual.clone(), answers));
             }

@@ -21,9 +21,11 @@
 //! # What the filter engine calls
 //!
 //! [`Registry::operators`] is the catalogue (enabled filter-operator plugins, what
-//! `GET /api/v1/operators` shows). [`Registry::lower`]`(plugin, op, field, value, now)`
+//! `GET /api/v1/operators` shows). [`Registry::lower`]`(plugin, op, field, value, now, ctx)`
 //! turns one filter node into a checked [`Predicate`] tree; [`Registry::matches`]`(plugin,
-//! op, value, batch)` is the exact test of a residual, one answer per value. Errors:
+//! op, value, batch, ctx)` is the exact test of a residual, one answer per value. `ctx` is
+//! the [`CallContext`]: a request, a contact write's open transaction (segment upkeep:
+//! the snapshot in hand, the log written after), or an admin's trial. Errors:
 //! `NotFound` (no such plugin), `Conflict` (disabled: a segment says so instead of silently
 //! changing), `Validation` at `value` (the plugin refuses the value, with its reason and
 //! path), `Plugin { name, message }` (it failed; the web layer answers 502 with code
@@ -156,5 +158,5 @@ pub mod values;
 pub use admin::{Installed, PluginAdmin, TryOutcome, TryRequest};
 pub use engine::{CallError, Host, HostOptions, Interrupt};
 pub use ir::{Predicate, Residual, Scalar};
-pub use registry::{LogLine, OperatorEntry, PluginInfo, Registry};
+pub use registry::{CallContext, LogLine, OperatorEntry, PluginInfo, Registry};
 pub use values::{Batch, Capability, FieldKind, FieldRef, Kind, Offer};

@@ -28,6 +28,7 @@ use crate::filter::catalog::{Catalog, Source};
 use crate::filter::memory::{self, ActivityFact, Record, Val};
 use crate::filter::run::batch_of;
 use crate::filter::tree::{Checked, Filter, Node, Unchecked};
+use crate::plugin::CallContext;
 use crate::plugin::ir::{ActivityExists, Predicate, Residual, Scalar};
 use crate::{Core, Error, Result};
 
@@ -213,7 +214,9 @@ impl Core {
     ) -> Result<std::result::Result<ExplainNode, String>> {
         let prepared = async {
             let checked = Filter::<Unchecked>::parse(filter)?.check(catalog)?;
-            let plan = checked.lower(self.plugins(), catalog, self.clock.now()).await?;
+            let plan = checked
+                .lower(self.plugins(), catalog, self.clock.now(), CallContext::Request)
+                .await?;
             Ok::<_, Error>((checked, plan))
         }
         .await;
@@ -225,7 +228,9 @@ impl Core {
         let residuals: Vec<&Residual> = plan.conditions.iter().flat_map(Predicate::residuals).collect();
         let records = std::slice::from_ref(context.record);
         let answers = match self
-            .residual_answers(&residuals, |field| batch_of(catalog, field, records))
+            .residual_answers(&residuals, CallContext::Request, |field| {
+                batch_of(catalog, field, records)
+            })
             .await
         {
             Ok(a) => a,

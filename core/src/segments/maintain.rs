@@ -56,6 +56,7 @@ use crate::contacts::{Contact, to_contact};
 use crate::entities::{catalog_generation, contact_types, contacts, segments};
 use crate::filter::Prepared;
 use crate::filter::memory::Record;
+use crate::plugin::CallContext;
 use crate::plugin::ir::Predicate;
 use crate::{Core, Result};
 
@@ -305,7 +306,7 @@ impl Core {
             // Time-relative plans are lowered again out here too, for the same reason.
             if let Some(book) = &book {
                 for entry in &book.entries {
-                    self.fresh_plan(entry).await?;
+                    self.fresh_plan(entry, CallContext::Request).await?;
                 }
             }
             let txn = crate::contacts::derived::begin_contact_write(&self.db).await?;
@@ -329,8 +330,8 @@ impl Core {
     }
 
     /// `entry`'s plan, lowered again if it is time-relative and older than
-    /// [`MAX_PLAN_AGE`].
-    async fn fresh_plan(&self, entry: &Entry) -> Result<Arc<Prepared>> {
+    /// [`MAX_PLAN_AGE`], calling the plugins from `ctx`.
+    async fn fresh_plan(&self, entry: &Entry, ctx: CallContext) -> Result<Arc<Prepared>> {
         let current = entry
             .prepared
             .lock()
@@ -340,7 +341,10 @@ impl Core {
         if !entry.time_relative || (now - current.plan.now).abs() <= MAX_PLAN_AGE {
             return Ok(current);
         }
-        let again = Arc::new(self.prepare_at(&entry.filter, current.catalog.clone(), now).await?);
+        let again = Arc::new(
+            self.prepare_in(&entry.filter, current.catalog.clone(), now, ctx)
+                .await?,
+        );
         if let Ok(mut slot) = entry.prepared.lock() {
             *slot = again.clone();
         }
@@ -348,12 +352,9 @@ impl Core {
     }
 
     /// Re-decides the dynamic-segment memberships of contacts `ids` as `txn` sees them
-    /// (after the write), writing joins and leaves with their events.
+    /// (after the write), writing joins and leaves with their events. The plugins are
+    /// called in [`CallContext::Write`]: the transaction is open.
     pub(crate) async fn maintain_memberships(&self, txn: &DatabaseTransaction, book: &Book, ids: &[i64]) -> Result<()> {
-        crate::plugin::registry::in_write(self.maintain_in(txn, book, ids)).await
-    }
-
-    async fn maintain_in(&self, txn: &DatabaseTransaction, book: &Book, ids: &[i64]) -> Result<()> {
         for chunk in ids.chunks(500) {
             let rows = contacts::Entity::find()
                 .find_also_related(contact_types::Entity)
@@ -370,8 +371,8 @@ impl Core {
     async fn decide_memberships(&self, txn: &DatabaseTransaction, book: &Book, records: &mut [Record]) -> Result<()> {
         let now = stored(self.clock.now());
         for entry in &book.entries {
-            let prepared = self.fresh_plan(entry).await?;
-            let decided = self.evaluate_in_memory(&prepared, records).await?;
+            let prepared = self.fresh_plan(entry, CallContext::Write).await?;
+            let decided = self.evaluate_in(&prepared, records, CallContext::Write).await?;
             let mut joined = Vec::new();
             let mut left = Vec::new();
             for (record, member) in records.iter_mut().zip(decided) {

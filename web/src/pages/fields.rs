@@ -105,7 +105,7 @@ fn field_form(def: Option<&FieldDef>, types: &[(String, String)], submitted: Opt
             .map(|f| f.text("label"))
             .or_else(|| def.map(|d| d.label.clone()))
             .unwrap_or_default(),
-        kinds: FieldKind::ALL
+        kinds: FieldKind::FIELDS
             .iter()
             .map(|k| Choice {
                 value: k.as_str().into(),
