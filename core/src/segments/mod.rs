@@ -68,12 +68,12 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
-use crate::contacts::{Contact, ListQuery, Page};
+use crate::contacts::{Contact, Page};
 use crate::entities::{contacts, segment_events, segment_members, segments};
-use crate::filter::Prepared;
+use crate::filter::{ContactQuery, Prepared};
 use crate::{Core, Error, Result};
 
 /// The status of a segment whose filter can't be evaluated any more.
@@ -155,10 +155,7 @@ pub struct Rebuilt {
 }
 
 fn require_editor(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::Admin | Role::Manager => Ok(()),
-        Role::Agent => Err(Error::Forbidden("only admins and managers may change segments".into())),
-    }
+    actor.require_segment_editor()
 }
 
 fn check_name(name: &str) -> Result<String> {
@@ -458,17 +455,11 @@ impl Core {
         Ok(())
     }
 
-    /// A page of the members of segment `id` that `actor` sees, like the contacts table.
-    /// `narrow` (a search, say) is added to the members condition.
-    pub async fn segment_members(
-        &self,
-        actor: &Actor,
-        id: i64,
-        query: &ListQuery,
-        narrow: Condition,
-    ) -> Result<Page<Contact>> {
+    /// A page of the members of segment `id` that `actor` sees that match `query`, like
+    /// the contacts table.
+    pub async fn segment_members(&self, actor: &Actor, id: i64, query: &ContactQuery) -> Result<Page<Contact>> {
         self.segment_row(id).await?;
-        self.list_contacts_where(actor, query, Self::member_condition(id).add(narrow))
+        self.query_contacts_within(actor, query, Self::member_condition(id))
             .await
     }
 
