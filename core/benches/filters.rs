@@ -16,15 +16,15 @@
 //! path again (`db::migrate`, which creates the extra fields' expression indexes through
 //! `filter::indexes::ensure_all`) and gathers statistics. Then, for each filter:
 //!
-//! - **engine, count**: `Core::prepare_filter` + `Core::count_contacts_matching`, what a
-//!   segment count or `GET /api/v1/contacts?filter=` does;
+//! - **engine, count**: `Core::prepare_filter` + `Core::count_query`, what a segment
+//!   count or `GET /api/v1/contacts/count?filter=` does;
 //! - **hand-written, count**: the best SQL for the same question, written by hand against
 //!   the same indexes, on the same database in the same run. An extra field's condition
 //!   repeats the expression of the field's index as the database holds it (else no index
 //!   applies); `within_distance` reads the points in the circle's bounding box through
 //!   `contacts_lat_lon` and keeps those within the distance in Rust, with the geo
 //!   plugin's haversine;
-//! - **engine, first page**: `Core::prepare_filter` + `Core::find_contacts`, 50 contacts
+//! - **engine, first page**: `Core::prepare_filter` + `Core::query_contacts`, 50 contacts
 //!   by name, against the hand-written `... ORDER BY name_sort, id LIMIT 50` (rows and their
 //!   type key decoded on both sides).
 //!
@@ -46,9 +46,9 @@ use chrono::{DateTime, Utc};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::clock::stored;
 use kartoteka_core::contacts::visibility::{self, Access};
-use kartoteka_core::contacts::{Condition, ListQuery, Sort, SortKey};
+use kartoteka_core::contacts::{ListQuery, Sort, SortKey};
 use kartoteka_core::entities::{contact_types, contacts};
-use kartoteka_core::filter::Prepared;
+use kartoteka_core::filter::{ContactQuery, Prepared};
 use kartoteka_core::{Clock, ManualClock, SystemClock};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -323,11 +323,11 @@ async fn hand_page(db: &DatabaseConnection, backend: DbBackend, hand: &Hand) -> 
     }
 }
 
-/// The statement `Core::count_contacts_matching` runs for a filter without residuals
-/// (sea-orm's `count` wraps the select in a subquery), or the first candidate chunk it
-/// reads for one with residuals (`count_by_location` when they are all on `location`).
-/// Built with the calls `core/src/filter/run.rs` makes; the count of the first kind is
-/// checked against the engine's.
+/// The statement `Core::count_query` runs for a filter without residuals (sea-orm's
+/// `count` wraps the select in a subquery), or the first candidate chunk its walk reads
+/// for one with residuals (ids and coordinates only when they are all on `location`).
+/// Built with the calls `core/src/filter/{query,walk}.rs` make; the count of the first
+/// kind is checked against the engine's.
 fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared) -> Statement {
     let base = contacts::Entity::find()
         .filter(visibility::condition(actor, Access::Read))
@@ -364,7 +364,7 @@ fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared
     backend.build(&count)
 }
 
-/// The first statement of `Core::find_contacts`' first page by name (`list_contacts_where`).
+/// The first statement of `Core::query_contacts`' first page by name (`list_contacts_where`).
 fn engine_page_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared) -> Statement {
     let limit = if prepared.has_residual() { 500 } else { PAGE };
     contacts::Entity::find()
@@ -466,7 +466,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
 
     base.print_heading(label);
 
-    let query = ListQuery {
+    let page_query = ListQuery {
         sort: Sort {
             key: SortKey::Name,
             descending: false,
@@ -480,10 +480,11 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
         eprintln!("{label}: {}", case.label);
         let (prepare, prepared) = time_it(runs, || async { Ok(core.prepare_filter(&case.filter).await?) }).await?;
         let (engine_count, count) = time_it(runs, || async {
-            let prepared = core.prepare_filter(&case.filter).await?;
-            Ok(core
-                .count_contacts_matching(&actor, &prepared, Condition::all())
-                .await?)
+            let query = ContactQuery {
+                filter: Some(core.prepare_filter(&case.filter).await?),
+                ..ContactQuery::default()
+            };
+            Ok(core.count_query(&actor, &query).await?)
         })
         .await?;
         let (hand_count_time, hand) = time_it(runs, || hand_count(db, backend, &case.hand)).await?;
@@ -495,8 +496,12 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
             .into());
         }
         let (engine_page, page) = time_it(runs, || async {
-            let prepared = core.prepare_filter(&case.filter).await?;
-            let page = core.find_contacts(&actor, &prepared, Condition::all(), &query).await?;
+            let query = ContactQuery {
+                filter: Some(core.prepare_filter(&case.filter).await?),
+                search: None,
+                page: page_query.clone(),
+            };
+            let page = core.query_contacts(&actor, &query).await?;
             Ok(page.items.iter().map(|c| c.id).collect::<Vec<_>>())
         })
         .await?;

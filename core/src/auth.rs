@@ -99,6 +99,22 @@ impl Actor {
             Err(Error::Forbidden("only admins may do this".into()))
         }
     }
+
+    /// Whether the actor may create, change and delete segments and change the members
+    /// of static lists (admins and managers).
+    pub fn may_change_segments(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Manager)
+    }
+
+    /// Fails with `Forbidden` unless the actor may change segments
+    /// ([`Actor::may_change_segments`]).
+    pub fn require_segment_editor(&self) -> Result<()> {
+        if self.may_change_segments() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("only admins and managers may change segments".into()))
+        }
+    }
 }
 
 /// A user as shown to other code.

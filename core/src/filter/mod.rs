@@ -7,17 +7,21 @@
 //!    node (`and[1].or[0]`), and is checked against the [`catalog`] (fields of the schema,
 //!    operators of the enabled plugins, the operator applies to the field's kind) into
 //!    `Filter<Checked>`. Errors are 400s at the path of the bad node.
-//! 2. **Lower**: each condition calls its plugin's `lower` once per query. The plugin's
-//!    answer is the predicate IR (`plugin::ir::Predicate`), checked for shape by the
-//!    registry and against the catalogue here ([`validate`]): fields exist, values fit
-//!    their field's kind. Value errors a plugin reports come back at `<node>.value...`.
+//! 2. **Lower** ([`lower`]): each condition calls its plugin's `lower` once per query.
+//!    The plugin's answer is the predicate IR (`plugin::ir::Predicate`), checked for
+//!    shape by the registry and against the catalogue here ([`validate`]): fields exist,
+//!    values fit their field's kind. Value errors a plugin reports come back at `<node>.value...`.
 //!    Nothing about any operator is known to this module: `eq`, `within_last`,
 //!    `happened`, `within_distance` all live in built-in plugins.
 //! 3. **Push down** ([`sql`]): the IR becomes sea-query expressions with bound parameters,
 //!    per backend, added to the same visibility-checked, keyset-paged query the contacts
 //!    table runs.
 //! 4. **Residual** ([`run`]): what SQL can't decide goes back to the plugin's `matches`,
-//!    in columnar batches over the candidates.
+//!    in columnar batches over the candidates, which one walk ([`walk`]) hands out in
+//!    keyset chunks to every reader that needs exact matches.
+//!
+//! Readers of contacts state what they want as a [`ContactQuery`] (filter, search, page);
+//! [`query`] answers it and chooses the path.
 //!
 //! The same IR has an in-memory evaluator ([`memory`]) with the same semantics; the
 //! property test holds SQLite, PostgreSQL and it to the same answers.
@@ -46,13 +50,18 @@
 pub mod catalog;
 pub mod describe;
 pub mod indexes;
+pub mod lower;
 pub mod memory;
+pub mod query;
 pub mod run;
 pub mod sql;
 pub mod tree;
 pub mod validate;
+pub mod walk;
 
 pub use catalog::{Catalog, FieldSpec};
 pub use describe::{Described, Describer};
+pub use query::ContactQuery;
 pub use run::Prepared;
 pub use tree::{Checked, Filter, Plan, Unchecked};
+pub use walk::{Decided, Walk};

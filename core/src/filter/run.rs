@@ -1,13 +1,14 @@
-//! Running a lowered filter: everything but residuals in the database, residuals in
-//! batches through their plugins.
+//! Running a lowered filter: preparing it, deciding candidates, and the in-memory
+//! evaluation.
 //!
 //! A predicate without residuals is one condition added to the contacts query (the same
 //! query the unfiltered table runs, with visibility and keyset paging), so a count is a
-//! `COUNT(*)` and a page is an index walk.
+//! `COUNT(*)` and a page is an index walk ([`super::query`]).
 //!
-//! With residuals, the statement returns a superset (see `super::sql`). The runner splits
-//! the predicate into a *skeleton*: the root's residual-free conjuncts are exact in SQL
-//! and drop out; what remains is AND/OR/NOT over residuals and "known" residual-free
+//! With residuals, the statement returns a superset (see `super::sql`), whose candidates
+//! the walk ([`super::walk`]) hands here a chunk at a time. The runner splits the
+//! predicate into a *skeleton*: the root's residual-free conjuncts are exact in SQL and
+//! drop out; what remains is AND/OR/NOT over residuals and "known" residual-free
 //! subtrees. For each chunk of candidates it asks the database which candidates satisfy
 //! each known subtree (`id IN (chunk) AND subtree`), asks each residual's plugin once for
 //! the whole chunk (one columnar `matches` call per residual), and evaluates the skeleton.
@@ -15,26 +16,20 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::catalog::Catalog;
 use super::memory::{Record, Val, value};
 use super::sql::Builder;
 use super::tree::{Filter, Plan};
 use crate::auth::Actor;
+use crate::contacts::Contact;
 use crate::contacts::visibility::{self, Access};
-use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page};
 use crate::entities::{contacts, segment_members};
 use crate::plugin::CallContext;
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
 use crate::{Core, Result};
-
-/// How many candidates one residual round looks at.
-const CHUNK: u64 = 2_000;
-
-/// The same, when only ids and coordinates are read.
-const LOCATION_CHUNK: u64 = 20_000;
 
 /// A checked, lowered filter with the catalogue it was checked against.
 #[derive(Debug, Clone)]
@@ -43,7 +38,7 @@ pub struct Prepared {
     pub plan: Plan,
     /// Whose sight conditions on related records (`company`) are limited to; `None` reads
     /// the whole base, as segment membership does (see `super::sql`). The runners that
-    /// answer an actor ([`Core::find_contacts`], [`Core::count_contacts_matching`]) set it.
+    /// answer an actor ([`Core::query_contacts`], [`Core::count_query`]) set it.
     pub viewer: Option<Actor>,
 }
 
@@ -218,101 +213,6 @@ impl Core {
         })
     }
 
-    /// A page of the contacts `actor` sees that match `prepared` and `extra` (the search
-    /// condition, for one).
-    pub async fn find_contacts(
-        &self,
-        actor: &Actor,
-        prepared: &Prepared,
-        extra: Condition,
-        query: &ListQuery,
-    ) -> Result<Page<Contact>> {
-        let prepared = &prepared.seen_by(actor);
-        let backend = self.db.get_database_backend();
-        let condition = prepared.condition(backend).add(extra);
-        if !prepared.has_residual() {
-            return self.list_contacts_where(actor, query, condition).await;
-        }
-        let limit = usize::try_from(query.limit.clamp(1, MAX_PAGE)).unwrap_or(1);
-        let mut items = Vec::new();
-        let mut after = query.after.clone();
-        loop {
-            let chunk = ListQuery {
-                sort: query.sort,
-                limit: MAX_PAGE,
-                after: after.clone(),
-            };
-            let page = self.list_contacts_where(actor, &chunk, condition.clone()).await?;
-            let keep = self.decide_candidates(prepared, &page.items).await?;
-            for (contact, keep) in page.items.into_iter().zip(keep) {
-                if !keep {
-                    continue;
-                }
-                items.push(contact);
-                if items.len() == limit {
-                    let next = items.last().map(|c| cursor_of(c, query));
-                    return Ok(Page { items, next });
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(Page { items, next: None }),
-            }
-        }
-    }
-
-    /// How many contacts `actor` sees that match `prepared` and `extra`.
-    pub async fn count_contacts_matching(&self, actor: &Actor, prepared: &Prepared, extra: Condition) -> Result<u64> {
-        let prepared = &prepared.seen_by(actor);
-        let backend = self.db.get_database_backend();
-        let condition = prepared.condition(backend).add(extra);
-        let base = contacts::Entity::find()
-            .filter(visibility::condition(actor, Access::Read))
-            .filter(condition);
-        if !prepared.has_residual() {
-            return Ok(base.count(&self.db).await?);
-        }
-        if prepared
-            .plan
-            .predicate
-            .residuals()
-            .iter()
-            .all(|r| r.field == "location")
-        {
-            return self.count_by_location(prepared, base).await;
-        }
-        let mut count = 0u64;
-        let mut last = i64::MIN;
-        loop {
-            let rows = base
-                .clone()
-                .find_also_related(crate::entities::contact_types::Entity)
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(&self.db)
-                .await?;
-            let Some(end) = rows.last().map(|(m, _)| m.id) else {
-                return Ok(count);
-            };
-            last = end;
-            let done = (rows.len() as u64) < CHUNK;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            count += self
-                .decide_candidates(prepared, &chunk)
-                .await?
-                .into_iter()
-                .filter(|k| *k)
-                .count() as u64;
-            if done {
-                return Ok(count);
-            }
-        }
-    }
-
     /// For candidates the superset condition returned: which match exactly.
     pub(crate) async fn decide_candidates(&self, prepared: &Prepared, candidates: &[Contact]) -> Result<Vec<bool>> {
         if candidates.is_empty() {
@@ -326,7 +226,12 @@ impl Core {
 
     /// For candidate `ids`: which match exactly, given the values of each residual's field
     /// (`batch(field)`, one value per id, in order).
-    async fn decide_rows(&self, prepared: &Prepared, ids: &[i64], batch: impl Fn(&str) -> Batch) -> Result<Vec<bool>> {
+    pub(crate) async fn decide_rows(
+        &self,
+        prepared: &Prepared,
+        ids: &[i64],
+        batch: impl Fn(&str) -> Batch,
+    ) -> Result<Vec<bool>> {
         let mut split = Split::default();
         let skeleton = split.root(&prepared.plan.predicate);
         let builder = Builder {
@@ -373,48 +278,6 @@ impl Core {
             );
         }
         Ok(answers)
-    }
-
-    /// The count of a filter whose residuals are all on `location`: reads only ids and
-    /// coordinates, not whole contacts (the common case: `within_distance`).
-    async fn count_by_location(&self, prepared: &Prepared, base: sea_orm::Select<contacts::Entity>) -> Result<u64> {
-        let mut count = 0u64;
-        let mut last = i64::MIN;
-        loop {
-            let rows: Vec<(i64, Option<f64>, Option<f64>)> = base
-                .clone()
-                .select_only()
-                .column(contacts::Column::Id)
-                .column(contacts::Column::Latitude)
-                .column(contacts::Column::Longitude)
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(LOCATION_CHUNK)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            let Some(end) = rows.last().map(|r| r.0) else {
-                return Ok(count);
-            };
-            last = end;
-            let done = (rows.len() as u64) < LOCATION_CHUNK;
-            let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-            let points = |_: &str| {
-                Batch::points(rows.iter().map(|(_, lat, lon)| match (lat, lon) {
-                    (Some(lat), Some(lon)) => Some((*lat, *lon)),
-                    _ => None,
-                }))
-            };
-            count += self
-                .decide_rows(prepared, &ids, points)
-                .await?
-                .into_iter()
-                .filter(|k| *k)
-                .count() as u64;
-            if done {
-                return Ok(count);
-            }
-        }
     }
 
     /// Records for the evaluator: each contact with its company's name and, when
@@ -545,9 +408,4 @@ async fn records_seen(
             contact,
         })
         .collect())
-}
-
-/// The cursor that continues after `c` in `query`'s order.
-fn cursor_of(c: &Contact, query: &ListQuery) -> String {
-    Cursor::after_contact(query.sort, c).encode()
 }

@@ -18,7 +18,7 @@
 //!
 //! A residual is what SQL can't decide. [`Builder::expr`] writes it as TRUE in a positive
 //! position and FALSE under a `NOT`, so the statement returns a superset of the matches;
-//! the runner then asks the plugin about the candidates (`super::run`).
+//! the candidate walk (`super::walk`) then has the plugin decide the candidates.
 //!
 //! ## Related records
 //!
@@ -28,7 +28,8 @@
 //! contact card shows it, and `company contains "..."` can't count by the names of hidden
 //! companies. Segment membership is about the whole base (`crate::segments`) and is built
 //! without a viewer. The other paths name no other contact: `type` and `segment` read
-//! definitions every user sees, `activity.<kind>` the contact's own activities.
+//! definitions every user sees, `activity.<kind>` the contact's own activities. These
+//! conditions are written in `sql/related.rs`; an extra field's expression in `sql/extra.rs`.
 //!
 //! ## Per backend
 //!
@@ -44,11 +45,17 @@
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Expr, ExprTrait, Value};
 
+mod extra;
+mod related;
+
+pub use extra::{ExtraClass, extra_index_sql, extra_sql};
+use related::segment_in;
+
 use super::catalog::{Catalog, CoreColumn, FieldSpec, Source};
 use crate::auth::Actor;
 use crate::entities::contacts;
 use crate::fields::FieldKind as ExtraKind;
-use crate::plugin::ir::{ActivityExists, CompareOp, GeoBox, Predicate, Scalar, TextMode};
+use crate::plugin::ir::{CompareOp, GeoBox, Predicate, Scalar, TextMode};
 use crate::text::fold;
 
 /// Builds SQL for one backend against one catalogue.
@@ -232,30 +239,6 @@ impl Builder<'_> {
                 class: Class::Other,
                 nullable: false,
             },
-        }
-    }
-
-    /// Column `column` of the person's company, as the viewer sees it (NULL for a company
-    /// they can't see).
-    fn company(&self, column: &str) -> Expr {
-        let base = format!(
-            "(SELECT \"co\".\"{column}\" FROM \"contacts\" AS \"co\" WHERE \"co\".\"id\" = \"contacts\".\"company_id\""
-        );
-        match self.viewer.filter(|v| !v.is_admin()) {
-            None => Expr::cust(format!("{base})")),
-            // `visibility::condition` over the alias: owned, or granted to the viewer or
-            // their role.
-            Some(viewer) => cust(
-                self.pg(),
-                format!(
-                    "{base} AND (\"co\".\"owner_id\" = ? OR \"co\".\"id\" IN (SELECT \"g\".\"contact_id\" FROM \"grants\" AS \"g\" WHERE \"g\".\"user_id\" = ? OR \"g\".\"role\" = ?)))"
-                ),
-                [
-                    Expr::val(viewer.user_id),
-                    Expr::val(viewer.user_id),
-                    Expr::val(viewer.role.as_str()),
-                ],
-            ),
         }
     }
 
@@ -463,157 +446,5 @@ impl Builder<'_> {
             .and(lon.clone().is_not_null())
             .and(lat.between(g.min_lat, g.max_lat))
             .and(lon.between(g.min_lon, g.max_lon))
-    }
-
-    fn activity(&self, a: &ActivityExists) -> Expr {
-        if a.min_count == 0 {
-            return t();
-        }
-        let mut sql = String::from("\"a\".\"kind\" = ?");
-        let mut values: Vec<Expr> = vec![Expr::val(a.kind.clone())];
-        if let Some(since) = a.since {
-            sql.push_str(" AND \"a\".\"occurred_at\" >= ?");
-            values.push(Expr::val(since));
-        }
-        if let Some(until) = a.until {
-            sql.push_str(" AND \"a\".\"occurred_at\" < ?");
-            values.push(Expr::val(until));
-        }
-        if let Some(min) = a.min_amount {
-            sql.push_str(" AND \"a\".\"amount\" >= ?");
-            values.push(Expr::val(min));
-        }
-        for (key, value) in &a.properties {
-            if self.pg() {
-                let json = match value {
-                    Scalar::Text(s) => serde_json::Value::from(s.clone()),
-                    Scalar::Boolean(b) => serde_json::Value::from(*b),
-                    Scalar::Integer(n) => serde_json::Value::from(*n),
-                    Scalar::Number(n) => serde_json::Value::from(*n),
-                    _ => serde_json::Value::Null,
-                };
-                sql.push_str(" AND (\"a\".\"properties\" -> ?) = ?");
-                values.push(Expr::val(key.clone()));
-                values.push(Expr::val(json));
-            } else {
-                let path = format!("$.\"{key}\"");
-                let (types, bound): (&str, Value) = match value {
-                    Scalar::Text(s) => ("'text'", s.clone().into()),
-                    Scalar::Boolean(b) => ("'true', 'false'", i64::from(*b).into()),
-                    Scalar::Integer(n) => ("'integer', 'real'", (*n).into()),
-                    Scalar::Number(n) => ("'integer', 'real'", (*n).into()),
-                    _ => ("'null'", Value::String(None)),
-                };
-                sql.push_str(&format!(
-                    " AND json_type(\"a\".\"properties\", ?) IN ({types}) AND json_extract(\"a\".\"properties\", ?) = ?"
-                ));
-                values.push(Expr::val(path.clone()));
-                values.push(Expr::val(path));
-                values.push(Expr::val(bound));
-            }
-        }
-        // Uncorrelated: each backend builds the id list once (the plans in BENCHMARKS.md:
-        // a range over `kind` in `(kind, contact_id, occurred_at)`, time and amount checked
-        // per row) and probes it, rather than one correlated lookup per contact.
-        if a.min_count == 1 {
-            cust(
-                self.pg(),
-                format!(
-                    "(\"contacts\".\"id\" IN (SELECT \"a\".\"contact_id\" FROM \"activities\" AS \"a\" WHERE {sql}))"
-                ),
-                values,
-            )
-        } else {
-            values.push(Expr::val(i64::from(a.min_count)));
-            cust(
-                self.pg(),
-                format!(
-                    "(\"contacts\".\"id\" IN (SELECT \"a\".\"contact_id\" FROM \"activities\" AS \"a\" WHERE {sql} GROUP BY \"a\".\"contact_id\" HAVING COUNT(*) >= ?))"
-                ),
-                values,
-            )
-        }
-    }
-}
-
-/// `contacts.id IN (SELECT contact_id FROM segment_members WHERE segment_id IN (...))`:
-/// membership reads the stored members, never another segment's filter.
-fn segment_in(values: &[Scalar]) -> Expr {
-    use crate::entities::segment_members as m;
-    let ids: Vec<i64> = values
-        .iter()
-        .filter_map(|v| match v {
-            Scalar::Integer(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    if ids.is_empty() {
-        return f();
-    }
-    Expr::col((contacts::Entity, contacts::Column::Id)).in_subquery(
-        sea_orm::sea_query::Query::select()
-            .column(m::Column::ContactId)
-            .from(m::Entity)
-            .and_where(Expr::col(m::Column::SegmentId).is_in(ids))
-            .to_owned(),
-    )
-}
-
-/// An extra field's value in SQL: `json_extract(<column>, '$."k"')` on SQLite,
-/// `(<column> ->> 'k')` with a cast by class on PostgreSQL. The expression indexes
-/// (`super::indexes`) are built from the same text.
-pub fn extra_sql(pg: bool, column: &str, key: &str, class_hint: impl Into<ExtraClass>) -> String {
-    extra_expr(pg, &format!("\"contacts\".\"{column}\""), key, class_hint.into())
-}
-
-/// [`extra_sql`] over an unqualified column (index expressions may not name the table).
-pub fn extra_index_sql(pg: bool, column: &str, key: &str, class: ExtraClass) -> String {
-    extra_expr(pg, &format!("\"{column}\""), key, class)
-}
-
-fn extra_expr(pg: bool, column: &str, key: &str, class: ExtraClass) -> String {
-    // The casts only apply to a value of the right JSON type, so the expression can't
-    // fail: PostgreSQL evaluates an index expression on every row version, including a
-    // just-replaced value of the field's previous kind.
-    if pg {
-        match class {
-            ExtraClass::Number => format!(
-                "(CASE WHEN jsonb_typeof({column} -> '{key}') = 'number' THEN ({column} ->> '{key}')::double precision END)"
-            ),
-            ExtraClass::Boolean => format!(
-                "(CASE WHEN jsonb_typeof({column} -> '{key}') = 'boolean' THEN ({column} ->> '{key}')::boolean END)"
-            ),
-            ExtraClass::Text => format!("({column} ->> '{key}')"),
-        }
-    } else {
-        format!("json_extract({column}, '$.\"{key}\"')")
-    }
-}
-
-/// The SQL class of an extra field's value, for [`extra_sql`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExtraClass {
-    Text,
-    Number,
-    Boolean,
-}
-
-impl From<Class> for ExtraClass {
-    fn from(c: Class) -> Self {
-        match c {
-            Class::Number => ExtraClass::Number,
-            Class::Boolean => ExtraClass::Boolean,
-            _ => ExtraClass::Text,
-        }
-    }
-}
-
-impl From<ExtraKind> for ExtraClass {
-    fn from(kind: ExtraKind) -> Self {
-        match kind {
-            ExtraKind::Number | ExtraKind::Integer | ExtraKind::Money => ExtraClass::Number,
-            ExtraKind::Boolean => ExtraClass::Boolean,
-            _ => ExtraClass::Text,
-        }
     }
 }

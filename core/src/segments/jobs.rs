@@ -16,10 +16,11 @@
 //!
 //! - Without residuals the filter is exact in SQL and the rebuild is set-based, inside
 //!   one transaction that holds the segment's row lock (see `rebuild_exact`).
-//! - With residuals, candidates are walked by id outside any transaction (progress is
-//!   written as it goes), and only the end runs under the segment's lock: the contacts
-//!   written or given activities since the walk began (read from `contact_events` and
-//!   `activities` ids above marks taken before it) are decided again, and the result is
+//! - With residuals, the filter's candidate walk ([`crate::filter::walk`]) decides the
+//!   candidates by id outside any transaction (progress is written after each chunk),
+//!   and only the end runs under the segment's lock: the contacts written or given
+//!   activities since the walk began (read from `contact_events` and `activities` ids
+//!   above marks taken before it) are decided again, and the result is
 //!   diffed against the stored members. Writes that happened during the walk maintained
 //!   the segment themselves; under the lock, no write can start until the rebuild ends.
 //!
@@ -46,6 +47,7 @@ use crate::entities::{
     activities, catalog_generation, contact_events, contact_types, contacts, plugin_generation, segment_members,
     segments,
 };
+use crate::filter::Walk;
 use crate::{Core, Error, Result};
 
 /// Definitions over at most this many contacts are built in the saving request.
@@ -59,9 +61,6 @@ pub const LEASE: Duration = Duration::seconds(60);
 
 /// How often time-relative segments are evaluated again, by default.
 pub const TIME_CHECK_EVERY: Duration = Duration::minutes(5);
-
-/// How many candidates one round of a residual rebuild decides.
-const CHUNK: u64 = 2_000;
 
 /// Asks for a rebuild of segment `id` (not of one that needs attention).
 pub(crate) async fn request(db: &impl ConnectionTrait, id: i64) -> Result<()> {
@@ -207,33 +206,12 @@ impl Core {
             .await?;
         self.progress(id, 0, total).await?;
         let mut matches = HashSet::new();
-        let mut last = i64::MIN;
         let mut done = 0u64;
-        loop {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(condition.clone())
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(&self.db)
-                .await?;
-            let Some(end) = rows.last().map(|(c, _)| c.id) else {
-                break;
-            };
-            last = end;
-            let n = rows.len() as u64;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            let keep = self.decide_candidates(&prepared, &chunk).await?;
-            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
-            done += n;
+        let mut walk = Walk::by_id(self, &prepared, condition.clone());
+        while let Some(chunk) = walk.next().await? {
+            matches.extend(chunk.matching_ids());
+            done += chunk.len() as u64;
             self.progress(id, done, Ord::max(total, done)).await?;
-            if n < CHUNK {
-                break;
-            }
         }
         let txn = self.db.begin().await?;
         lock(&txn, id).await?;

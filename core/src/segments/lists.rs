@@ -1,9 +1,9 @@
 //! Adding to a static list in one go: chosen contacts, or every contact a filter (and a
 //! search) finds.
 //!
-//! Both follow [`Core::add_segment_members`]: only admins and managers change lists, only
-//! static lists take members by hand, a contact already in the list keeps its join time,
-//! and each newcomer gets a `joined` event.
+//! Both follow [`Core::add_segment_members`]: only admins and managers change lists
+//! ([`Actor::may_change_segments`]), only static lists take members by hand, a contact
+//! already in the list keeps its join time, and each newcomer gets a `joined` event.
 //!
 //! Adding a filter's result is about what the actor sees: the visibility condition is
 //! part of the query, so a manager adds the matching contacts they own or were granted,
@@ -11,16 +11,16 @@
 //! addition is set-based in one transaction under the list's lock: `joined` events and
 //! `INSERT INTO segment_members ... SELECT id FROM contacts WHERE <visible> AND <filter>
 //! AND <search> AND NOT EXISTS (<that contact's membership>)`, so no ids travel whatever
-//! the size. With
-//! residuals, candidates are walked by id in chunks and decided by their plugins before
-//! the lock is taken; the matching ids (eight bytes each) are then written in chunks.
+//! the size. With residuals, the filter's candidate walk ([`crate::filter::walk`])
+//! decides the candidates by id in chunks before the lock is taken; the matching ids
+//! (eight bytes each) are then written in chunks.
 
 use std::collections::HashSet;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use serde_json::Value;
 
@@ -28,12 +28,9 @@ use super::{Rebuilt, SegmentKind, lock, record};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
-use crate::entities::{contact_types, contacts, segment_events, segment_members, segments};
-use crate::filter::Prepared;
+use crate::entities::{contacts, segment_events, segment_members, segments};
+use crate::filter::{Prepared, Walk};
 use crate::{Core, Error, Result};
-
-/// How many candidates one residual round looks at.
-const CHUNK: u64 = 2_000;
 
 /// How many ids one membership query or insert carries.
 const IDS: usize = 500;
@@ -64,11 +61,6 @@ impl From<Added> for Rebuilt {
             left: 0,
         }
     }
-}
-
-/// Whether `actor` may change static lists (admins and managers).
-pub fn may_change_lists(actor: &Actor) -> bool {
-    super::require_editor(actor).is_ok()
 }
 
 impl Core {
@@ -159,30 +151,9 @@ impl Core {
     /// The addition of the candidates of `wanted` (a superset) that `prepared` decides in.
     async fn add_decided(&self, id: i64, prepared: &Prepared, wanted: Condition) -> Result<Added> {
         let mut matches = Vec::new();
-        let mut last = i64::MIN;
-        loop {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(wanted.clone())
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(&self.db)
-                .await?;
-            let Some(end) = rows.last().map(|(m, _)| m.id) else {
-                break;
-            };
-            last = end;
-            let done = (rows.len() as u64) < CHUNK;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            let keep = self.decide_candidates(prepared, &chunk).await?;
-            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
-            if done {
-                break;
-            }
+        let mut walk = Walk::by_id(self, prepared, wanted);
+        while let Some(chunk) = walk.next().await? {
+            matches.extend(chunk.matching_ids());
         }
         let now = stored(self.clock.now());
         let txn = self.db.begin().await?;

@@ -11,7 +11,8 @@ use super::{Rebuilt, SegmentKind, require_editor};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
-use crate::contacts::{Contact, ListQuery, Page};
+use crate::contacts::{Contact, Page};
+use crate::filter::ContactQuery;
 use crate::entities::{contacts, segment_members, segments};
 use crate::{Core, Error, Result};
 
@@ -21,17 +22,11 @@ impl Core {
         Condition::all().add(contact_id().in_subquery(members_of(id)))
     }
 
-    /// A page of the members of segment `id` that `actor` sees, like the contacts table.
-    /// `narrow` (a search, say) is added to the members condition.
-    pub async fn segment_members(
-        &self,
-        actor: &Actor,
-        id: i64,
-        query: &ListQuery,
-        narrow: Condition,
-    ) -> Result<Page<Contact>> {
+    /// A page of the members of segment `id` that `actor` sees that match `query`, like
+    /// the contacts table.
+    pub async fn segment_members(&self, actor: &Actor, id: i64, query: &ContactQuery) -> Result<Page<Contact>> {
         self.segment_row(id).await?;
-        self.list_contacts_where(actor, query, Self::member_condition(id).add(narrow))
+        self.query_contacts_within(actor, query, Self::member_condition(id))
             .await
     }
 

@@ -80,7 +80,7 @@ pub mod usage;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::{Error, Result};
 
 use refs::segment_refs;
@@ -165,8 +165,5 @@ pub struct Rebuilt {
 }
 
 fn require_editor(actor: &Actor) -> Result<()> {
-    match actor.role {
-        Role::Admin | Role::Manager => Ok(()),
-        Role::Agent => Err(Error::Forbidden("only admins and managers may change segments".into())),
-    }
+    actor.require_segment_editor()
 }

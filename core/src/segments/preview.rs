@@ -8,9 +8,10 @@
 //! joining is `condition AND id NOT IN (members)`, leaving is
 //! `id IN (members) AND id NOT IN (SELECT id FROM contacts WHERE condition)` (not
 //! `NOT condition`, which SQL's three-valued logic would make miss the contacts whose
-//! value is null). With residuals the condition is a superset: the candidates are walked
-//! by id in chunks and decided by their plugins, as a rebuild does; the members outside
-//! the superset are leaving without asking a plugin.
+//! value is null). With residuals the condition is a superset: the filter's candidate
+//! walk ([`crate::filter::walk`]) decides the visible candidates by id in chunks, as a
+//! rebuild does, and each chunk's saved members are read with one query; the members
+//! outside the superset are leaving without asking a plugin.
 
 use std::collections::HashSet;
 
@@ -21,12 +22,9 @@ use serde_json::Value;
 use super::{SegmentKind, contact_id, matching, members_of};
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
-use crate::entities::{contact_types, contacts, segment_members, segments};
-use crate::filter::Prepared;
+use crate::entities::{contacts, segment_members, segments};
+use crate::filter::{Prepared, Walk};
 use crate::{Core, Error, Result};
-
-/// How many candidates one residual round of a preview looks at.
-const CHUNK: u64 = 2_000;
 
 /// How many names a preview shows of those joining and of those leaving.
 pub const SAMPLE: usize = 10;
@@ -163,33 +161,17 @@ impl Core {
             },
             None => Preview::default(),
         };
-        let mut last = i64::MIN;
-        loop {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(visibility::condition(actor, Access::Read))
-                .filter(superset.clone())
-                .filter(contacts::Column::Id.gt(last))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(&self.db)
-                .await?;
-            let Some(end) = rows.last().map(|(m, _)| m.id) else {
-                break;
-            };
-            last = end;
-            let done = (rows.len() as u64) < CHUNK;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            let decided = self.decide_candidates(prepared, &chunk).await?;
+        let candidates = Condition::all()
+            .add(visibility::condition(actor, Access::Read))
+            .add(superset);
+        let mut walk = Walk::by_id(self, prepared, candidates);
+        while let Some(chunk) = walk.next().await? {
             let saved: HashSet<i64> = match segment {
                 Some(id) => segment_members::Entity::find()
                     .select_only()
                     .column(segment_members::Column::ContactId)
                     .filter(segment_members::Column::SegmentId.eq(id))
-                    .filter(segment_members::Column::ContactId.is_in(chunk.iter().map(|c| c.id)))
+                    .filter(segment_members::Column::ContactId.is_in(chunk.ids.clone()))
                     .into_tuple::<i64>()
                     .all(&self.db)
                     .await?
@@ -197,7 +179,7 @@ impl Core {
                     .collect(),
                 None => HashSet::new(),
             };
-            for (contact, matches) in chunk.into_iter().zip(decided) {
+            for (contact, matches) in chunk.into_contacts() {
                 let member = saved.contains(&contact.id);
                 let named = || Named {
                     id: contact.id,
@@ -213,9 +195,6 @@ impl Core {
                     preview.leaving.count += 1;
                     keep(&mut preview.leaving.sample, named());
                 }
-            }
-            if done {
-                break;
             }
         }
         Ok(preview)

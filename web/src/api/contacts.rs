@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use kartoteka_core::contacts::{Condition, ListQuery, Sort};
+use kartoteka_core::contacts::{ListQuery, SearchQuery, Sort};
+use kartoteka_core::filter::ContactQuery;
 
 use super::dto::{ContactCreate, ContactList, ContactOut, ContactUpdate, ErrorBody};
 use super::json::{ApiJson, number_param, param, path_id, query_pairs};
@@ -28,12 +29,14 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let list_query = list_query(&pairs)?;
-    let narrow = search(&state, &pairs)?;
-    let page = match prepared_filter(&state, &pairs).await? {
-        Some(prepared) => state.core.find_contacts(&actor, &prepared, narrow, &list_query).await?,
-        None => state.core.list_contacts_where(&actor, &list_query, narrow).await?,
+    let page = list_query(&pairs)?;
+    let search = search(&pairs)?;
+    let query = ContactQuery {
+        filter: prepared_filter(&state, &pairs).await?,
+        search,
+        page,
     };
+    let page = state.core.query_contacts(&actor, &query).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
@@ -60,13 +63,9 @@ pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
     })
 }
 
-/// The `q` parameter as a condition (every contact when absent).
-pub fn search(state: &AppState, pairs: &[(String, String)]) -> Result<Condition, ApiError> {
-    let mut narrow = Condition::all();
-    if let Some(search) = state.core.search_condition(param(pairs, "q").unwrap_or_default())? {
-        narrow = narrow.add(search);
-    }
-    Ok(narrow)
+/// The `q` parameter, checked (`None` when absent or without words).
+pub fn search(pairs: &[(String, String)]) -> Result<Option<SearchQuery>, ApiError> {
+    Ok(SearchQuery::parse(param(pairs, "q").unwrap_or_default())?)
 }
 
 /// The `filter` parameter, checked and lowered; `None` when absent or empty.
@@ -94,11 +93,13 @@ pub async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Json<CountOut>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let narrow = search(&state, &pairs)?;
-    let count = match prepared_filter(&state, &pairs).await? {
-        Some(prepared) => state.core.count_contacts_matching(&actor, &prepared, narrow).await?,
-        None => state.core.count_contacts_where(&actor, narrow).await?,
+    let search = search(&pairs)?;
+    let query = ContactQuery {
+        filter: prepared_filter(&state, &pairs).await?,
+        search,
+        ..ContactQuery::default()
     };
+    let count = state.core.count_query(&actor, &query).await?;
     Ok(Json(CountOut { count }))
 }
 

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use kartoteka_core::filter::ContactQuery;
 use kartoteka_core::segments::explain::{ExplainNode, SegmentExplanation};
 use kartoteka_core::segments::export::SegmentCsv;
 use kartoteka_core::segments::lists::{Added, Addition};
@@ -237,9 +238,13 @@ pub async fn members(
 ) -> Result<Json<ContactList>, ApiError> {
     let id = path_id(&id, "segment")?;
     let pairs = query_pairs(query.as_deref());
-    let list_query = list_query(&pairs)?;
-    let narrow = super::contacts::search(&state, &pairs)?;
-    let page = state.core.segment_members(&actor, id, &list_query, narrow).await?;
+    let page = list_query(&pairs)?;
+    let query = ContactQuery {
+        search: super::contacts::search(&pairs)?,
+        page,
+        ..ContactQuery::default()
+    };
+    let page = state.core.segment_members(&actor, id, &query).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,

@@ -15,10 +15,9 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use kartoteka_core::Error;
-use kartoteka_core::auth::Actor;
-use kartoteka_core::contacts::{Condition, Contact, ListQuery, Page};
-use kartoteka_core::filter::Prepared;
+use kartoteka_core::contacts::SearchQuery;
 use kartoteka_core::filter::tree::parse_json;
+use kartoteka_core::filter::{ContactQuery, Prepared};
 use serde_json::{Map, Value, json};
 
 use crate::api::json::{param, query_pairs};
@@ -62,33 +61,6 @@ pub async fn prepare(state: &AppState, text: &str) -> Result<Option<Prepared>, E
     match parse_json(text)? {
         Value::Null => Ok(None),
         json => Ok(Some(state.core.prepare_filter(&json).await?)),
-    }
-}
-
-/// A page of the contacts `actor` sees that match `filter` (when there is one) and `narrow`.
-pub async fn find(
-    state: &AppState,
-    actor: &Actor,
-    filter: Option<&Prepared>,
-    narrow: Condition,
-    query: &ListQuery,
-) -> Result<Page<Contact>, Error> {
-    match filter {
-        Some(prepared) => state.core.find_contacts(actor, prepared, narrow, query).await,
-        None => state.core.list_contacts_where(actor, query, narrow).await,
-    }
-}
-
-/// How many contacts `actor` sees that match `filter` (when there is one) and `narrow`.
-pub async fn count_matching(
-    state: &AppState,
-    actor: &Actor,
-    filter: Option<&Prepared>,
-    narrow: Condition,
-) -> Result<u64, Error> {
-    match filter {
-        Some(prepared) => state.core.count_contacts_matching(actor, prepared, narrow).await,
-        None => state.core.count_contacts_where(actor, narrow).await,
     }
 }
 
@@ -143,11 +115,12 @@ async fn count(
 ) -> Result<Json<Value>, ApiError> {
     let user = session(user)?;
     let pairs = query_pairs(query.as_deref());
-    let mut narrow = Condition::all();
-    if let Some(search) = state.core.search_condition(param(&pairs, "q").unwrap_or_default())? {
-        narrow = narrow.add(search);
-    }
-    let prepared = prepare(&state, param(&pairs, "filter").unwrap_or_default()).await?;
-    let count = count_matching(&state, &user.actor, prepared.as_ref(), narrow).await?;
+    let search = SearchQuery::parse(param(&pairs, "q").unwrap_or_default())?;
+    let query = ContactQuery {
+        filter: prepare(&state, param(&pairs, "filter").unwrap_or_default()).await?,
+        search,
+        ..ContactQuery::default()
+    };
+    let count = state.core.count_query(&user.actor, &query).await?;
     Ok(Json(json!({ "count": count })))
 }

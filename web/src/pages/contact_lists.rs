@@ -25,7 +25,7 @@ use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::filter::tree::parse_json;
-use kartoteka_core::segments::lists::{Added, Addition, may_change_lists};
+use kartoteka_core::segments::lists::{Added, Addition};
 
 use super::flash;
 use crate::app::AppState;
@@ -96,7 +96,7 @@ impl ListTools {
 
 /// The add form for a table at `back`, for an admin or a manager; `None` for others.
 pub async fn tools(state: &AppState, actor: &Actor, back: String) -> Result<Option<ListTools>, Error> {
-    if !may_change_lists(actor) {
+    if !actor.may_change_segments() {
         return Ok(None);
     }
     Ok(Some(ListTools {

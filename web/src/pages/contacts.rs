@@ -1,4 +1,6 @@
-//! Contacts: the table, the card, the create and edit forms, logging an activity.
+//! Contacts: the routes, and the table (list, search, filter, sort, page size, keyset
+//! pages). The card and logging an activity are in [`super::contact_card`], the create
+//! and edit forms in [`super::contact_form`].
 
 use askama::Template;
 use axum::Router;
@@ -7,24 +9,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kartoteka_core::Error;
-use kartoteka_core::activities::{self, Activity, KINDS, NewActivity};
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{Condition, Contact, ListQuery, Page, Sort, SortKey};
-use kartoteka_core::error::Problems;
-use kartoteka_core::fields::{FieldKind, value::parse_datetime};
-use serde_json::{Map, Value};
+use kartoteka_core::contacts::{Contact, ListQuery, Page, SearchQuery, Sort, SortKey};
+use kartoteka_core::filter::ContactQuery;
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
-use super::contact_history::{self, ShownEvent};
 use super::contact_lists::{self, ListTools, TableSelect};
-use super::contact_segments::{self, SegmentsSection};
-use super::flash::{self, Flash};
-use super::{company_picker, contact_form};
+use super::flash::Flash;
+use super::{company_picker, contact_card, contact_form};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
-use crate::auth::{CheckedForm, FormData, SessionUser};
+use crate::auth::SessionUser;
 use crate::error::{PageError, render};
 use crate::urls;
 
@@ -34,13 +31,16 @@ pub fn routes() -> Router<AppState> {
         .route(urls::CONTACTS, get(list).post(contact_form::create))
         .route(urls::NEW_CONTACT, get(contact_form::new_form))
         .route(urls::COMPANY_SEARCH, get(company_picker::search_json))
-        .route("/contacts/{id}", get(card))
+        .route("/contacts/{id}", get(contact_card::card))
         .route(
             "/contacts/{id}/edit",
             get(contact_form::edit_form).post(contact_form::update),
         )
         .route("/contacts/{id}/delete", get(to_card).post(contact_form::delete))
-        .route("/contacts/{id}/activities", get(to_card).post(log_activity))
+        .route(
+            "/contacts/{id}/activities",
+            get(to_card).post(contact_card::log_activity),
+        )
 }
 
 /// A GET on a form's address (a reload, the address typed back): the contact's card.
@@ -291,18 +291,21 @@ async fn list(
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(query.as_deref());
     let (list, list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
-    // What the list is narrowed to, as one condition: each criterion ANDs its part.
-    let mut narrow = Condition::all();
-    if let Some(search) = state.core.search_condition(&list.q)? {
-        narrow = narrow.add(search);
-    }
+    let search = SearchQuery::parse(&list.q)?;
     // A bad filter is shown on the page, at the path of its bad node, over no rows.
     let (page, total, filter_error) = match contact_filter::prepare(&state, &list.filter).await {
-        Ok(prepared) => (
-            contact_filter::find(&state, &user.actor, prepared.as_ref(), narrow.clone(), &list_query).await?,
-            contact_filter::count_matching(&state, &user.actor, prepared.as_ref(), narrow).await?,
-            None,
-        ),
+        Ok(filter) => {
+            let query = ContactQuery {
+                filter,
+                search,
+                page: list_query.clone(),
+            };
+            (
+                state.core.query_contacts(&user.actor, &query).await?,
+                state.core.count_query(&user.actor, &query).await?,
+                None,
+            )
+        }
         Err(e) => (
             Page {
                 items: Vec::new(),
@@ -361,310 +364,4 @@ pub struct Choice {
 pub(super) fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "contact" }))
-}
-
-/// One extra field on the card.
-#[derive(Debug, Clone)]
-pub struct ShownField {
-    pub label: String,
-    pub value: String,
-    pub is_link: bool,
-}
-
-/// One activity on the card.
-#[derive(Debug, Clone)]
-pub struct ShownActivity {
-    pub kind: String,
-    pub at: String,
-    pub amount: String,
-    pub details: String,
-}
-
-#[derive(Template)]
-#[template(path = "contacts/card.html")]
-struct CardPage {
-    nav: Nav,
-    contact: Contact,
-    type_label: String,
-    company: Option<(String, String)>,
-    members: Vec<(String, String)>,
-    owner: String,
-    fields: Vec<ShownField>,
-    activities: Vec<ShownActivity>,
-    history: Vec<ShownEvent>,
-    last_contacted: String,
-    can_write: bool,
-    activity_kinds: Vec<&'static str>,
-    activity: ActivityForm,
-    /// What the last form did ("Created Anna.").
-    notice: Option<String>,
-    edit_url: String,
-    delete_url: String,
-    activity_url: String,
-    segments: SegmentsSection,
-    card_url: String,
-}
-
-impl CardPage {
-    fn text(value: &Option<String>) -> &str {
-        value.as_deref().unwrap_or("")
-    }
-}
-
-fn show_json(value: &Value) -> String {
-    match value {
-        Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(show_json).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
-}
-
-fn shown_activity(a: &Activity) -> ShownActivity {
-    ShownActivity {
-        kind: kartoteka_core::activities::kind_label(&a.kind),
-        at: a.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
-        amount: a.amount.map(|v| format!("{v:.2}")).unwrap_or_default(),
-        details: a
-            .properties
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", show_json(v)))
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
-}
-
-/// The card's "log an activity" form: empty, or after a failed submit what was typed with
-/// every problem next to its input.
-#[derive(Debug, Clone)]
-pub struct ActivityForm {
-    pub kind: String,
-    pub occurred_at: String,
-    pub amount: String,
-    pub properties: String,
-    /// `(input, message)`; an empty input for a problem of the whole form.
-    pub errors: Vec<(String, String)>,
-}
-
-impl Default for ActivityForm {
-    fn default() -> Self {
-        ActivityForm {
-            kind: "note".into(),
-            occurred_at: String::new(),
-            amount: String::new(),
-            properties: String::new(),
-            errors: Vec::new(),
-        }
-    }
-}
-
-impl ActivityForm {
-    const INPUTS: [&str; 4] = ["kind", "occurred_at", "amount", "properties"];
-
-    /// The form as submitted, with `error`'s problems.
-    fn submitted(form: &FormData, error: &Error) -> Self {
-        ActivityForm {
-            kind: form.text("kind"),
-            occurred_at: form.text("occurred_at"),
-            amount: form.text("amount"),
-            properties: form.get("properties").unwrap_or_default().to_owned(),
-            errors: error.problems().into_iter().map(|p| (p.path, p.message)).collect(),
-        }
-    }
-
-    /// The messages at input `name`.
-    pub fn error_for(&self, name: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| input == name)
-            .map(|(_, m)| m.clone())
-            .reduce(|a, b| format!("{a}; {b}"))
-    }
-
-    /// The problems not tied to an input.
-    pub fn general_errors(&self) -> Vec<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| !Self::INPUTS.contains(&input.as_str()))
-            .map(|(input, m)| {
-                if input.is_empty() {
-                    m.clone()
-                } else {
-                    format!("{input}: {m}")
-                }
-            })
-            .collect()
-    }
-}
-
-async fn card_page(
-    state: &AppState,
-    user: &SessionUser,
-    id: i64,
-    activity: ActivityForm,
-    explain: Option<i64>,
-    notice: Option<String>,
-) -> Result<Response, PageError> {
-    let actor: &Actor = &user.actor;
-    let contact = state.core.get_contact(actor, id).await?;
-    let segments = contact_segments::section(state, actor, id, explain).await?;
-    let schema = state.core.schema().await?;
-    let company = match contact.company_id {
-        Some(cid) => state
-            .core
-            .contact_names(actor, &[cid])
-            .await?
-            .remove(&cid)
-            .map(|name| (urls::contact(cid), name)),
-        None => None,
-    };
-    let members = if contact.kind == kartoteka_core::contacts::ContactKind::Company {
-        state
-            .core
-            .company_members(actor, id)
-            .await?
-            .into_iter()
-            .map(|(mid, name)| (urls::contact(mid), name))
-            .collect()
-    } else {
-        vec![]
-    };
-    // Read once for the owner and the change log.
-    let people = state.core.people(actor).await?;
-    let owner = contact
-        .owner_id
-        .and_then(|oid| people.iter().find(|(id, _)| *id == oid))
-        .map(|(_, label)| label.clone())
-        .unwrap_or_default();
-    let fields = schema
-        .fields
-        .iter()
-        .filter_map(|d| {
-            contact.fields.get(&d.key).map(|v| ShownField {
-                label: d.label.clone(),
-                value: contact_form::shown_value(d.kind, v),
-                is_link: d.kind == FieldKind::Url,
-            })
-        })
-        .collect();
-    let activities = state
-        .core
-        .list_activities(actor, id, 100)
-        .await?
-        .iter()
-        .map(shown_activity)
-        .collect();
-    let history = contact_history::shown(state, actor, &people, &state.core.contact_history(actor, id).await?).await?;
-    let last_contacted = state
-        .core
-        .last_contacted(id)
-        .await?
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "never".into());
-    let can_write = state.core.can_write_contact(actor, id).await?;
-    let status = if !activity.errors.is_empty() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let page = CardPage {
-        nav: Nav::new(user, "contacts"),
-        type_label: schema
-            .types
-            .by_key(&contact.type_key)
-            .map(|t| t.label.clone())
-            .unwrap_or_default(),
-        company,
-        members,
-        owner,
-        fields,
-        activities,
-        history,
-        last_contacted,
-        can_write,
-        activity_kinds: KINDS.to_vec(),
-        activity,
-        notice,
-        edit_url: urls::edit_contact(id),
-        delete_url: urls::delete_contact(id),
-        activity_url: urls::contact_activities(id),
-        segments,
-        card_url: urls::contact(id),
-        contact,
-    };
-    Ok((status, render(&page)?).into_response())
-}
-
-async fn card(
-    State(state): State<AppState>,
-    user: SessionUser,
-    flash: Flash,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let explain = contact_segments::explain_param(&query_pairs(query.as_deref()))?;
-    let mut response = card_page(&state, &user, id, ActivityForm::default(), explain, flash.message()).await?;
-    flash.clear(&state, &mut response);
-    Ok(response)
-}
-
-/// Reads `key: value` lines into activity properties.
-fn properties(text: &str) -> Map<String, Value> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if line.is_empty() {
-                return None;
-            }
-            Some(match line.split_once(':') {
-                Some((k, v)) if !k.trim().is_empty() && !k.contains(' ') => {
-                    (k.trim().to_owned(), Value::String(v.trim().to_owned()))
-                }
-                _ => ("text".to_owned(), Value::String(line.to_owned())),
-            })
-        })
-        .collect()
-}
-
-async fn log_activity(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let mut problems = Problems::default();
-    let occurred_at = form.opt("occurred_at").and_then(|v| {
-        let at = parse_datetime(&v);
-        if at.is_none() {
-            problems.add("occurred_at", format!("`{v}` is not a date and time"));
-        }
-        at
-    });
-    let item = NewActivity {
-        contact_id: id,
-        kind: form.text("kind"),
-        occurred_at,
-        properties: properties(&form.text("properties")),
-        amount: contact_form::decimal_input(&form, "amount", "amount", &mut problems),
-    };
-    let kind = item.kind.replace('_', " ");
-    let result = if problems.is_empty() {
-        state.core.record_activities(&user.actor, vec![item]).await.map(|_| ())
-    } else {
-        Err(contact_form::together(problems, activities::check(&item))?)
-    };
-    match result {
-        Ok(()) => {
-            let target = urls::contact(id);
-            let mut response = Redirect::to(&target).into_response();
-            flash::set(&state, &mut response, &format!("Logged a {kind}."), &target);
-            Ok(response)
-        }
-        Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
-            let activity = ActivityForm::submitted(&form, &e);
-            card_page(&state, &user, id, activity, None, None).await
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -2,6 +2,7 @@
 //! call one `core` service and render.
 
 pub mod company_picker;
+pub mod contact_card;
 pub mod contact_filter;
 pub mod contact_form;
 pub mod contact_history;
@@ -14,6 +15,7 @@ pub mod flash;
 pub mod plugins;
 pub mod segment_chart;
 pub mod segment_export;
+pub mod segment_page;
 pub mod segments;
 pub mod session;
 

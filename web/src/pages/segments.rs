@@ -1,6 +1,7 @@
-//! Segments: the list, the new and edit forms (the contacts page's filter builder, with
-//! the live count and who would join and leave before saving), a segment's page (its
-//! members in the contacts table, its size over time) and deleting.
+//! Segments: the routes, the list, the new and edit forms (the contacts page's filter
+//! builder, with the live count and who would join and leave before saving). A segment's
+//! page (its members in the contacts table, its size over time) and deleting are in
+//! [`super::segment_page`].
 //!
 //! The builder reads its count from `GET /segments/preview` (a new segment) or
 //! `GET /segments/{id}/preview` (compared with that segment's saved members): the count
@@ -12,22 +13,17 @@
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use kartoteka_core::Error;
-use kartoteka_core::auth::Role;
-use kartoteka_core::contacts::Condition;
 use kartoteka_core::filter::tree::parse_json;
 use kartoteka_core::segments::{NEEDS_ATTENTION, Segment, SegmentDraft, SegmentKind, SegmentPatch};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::Nav;
 use super::contact_filter::session;
-use super::contact_lists::TableRemove;
-use super::contacts::{ListState, Row, SortLink, table_rows};
 use super::flash::{self, Flash};
-use super::segment_chart::Chart;
+use super::{Nav, segment_page};
 use crate::api::json::{param, query_pairs};
 use crate::api::segment_size::PreviewOut;
 use crate::app::AppState;
@@ -35,32 +31,28 @@ use crate::auth::{CheckedForm, FormData, SessionUser};
 use crate::error::{ApiError, PageError, render};
 use crate::urls;
 
-/// The days of size history a segment's page shows.
-const HISTORY_DAYS: u32 = 30;
-
 /// The segment routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::SEGMENTS, get(list).post(create))
         .route(urls::NEW_SEGMENT, get(new_form))
         .route(urls::SEGMENT_PREVIEW, get(preview_new))
-        .route("/segments/{id}", get(show))
+        .route("/segments/{id}", get(segment_page::show))
         .route("/segments/{id}/edit", get(edit_form).post(update))
-        .route("/segments/{id}/delete", get(to_segment).post(delete))
+        .route(
+            "/segments/{id}/delete",
+            get(segment_page::to_segment).post(segment_page::delete),
+        )
         .route("/segments/{id}/preview", get(preview_saved))
 }
 
-fn can_edit(user: &SessionUser) -> bool {
-    matches!(user.actor.role, Role::Admin | Role::Manager)
-}
-
-fn parse_id(id: &str) -> Result<i64, PageError> {
+pub(super) fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "segment" }))
 }
 
 /// A segment's status in words, with its progress while it is rebuilt.
-fn status_text(s: &Segment) -> String {
+pub(super) fn status_text(s: &Segment) -> String {
     match s.status.as_str() {
         "ok" => "ok".to_owned(),
         "rebuilding" if s.progress_total > 0 => {
@@ -116,7 +108,7 @@ async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) ->
     let page = ListPage {
         nav: Nav::new(&user, "segments"),
         rows,
-        can_edit: can_edit(&user),
+        can_edit: user.actor.may_change_segments(),
         notice: flash.message(),
     };
     let mut response = render(&page)?.into_response();
@@ -195,16 +187,6 @@ fn form_page(mut page: FormPage, error: Option<Error>) -> Result<Response, PageE
     Ok((status, render(&page)?).into_response())
 }
 
-fn require_editor(user: &SessionUser) -> Result<(), PageError> {
-    if can_edit(user) {
-        Ok(())
-    } else {
-        Err(PageError::Core(Error::Forbidden(
-            "only admins and managers may change segments".into(),
-        )))
-    }
-}
-
 fn new_page(user: &SessionUser, name: String, kind: String, filter: String) -> FormPage {
     FormPage {
         nav: Nav::new(user, "segments"),
@@ -225,7 +207,7 @@ fn new_page(user: &SessionUser, name: String, kind: String, filter: String) -> F
 /// contacts page sends it. (The contacts page's full-text search is not a filter
 /// condition, so it is not carried over; the contacts page says so next to the button.)
 async fn new_form(user: SessionUser, RawQuery(query): RawQuery) -> Result<Response, PageError> {
-    require_editor(&user)?;
+    user.actor.require_segment_editor()?;
     let pairs = query_pairs(query.as_deref());
     let filter = param(&pairs, "filter").unwrap_or_default().trim().to_owned();
     form_page(new_page(&user, String::new(), "dynamic".into(), filter), None)
@@ -240,7 +222,7 @@ fn submitted_filter(form: &FormData) -> Result<Option<Value>, Error> {
 }
 
 async fn create(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
-    require_editor(&user)?;
+    user.actor.require_segment_editor()?;
     let kind = form.text("kind");
     let result = async {
         let filter = if kind == SegmentKind::Static.as_str() {
@@ -291,7 +273,7 @@ async fn edit_form(
     user: SessionUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    require_editor(&user)?;
+    user.actor.require_segment_editor()?;
     let segment = state.core.get_segment(&user.actor, parse_id(&id)?).await?;
     let page = edit_page(&user, &segment, segment.name.clone(), filter_text(&segment));
     form_page(page, None)
@@ -302,7 +284,7 @@ async fn update(
     Path(id): Path<String>,
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
-    require_editor(&user)?;
+    user.actor.require_segment_editor()?;
     let id = parse_id(&id)?;
     let segment = state.core.get_segment(&user.actor, id).await?;
     let result = async {
@@ -333,169 +315,6 @@ async fn update(
             Some(e),
         ),
     }
-}
-
-#[derive(Template)]
-#[template(path = "segments/show.html")]
-struct ShowPage {
-    nav: Nav,
-    segment: Segment,
-    status: String,
-    /// The filter in words ("all of: City equals “Kraków”; ...").
-    filter_text: String,
-    filter_json: String,
-    can_edit: bool,
-    edit_url: String,
-    delete_url: String,
-    export_url: String,
-    rows: Vec<Row>,
-    /// How many members match the search (the count without one).
-    found: u64,
-    sort_links: Vec<SortLink>,
-    /// The page-size links and the size for the search form (empty: the default).
-    size_links: Vec<SortLink>,
-    limit: String,
-    next_url: Option<String>,
-    first_url: Option<String>,
-    q: String,
-    sort: String,
-    search_url: String,
-    clear_url: String,
-    chart: Chart,
-    delete_error: Option<String>,
-    /// A static list's Remove button on each member's row (admins and managers).
-    table_remove: Option<TableRemove>,
-    /// What the last form did ("1 removed from Fair").
-    notice: Option<String>,
-}
-
-async fn show(
-    State(state): State<AppState>,
-    user: SessionUser,
-    flash: Flash,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
-    let id = parse_id(&id)?;
-    let mut response = show_page(&state, &user, id, query.as_deref(), None, flash.message()).await?;
-    flash.clear(&state, &mut response);
-    Ok(response)
-}
-
-/// A segment's page; `delete_error` when a delete was refused, `notice` after a change.
-async fn show_page(
-    state: &AppState,
-    user: &SessionUser,
-    id: i64,
-    query: Option<&str>,
-    delete_error: Option<Error>,
-    notice: Option<String>,
-) -> Result<Response, PageError> {
-    let actor = &user.actor;
-    let segment = state.core.get_segment(actor, id).await?;
-    let (list, list_query) = ListState::from_query(&urls::segment(id), &query_pairs(query))?;
-    // The members are the contacts in the segment: the contacts table's query, with the
-    // segment's stored members as its filter and the search as its narrowing.
-    let members = state
-        .core
-        .prepare_filter(&json!({"field": "segment", "op": "in_segment", "value": id}))
-        .await?;
-    let mut narrow = Condition::all();
-    let searching = match state.core.search_condition(&list.q)? {
-        Some(search) => {
-            narrow = narrow.add(search);
-            true
-        }
-        None => false,
-    };
-    let page = state
-        .core
-        .find_contacts(actor, &members, narrow.clone(), &list_query)
-        .await?;
-    let found = if searching {
-        state.core.count_contacts_matching(actor, &members, narrow).await?
-    } else {
-        segment.count
-    };
-    let rows = table_rows(state, actor, &page.items).await?;
-    let filter_text = match &segment.filter {
-        Some(filter) => state.core.filter_describer(actor).await?.sentence(filter),
-        None => String::new(),
-    };
-    let history = state.core.segment_history(actor, id, HISTORY_DAYS).await?;
-    let status = match &delete_error {
-        Some(e) => crate::error::classify(e).0,
-        None => StatusCode::OK,
-    };
-    let delete_error = match delete_error {
-        Some(e @ (Error::Db(_) | Error::Internal(_))) => return Err(PageError::Core(e)),
-        Some(e) => Some(crate::error::public_message(&e)),
-        None => None,
-    };
-    let table_remove = (segment.kind == SegmentKind::Static && can_edit(user))
-        .then(|| TableRemove::new(id, list.url(list_query.after.as_deref())));
-    let html = render(&ShowPage {
-        nav: Nav::new(user, "segments"),
-        status: status_text(&segment),
-        filter_text,
-        filter_json: segment
-            .filter
-            .as_ref()
-            .and_then(|f| serde_json::to_string_pretty(f).ok())
-            .unwrap_or_default(),
-        can_edit: can_edit(user),
-        edit_url: urls::edit_segment(id),
-        delete_url: urls::delete_segment(id),
-        export_url: urls::segment_export(id),
-        rows,
-        found,
-        sort_links: list.sort_links(),
-        size_links: list.size_links(),
-        limit: list.limit_param(),
-        next_url: page.next.map(|cursor| list.url(Some(&cursor))),
-        first_url: list_query.after.as_ref().map(|_| list.url(None)),
-        sort: list.sort.as_param(),
-        search_url: urls::segment(id),
-        clear_url: list.without_q().url(None),
-        q: list.q,
-        chart: Chart::new(&history),
-        delete_error,
-        table_remove,
-        notice,
-        segment,
-    })?;
-    Ok((status, html).into_response())
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    CheckedForm { user, form }: CheckedForm,
-) -> Result<Response, PageError> {
-    require_editor(&user)?;
-    let id = parse_id(&id)?;
-    let name = state.core.get_segment(&user.actor, id).await?.name;
-    let result = if form.checked("confirm") {
-        state.core.delete_segment(&user.actor, id).await
-    } else {
-        Err(Error::invalid("confirm", "tick the box to confirm the deletion"))
-    };
-    match result {
-        Ok(()) => Ok(flash::redirect(
-            &state,
-            urls::SEGMENTS,
-            &format!("Deleted the segment “{name}”."),
-        )),
-        Err(e @ (Error::Conflict { .. } | Error::Validation { .. })) => {
-            show_page(&state, &user, id, None, Some(e), None).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A GET on a form's address (a reload, Enter in the address bar): the segment's page.
-async fn to_segment(Path(id): Path<String>) -> Result<Redirect, PageError> {
-    Ok(Redirect::to(&urls::segment(parse_id(&id)?)))
 }
 
 /// The builder's count with the join/leave preview, for the filter in `?filter=`;

@@ -1,0 +1,281 @@
+//! The candidate walk: the one way a filter with residuals is run over many contacts.
+//!
+//! A filter with residuals gives the database a superset (see `super::sql`). Whoever needs
+//! the exact matches of such a filter — a count, a page of the contacts table, a
+//! segment's rebuild, a preview, adding the matches to a list — walks the superset's
+//! candidates in keyset chunks and has each chunk decided (`super::run`): the "known"
+//! residual-free subtrees with one query per chunk (`id IN (chunk) AND subtree`), each
+//! residual with one columnar `matches` call of its plugin per chunk, then the skeleton
+//! in Rust. [`Walk`] does that once for all of them and hands out [`Decided`] chunks.
+//!
+//! Two orders:
+//!
+//! - [`Walk::by_id`]: the contacts of a condition (the caller's superset, with whatever
+//!   visibility it needs) by id, `id > last ORDER BY id LIMIT chunk` over the primary key,
+//!   [`CHUNK`] at a time unless [`Walk::chunk`] says otherwise. Counts, rebuilds,
+//!   previews and list additions read everything, so the cheapest keyset serves them.
+//!   [`Walk::ids_only`] says the caller reads no more than ids and decisions: when every
+//!   residual is on `location` (the common `within_distance`), the walk then reads ids and
+//!   coordinates only, [`LOCATION_CHUNK`] at a time, instead of whole contacts.
+//! - [`Walk::in_order`]: the pages of the contacts table (visibility, the list's sort and
+//!   cursor), [`crate::contacts::MAX_PAGE`] at a time: a page of matches stops the walk
+//!   as soon as it is full, in the table's order.
+//!
+//! ## Why a pull-based walk
+//!
+//! - A `futures::Stream`: the idiomatic shape, but `core` would need `futures` (or
+//!   `async-stream`) and boxed, pinned state for a walk that borrows the `Core` and the
+//!   filter; its one caller-visible benefit, combinators, no caller needs.
+//! - A callback per chunk (`for_each(|chunk| ...)`): callers do async work between chunks
+//!   (a rebuild writes its progress, a preview asks which candidates are saved members),
+//!   and async closures that borrow the caller's state are awkward to write and to read.
+//! - Collecting every decision first: simplest, but a rebuild of a million candidates
+//!   would hold them all, and a page would decide far more than it shows.
+//!
+//! So [`Walk::next`] is an `async fn` that the caller loops on (`while let Some(chunk) =
+//! walk.next().await?`), each chunk owned by the caller, the walk holding only its
+//! position.
+
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::run::Prepared;
+use crate::auth::Actor;
+use crate::contacts::{Contact, ListQuery, MAX_PAGE};
+use crate::entities::{contact_types, contacts};
+use crate::plugin::values::Batch;
+use crate::{Core, Result};
+
+/// How many candidates one chunk of a walk by id holds, by default.
+pub const CHUNK: u64 = 2_000;
+
+/// The same, when only ids and coordinates are read (see [`Walk::ids_only`]).
+pub const LOCATION_CHUNK: u64 = 20_000;
+
+/// One chunk of candidates, decided.
+#[derive(Debug, Clone, Default)]
+pub struct Decided {
+    /// The candidates' ids, in the walk's order.
+    pub ids: Vec<i64>,
+    /// The candidates, in the same order; empty when the walk read ids only.
+    pub contacts: Vec<Contact>,
+    /// Whether each candidate matches the filter exactly, in the same order.
+    pub matched: Vec<bool>,
+}
+
+impl Decided {
+    /// How many candidates the chunk looked at.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the chunk looked at no candidate.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// How many candidates match.
+    pub fn count(&self) -> u64 {
+        self.matched.iter().filter(|m| **m).count() as u64
+    }
+
+    /// The ids of the candidates that match.
+    pub fn matching_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ids
+            .iter()
+            .zip(&self.matched)
+            .filter(|(_, m)| **m)
+            .map(|(id, _)| *id)
+    }
+
+    /// The candidates with their decisions (empty when the walk read ids only).
+    pub fn into_contacts(self) -> impl Iterator<Item = (Contact, bool)> {
+        self.contacts.into_iter().zip(self.matched)
+    }
+}
+
+/// Where a walk is and how it goes on.
+#[derive(Debug, Clone)]
+enum Keyset {
+    /// By id, after `last`.
+    Id { last: i64 },
+    /// The contacts table's pages for `actor`, the next one at `query.after`.
+    Table { actor: Actor, query: ListQuery },
+}
+
+/// A walk over the candidates of a filter (see the module docs).
+#[derive(Debug)]
+pub struct Walk<'a> {
+    core: &'a Core,
+    prepared: &'a Prepared,
+    candidates: Condition,
+    keyset: Keyset,
+    chunk: u64,
+    ids_only: bool,
+    finished: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// The contacts satisfying `candidates` (a superset of `prepared`'s matches, with any
+    /// visibility the caller wants applied), by id, in chunks of [`CHUNK`].
+    pub fn by_id(core: &'a Core, prepared: &'a Prepared, candidates: Condition) -> Self {
+        Walk {
+            core,
+            prepared,
+            candidates,
+            keyset: Keyset::Id { last: i64::MIN },
+            chunk: CHUNK,
+            ids_only: false,
+            finished: false,
+        }
+    }
+
+    /// The contacts `actor` sees that satisfy `candidates`, in `query`'s order from its
+    /// cursor, a table page of [`MAX_PAGE`] at a time.
+    pub fn in_order(
+        core: &'a Core,
+        prepared: &'a Prepared,
+        actor: &Actor,
+        candidates: Condition,
+        query: &ListQuery,
+    ) -> Self {
+        Walk {
+            core,
+            prepared,
+            candidates,
+            keyset: Keyset::Table {
+                actor: actor.clone(),
+                query: ListQuery {
+                    sort: query.sort,
+                    limit: MAX_PAGE,
+                    after: query.after.clone(),
+                },
+            },
+            chunk: MAX_PAGE,
+            ids_only: false,
+            finished: false,
+        }
+    }
+
+    /// Chunks of `n` candidates (a walk by id).
+    pub fn chunk(mut self, n: u64) -> Self {
+        if let Keyset::Id { .. } = self.keyset {
+            self.chunk = n.max(1);
+        }
+        self
+    }
+
+    /// The caller reads ids and decisions only (see the module docs).
+    pub fn ids_only(mut self) -> Self {
+        if let Keyset::Id { .. } = self.keyset
+            && self.by_location()
+        {
+            self.ids_only = true;
+            self.chunk = LOCATION_CHUNK;
+        }
+        self
+    }
+
+    /// Whether every residual is on `location`.
+    fn by_location(&self) -> bool {
+        self.prepared
+            .plan
+            .predicate
+            .residuals()
+            .iter()
+            .all(|r| r.field == "location")
+    }
+
+    /// The next chunk, decided; `None` when the candidates are exhausted.
+    pub async fn next(&mut self) -> Result<Option<Decided>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let decided = match &mut self.keyset {
+            Keyset::Table { actor, query } => {
+                let page = self
+                    .core
+                    .list_contacts_where(actor, query, self.candidates.clone())
+                    .await?;
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => self.finished = true,
+                }
+                self.decide(page.items).await?
+            }
+            Keyset::Id { last } => {
+                let after = *last;
+                let decided = if self.ids_only {
+                    self.points_after(after).await?
+                } else {
+                    let rows = contacts::Entity::find()
+                        .find_also_related(contact_types::Entity)
+                        .filter(self.candidates.clone())
+                        .filter(contacts::Column::Id.gt(after))
+                        .order_by_asc(contacts::Column::Id)
+                        .limit(self.chunk)
+                        .all(&self.core.db)
+                        .await?;
+                    let chunk = rows
+                        .into_iter()
+                        .map(crate::contacts::to_contact)
+                        .collect::<Result<Vec<_>>>()?;
+                    self.decide(chunk).await?
+                };
+                if (decided.len() as u64) < self.chunk {
+                    self.finished = true;
+                }
+                if let (Keyset::Id { last }, Some(end)) = (&mut self.keyset, decided.ids.last()) {
+                    *last = *end;
+                }
+                decided
+            }
+        };
+        if decided.is_empty() && self.finished {
+            return Ok(None);
+        }
+        Ok(Some(decided))
+    }
+
+    /// `chunk`, decided.
+    async fn decide(&self, chunk: Vec<Contact>) -> Result<Decided> {
+        let matched = self.core.decide_candidates(self.prepared, &chunk).await?;
+        Ok(Decided {
+            ids: chunk.iter().map(|c| c.id).collect(),
+            contacts: chunk,
+            matched,
+        })
+    }
+
+    /// The next chunk of ids and coordinates after `after`, decided.
+    async fn points_after(&self, after: i64) -> Result<Decided> {
+        let rows: Vec<(i64, Option<f64>, Option<f64>)> = contacts::Entity::find()
+            .filter(self.candidates.clone())
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Latitude)
+            .column(contacts::Column::Longitude)
+            .filter(contacts::Column::Id.gt(after))
+            .order_by_asc(contacts::Column::Id)
+            .limit(self.chunk)
+            .into_tuple()
+            .all(&self.core.db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Decided::default());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let points = |_: &str| {
+            Batch::points(rows.iter().map(|(_, lat, lon)| match (lat, lon) {
+                (Some(lat), Some(lon)) => Some((*lat, *lon)),
+                _ => None,
+            }))
+        };
+        let matched = self.core.decide_rows(self.prepared, &ids, points).await?;
+        Ok(Decided {
+            ids,
+            contacts: Vec::new(),
+            matched,
+        })
+    }
+}
