@@ -58,6 +58,7 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
     kartoteka_core::db::migrate(&db).await?;
     let core = Core::new(db.clone(), Arc::new(SystemClock));
     let admin = core
+        .users()
         .create_user("bench@example.com", "", "bench-password", Role::Admin)
         .await?;
     let actor = admin.actor();

@@ -160,7 +160,9 @@ impl Core {
             ));
         }
         let now = stored(self.clock.now());
-        let (txn, book) = self.begin_contact_write().await?;
+        // Activities aren't contact rows, but they move contacts in and out of segments:
+        // they are written in a contact write, whose upkeep looks at their contacts.
+        let mut write = self.contact_write(actor).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let model = activities::ActiveModel {
@@ -173,15 +175,12 @@ impl Core {
                 created_at: Set(now),
                 ..Default::default()
             };
-            out.push(Activity::from(sea_orm::ActiveModelTrait::insert(model, &txn).await?));
+            out.push(Activity::from(
+                sea_orm::ActiveModelTrait::insert(model, write.txn()).await?,
+            ));
         }
-        if let Some(book) = &book {
-            let mut touched: Vec<i64> = out.iter().map(|a| a.contact_id).collect();
-            touched.sort_unstable();
-            touched.dedup();
-            self.maintain_memberships(&txn, book, &touched).await?;
-        }
-        txn.commit().await?;
+        write.affects(out.iter().map(|a| a.contact_id));
+        write.commit().await?;
         Ok(out)
     }
 

@@ -25,8 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::stored;
 use crate::entities::{auth_tokens, users};
+use crate::kernel::base::Base;
 use crate::sign_in_limits::{self as limits, Counters, Reservation};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 pub use crate::kernel::validate::valid_email;
 
@@ -225,7 +226,18 @@ fn new_salt() -> Result<SaltString> {
 
 const BAD_CREDENTIALS: &str = "wrong email or password";
 
-impl Core {
+/// The users service: accounts, sign-in, sessions and tokens.
+#[derive(Debug, Clone)]
+pub struct Users {
+    base: Base,
+}
+
+impl Users {
+    /// The service over `base`.
+    pub fn new(base: Base) -> Self {
+        Users { base }
+    }
+
     /// Creates a user. The password must have at least 8 characters.
     pub async fn create_user(&self, email: &str, name: &str, password: &str, role: Role) -> Result<User> {
         let email = email.trim().to_lowercase();
@@ -237,7 +249,7 @@ impl Core {
         }
         let taken = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
-            .count(&self.db)
+            .count(&self.base.db)
             .await?
             > 0;
         if taken {
@@ -251,12 +263,13 @@ impl Core {
             role: Set(role.as_str().to_owned()),
             failed_logins: Set(0),
             locked_until: Set(None),
-            created_at: Set(stored(self.clock.now())),
+            created_at: Set(stored(self.base.clock.now())),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.base.db)
         .await?;
-        self.definitions_changed(false).await?;
+        // Filters name owners by email: the prepared ones know one user less.
+        crate::kernel::generations::catalog_changed(&self.base.db).await?;
         User::try_from(model)
     }
 
@@ -265,7 +278,7 @@ impl Core {
         use sea_orm::QueryOrder;
         users::Entity::find()
             .order_by_asc(users::Column::Email)
-            .all(&self.db)
+            .all(&self.base.db)
             .await?
             .into_iter()
             .map(User::try_from)
@@ -280,7 +293,7 @@ impl Core {
         if !valid_email(&email) {
             return Err(Error::Unauthorized(BAD_CREDENTIALS.into()));
         }
-        let counters = Counters::new(&self.db, self.clock.now().timestamp());
+        let counters = Counters::new(&self.base.db, self.base.clock.now().timestamp());
         let address = limits::address_key(client);
         let pair = limits::pair_key(&email, &address);
         let account = limits::account_key(&email);
@@ -307,7 +320,7 @@ impl Core {
 
         let user = users::Entity::find()
             .filter(users::Column::Email.eq(&email))
-            .one(&self.db)
+            .one(&self.base.db)
             .await?;
         let right = match &user {
             Some(user) => verify_password(password.to_owned(), user.password_hash.clone()).await?,
@@ -342,7 +355,7 @@ impl Core {
     pub async fn start_session(&self, user: &User) -> Result<NewSession> {
         let token = random_token();
         let csrf_token = random_token();
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         let expires_at = now + SESSION_TTL;
         auth_tokens::ActiveModel {
             token_hash: Set(token_hash(&token)),
@@ -352,7 +365,7 @@ impl Core {
             created_at: Set(now),
             expires_at: Set(expires_at),
         }
-        .insert(&self.db)
+        .insert(&self.base.db)
         .await?;
         Ok(NewSession {
             token,
@@ -364,7 +377,7 @@ impl Core {
     /// Issues a bearer token for the API.
     pub async fn issue_api_token(&self, user: &User) -> Result<String> {
         let token = random_token();
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         auth_tokens::ActiveModel {
             token_hash: Set(token_hash(&token)),
             user_id: Set(user.id),
@@ -373,19 +386,22 @@ impl Core {
             created_at: Set(now),
             expires_at: Set(now + API_TOKEN_TTL),
         }
-        .insert(&self.db)
+        .insert(&self.base.db)
         .await?;
         Ok(token)
     }
 
     async fn resolve_token(&self, token: &str, kind: &str) -> Result<Option<(Actor, Option<String>)>> {
-        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token)).one(&self.db).await? else {
+        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token))
+            .one(&self.base.db)
+            .await?
+        else {
             return Ok(None);
         };
-        if row.kind != kind || row.expires_at <= self.clock.now() {
+        if row.kind != kind || row.expires_at <= self.base.clock.now() {
             return Ok(None);
         }
-        let Some(user) = users::Entity::find_by_id(row.user_id).one(&self.db).await? else {
+        let Some(user) = users::Entity::find_by_id(row.user_id).one(&self.base.db).await? else {
             return Ok(None);
         };
         Ok(Some((User::try_from(user)?.actor(), row.csrf_token)))
@@ -410,13 +426,13 @@ impl Core {
     /// Ends a session or revokes a token.
     pub async fn end_session(&self, token: &str) -> Result<()> {
         auth_tokens::Entity::delete_by_id(token_hash(token))
-            .exec(&self.db)
+            .exec(&self.base.db)
             .await?;
         Ok(())
     }
 
     /// Number of users; the server prints how to create the first admin when it is zero.
     pub async fn count_users(&self) -> Result<u64> {
-        Ok(users::Entity::find().count(&self.db).await?)
+        Ok(users::Entity::find().count(&self.base.db).await?)
     }
 }

@@ -5,17 +5,16 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 
 use crate::auth::Actor;
-use crate::clock::stored;
-use crate::entities::{contact_events, contact_types, contacts, field_defs};
-use crate::{Core, Error, Result};
+use crate::entities::{contact_types, contacts, field_defs};
+use crate::schema::{SchemaChange, SchemaService};
+use crate::{Error, Result};
 
 /// A contact type as the rest of the system sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +88,7 @@ pub(crate) async fn seed(db: &DatabaseConnection) -> Result<()> {
             insert_type(&txn, child_key, child_label, Some(parent), child_position).await?;
         }
     }
-    crate::segments::maintain::catalog_changed(&txn).await?;
+    crate::kernel::generations::catalog_changed(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -228,19 +227,23 @@ fn check_label(label: &str) -> Result<String> {
     Ok(label.to_owned())
 }
 
-impl Core {
+impl SchemaService {
     /// The tree of contact types.
     pub async fn type_tree(&self) -> Result<TypeTree> {
         Ok(TypeTree::from_rows(
             contact_types::Entity::find()
                 .order_by_asc(contact_types::Column::Id)
-                .all(&self.db)
+                .all(&self.base.db)
                 .await?,
         ))
     }
 
     /// Creates a type under `parent` (or as a root).
-    pub async fn create_contact_type(&self, actor: &Actor, input: NewContactType) -> Result<ContactType> {
+    pub async fn create_contact_type(
+        &self,
+        actor: &Actor,
+        input: NewContactType,
+    ) -> Result<(ContactType, SchemaChange)> {
         actor.require_admin()?;
         let key = input.key.trim().to_owned();
         if !valid_key(&key) {
@@ -270,23 +273,29 @@ impl Core {
             .filter(|t| t.parent.as_deref() == input.parent.as_deref())
             .count();
         insert_type(
-            &self.db,
+            &self.base.db,
             &key,
             &label,
             parent_id,
             i32::try_from(siblings).unwrap_or(i32::MAX),
         )
         .await?;
-        self.definitions_changed(false).await?;
-        self.type_tree()
+        let created = self
+            .type_tree()
             .await?
             .by_key(&key)
             .cloned()
-            .ok_or(Error::NotFound { what: "contact type" })
+            .ok_or(Error::NotFound { what: "contact type" })?;
+        Ok((created, SchemaChange::default()))
     }
 
     /// Renames or moves a type. A type can't move under itself or its own descendants.
-    pub async fn update_contact_type(&self, actor: &Actor, key: &str, patch: ContactTypePatch) -> Result<ContactType> {
+    pub async fn update_contact_type(
+        &self,
+        actor: &Actor,
+        key: &str,
+        patch: ContactTypePatch,
+    ) -> Result<(ContactType, SchemaChange)> {
         actor.require_admin()?;
         let tree = self.type_tree().await?;
         let current = tree.by_key(key).ok_or(Error::NotFound { what: "contact type" })?;
@@ -315,19 +324,21 @@ impl Core {
                 }
             });
         }
-        active.update(&self.db).await?;
-        // A move changes which types `is` includes.
-        self.definitions_changed(true).await?;
-        self.type_tree()
+        active.update(&self.base.db).await?;
+        let updated = self
+            .type_tree()
             .await?
             .by_key(key)
             .cloned()
-            .ok_or(Error::NotFound { what: "contact type" })
+            .ok_or(Error::NotFound { what: "contact type" })?;
+        // A move changes which types `is` includes.
+        Ok((updated, SchemaChange::rebuild()))
     }
 
-    /// Removes a type. Its subtypes must go first; its contacts move to `reassign_to`, which
-    /// is required when any contact (or field) uses the type.
-    pub async fn delete_contact_type(&self, actor: &Actor, key: &str, reassign_to: Option<&str>) -> Result<()> {
+    /// Checks the removal of a type: its subtypes must go first; its contacts move to
+    /// `reassign_to`, which is required when any contact (or field) uses the type. Answers
+    /// what [`SchemaService::remove_type`] does, after the facade has moved the contacts.
+    pub async fn check_type_removal(&self, actor: &Actor, key: &str, reassign_to: Option<&str>) -> Result<TypeRemoval> {
         actor.require_admin()?;
         let tree = self.type_tree().await?;
         let current = tree
@@ -359,9 +370,9 @@ impl Core {
         };
         let in_use = contacts::Entity::find()
             .filter(contacts::Column::TypeId.eq(current.id))
-            .count(&self.db)
+            .count(&self.base.db)
             .await?;
-        let fields = field_defs::Entity::find().all(&self.db).await?;
+        let fields = field_defs::Entity::find().all(&self.base.db).await?;
         let fields_using: Vec<field_defs::Model> = fields
             .into_iter()
             .filter(|f| json_strings(&f.applies_to).iter().any(|k| k == key))
@@ -389,36 +400,20 @@ impl Core {
                 ),
             });
         }
-        let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
-        if let Some(target) = &target {
-            // The audit trail first, while the rows still carry the old type.
-            let moved: Vec<i64> = contacts::Entity::find()
-                .filter(contacts::Column::TypeId.eq(current.id))
-                .all(&txn)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
-            for chunk in moved.chunks(500) {
-                let events = chunk.iter().map(|id| contact_events::ActiveModel {
-                    contact_id: Set(*id),
-                    user_id: Set(Some(actor.user_id)),
-                    at: Set(now),
-                    action: Set("updated".into()),
-                    changes: Set(json!({"type": [key, target.key]})),
-                    ..Default::default()
-                });
-                contact_events::Entity::insert_many(events).exec(&txn).await?;
-            }
-            contacts::Entity::update_many()
-                .col_expr(contacts::Column::TypeId, Expr::value(target.id))
-                .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
-                .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
-                .filter(contacts::Column::TypeId.eq(current.id))
-                .exec(&txn)
-                .await?;
-            for field in fields_using {
+        Ok(TypeRemoval {
+            current,
+            target,
+            fields_using,
+        })
+    }
+
+    /// Removes the type `removal` names in `txn` (its contacts already moved): the fields
+    /// that applied to it apply to the target, the default type follows it.
+    pub async fn remove_type(&self, txn: &DatabaseTransaction, removal: TypeRemoval) -> Result<SchemaChange> {
+        let now = self.base.now();
+        let key = removal.current.key.as_str();
+        if let Some(target) = &removal.target {
+            for field in removal.fields_using {
                 let mut keys = json_strings(&field.applies_to);
                 keys.retain(|k| k != key);
                 if !keys.contains(&target.key) {
@@ -427,15 +422,28 @@ impl Core {
                 let mut active: field_defs::ActiveModel = field.into();
                 active.applies_to = Set(json!(keys));
                 active.updated_at = Set(now);
-                active.update(&txn).await?;
+                active.update(txn).await?;
             }
         }
-        crate::settings::move_default_type(&txn, current.id, target.as_ref().map(|t| t.id)).await?;
-        contact_types::Entity::delete_by_id(current.id).exec(&txn).await?;
-        txn.commit().await?;
-        self.definitions_changed(target.is_some()).await?;
-        Ok(())
+        crate::settings::move_default_type(txn, removal.current.id, removal.target.as_ref().map(|t| t.id)).await?;
+        contact_types::Entity::delete_by_id(removal.current.id)
+            .exec(txn)
+            .await?;
+        // Contacts moved to another type: the segments are decided again.
+        Ok(SchemaChange {
+            rebuild: removal.target.is_some(),
+        })
     }
+}
+
+/// A checked removal of a contact type (see [`SchemaService::check_type_removal`]).
+#[derive(Debug)]
+pub struct TypeRemoval {
+    /// The type that goes.
+    pub current: ContactType,
+    /// Where its contacts move.
+    pub target: Option<ContactType>,
+    fields_using: Vec<field_defs::Model>,
 }
 
 /// The strings of a JSON array (anything else reads as empty).

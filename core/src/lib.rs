@@ -8,10 +8,12 @@ pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod entities;
+mod facade;
 pub mod fields;
 pub mod filter;
 pub mod kernel;
 pub mod plugin;
+pub mod schema;
 pub mod segments;
 pub mod settings;
 pub mod sign_in_limits;
@@ -36,6 +38,8 @@ pub struct Core {
     plugins: Arc<plugin::Registry>,
     segments: Arc<segments::maintain::SegmentState>,
     catalog_cache: Arc<filter::catalog::CatalogCache>,
+    users: auth::Users,
+    schema: schema::SchemaService,
 }
 
 impl Core {
@@ -43,12 +47,18 @@ impl Core {
     /// system's temporary directory unless [`Core::with_plugin_cache`] says otherwise.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
         let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), None));
+        let base = kernel::base::Base {
+            db: db.clone(),
+            clock: clock.clone(),
+        };
         Core {
             db,
             clock,
             plugins,
             segments: Arc::default(),
             catalog_cache: Arc::default(),
+            users: auth::Users::new(base.clone()),
+            schema: schema::SchemaService::new(base),
         }
     }
 
@@ -63,6 +73,18 @@ impl Core {
     /// and (for admins) installing and managing them.
     pub fn plugins(&self) -> &plugin::Registry {
         &self.plugins
+    }
+
+    /// Users: accounts, sign-in, sessions and API tokens.
+    pub fn users(&self) -> &auth::Users {
+        &self.users
+    }
+
+    /// The schema: contact types, field definitions, settings. Changes that other layers
+    /// follow (creating, changing and removing types and fields) are the facade's own
+    /// methods.
+    pub fn schema(&self) -> &schema::SchemaService {
+        &self.schema
     }
 
     /// The database connection.
@@ -84,7 +106,7 @@ impl Core {
             )));
         }
         if options.owner_ids.is_empty() {
-            options.owner_ids = self.list_users().await?.into_iter().map(|u| u.id).collect();
+            options.owner_ids = self.users.list_users().await?.into_iter().map(|u| u.id).collect();
         }
         let report = demo::load(&self.db, self.clock.now(), &options, progress).await?;
         // The demo defines fields of its own.
@@ -97,6 +119,26 @@ impl Core {
         use sea_orm::ConnectionTrait;
         self.db.execute_unprepared("SELECT 1").await?;
         Ok(())
+    }
+
+    /// Begins a write of contacts by `actor`, with the segment memberships' upkeep in it
+    /// (see [`contacts::write`]).
+    pub(crate) async fn contact_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
+        let stamp = contacts::write::Stamp {
+            user_id: actor.user_id,
+            at: clock::stored(self.clock.now()),
+        };
+        contacts::write::ContactWrite::begin(&segments::maintain::MembershipUpkeep(self.clone()), stamp).await
+    }
+
+    /// Begins a write of contacts under the schema lock, with no upkeep: the caller asks
+    /// for the rebuild of the segments when contacts were rewritten.
+    pub(crate) async fn schema_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
+        let stamp = contacts::write::Stamp {
+            user_id: actor.user_id,
+            at: clock::stored(self.clock.now()),
+        };
+        contacts::write::ContactWrite::schema_change(&self.db, stamp).await
     }
 
     /// The clock.

@@ -15,7 +15,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::auth::Actor;
 use crate::entities::settings;
-use crate::{Core, Error, Result};
+use crate::schema::SchemaService;
+use crate::{Error, Result};
 
 /// The settings as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,10 +62,10 @@ pub(crate) async fn move_default_type(db: &impl ConnectionTrait, from: i64, to: 
     Ok(())
 }
 
-impl Core {
+impl SchemaService {
     /// The settings.
     pub async fn settings(&self) -> Result<Settings> {
-        let row = settings::Entity::find_by_id(ROW).one(&self.db).await?;
+        let row = settings::Entity::find_by_id(ROW).one(&self.base.db).await?;
         let default_contact_type = match row.and_then(|r| r.default_type_id) {
             Some(id) => self.type_tree().await?.by_id(id).map(|t| t.key.clone()),
             None => None,
@@ -86,7 +87,7 @@ impl Core {
                         .id,
                 ),
             };
-            set_default_type(&self.db, type_id).await?;
+            set_default_type(&self.base.db, type_id).await?;
         }
         self.settings().await
     }

@@ -299,6 +299,7 @@ async fn engine_names(app: &TestApp, token: &str, filter: &Value) -> (BTreeSet<S
 async fn memory_names(app: &TestApp, filter: &Value) -> BTreeSet<String> {
     let core = app.core();
     let admin = core
+        .users()
         .list_users()
         .await
         .unwrap()

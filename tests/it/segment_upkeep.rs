@@ -507,3 +507,68 @@ async fn members_named(app: &TestApp, token: &str, sid: i64, prefix: &str) -> BT
         }
     }
 }
+
+both!(values_a_field_change_removes_leave_the_segments: values_a_field_change_removes_leave_the_segments_sqlite, values_a_field_change_removes_leave_the_segments_postgres);
+async fn values_a_field_change_removes_leave_the_segments(app: TestApp) {
+    let (_, token) = app.admin().await;
+    let (status, field) = app
+        .post_json(
+            &token,
+            "/api/v1/fields",
+            &json!({"key": "stage", "label": "Stage", "kind": "select", "options": ["new", "won", "lost"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{field}");
+    for (name, stage) in [("Anna", "won"), ("Bartek", "lost"), ("Celina", "new")] {
+        app.create_contact(
+            &token,
+            &json!({"type": "client", "name": name, "fields": {"stage": stage}}),
+        )
+        .await;
+    }
+    app.create_contact(&token, &json!({"type": "client", "name": "Dorota"}))
+        .await;
+    let staged = create_segment(
+        &app,
+        &token,
+        "With a stage",
+        json!({"not": {"field": "fields.stage", "op": "is_empty"}}),
+    )
+    .await;
+    let unstaged = create_segment(
+        &app,
+        &token,
+        "Without a stage",
+        json!({"field": "fields.stage", "op": "is_empty"}),
+    )
+    .await;
+    wait_for(&app, &token, staged, "ok", |s| s["status"] == "ok").await;
+    wait_for(&app, &token, unstaged, "ok", |s| s["status"] == "ok").await;
+    assert_eq!(members(&app, &token, staged).await, set(&["Anna", "Bartek", "Celina"]));
+    assert_eq!(members(&app, &token, unstaged).await, set(&["Dorota"]));
+
+    // Only the options change (the kind stays): "lost" goes, and with it Bartek's value.
+    let (status, changed) = app
+        .patch_json(
+            &token,
+            "/api/v1/fields/stage",
+            &json!({"options": ["new", "won"], "drop_unconvertible": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        changed["conversion"]["failed"].as_array().map(Vec::len),
+        Some(1),
+        "{changed}"
+    );
+    wait_for(&app, &token, staged, "Bartek gone", |s| {
+        s["status"] == "ok" && s["count"] == 2
+    })
+    .await;
+    assert_eq!(members(&app, &token, staged).await, set(&["Anna", "Celina"]));
+    wait_for(&app, &token, unstaged, "Bartek in", |s| {
+        s["status"] == "ok" && s["count"] == 2
+    })
+    .await;
+    assert_eq!(members(&app, &token, unstaged).await, set(&["Bartek", "Dorota"]));
+}

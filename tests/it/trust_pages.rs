@@ -73,7 +73,15 @@ async fn forms_answer_with_a_redirect_and_a_notice(app: TestApp) {
         .await;
     assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
     assert!(unconfirmed.text.contains("tick the box"), "{}", unconfirmed.text);
-    assert!(app.core().type_tree().await.unwrap().by_key("partner").is_some());
+    assert!(
+        app.core()
+            .schema()
+            .type_tree()
+            .await
+            .unwrap()
+            .by_key("partner")
+            .is_some()
+    );
     let removed = app
         .submit(
             &client,
@@ -116,7 +124,10 @@ async fn forms_answer_with_a_redirect_and_a_notice(app: TestApp) {
         .submit(&client, "/fields/size/delete", &[("csrf_token", csrf)])
         .await;
     assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
-    assert!(app.core().get_field("size").await.is_ok(), "not removed unasked");
+    assert!(
+        app.core().schema().get_field("size").await.is_ok(),
+        "not removed unasked"
+    );
     let removed = app
         .submit(
             &client,

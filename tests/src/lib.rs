@@ -388,6 +388,7 @@ impl TestApp {
         let email = format!("{}{n}@example.com", role.as_str());
         let user = self
             .core()
+            .users()
             .create_user(&email, &format!("{} {n}", role.as_str()), PASSWORD, role)
             .await
             .expect("creating a user");

@@ -90,7 +90,7 @@ impl FromRequestParts<AppState> for SessionUser {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
-        match state.core.resolve_session(&token).await? {
+        match state.core.users().resolve_session(&token).await? {
             Some(session) => Ok(SessionUser {
                 actor: session.actor,
                 csrf_token: session.csrf_token,
@@ -114,7 +114,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token".into(),
             )));
         };
-        match state.core.resolve_api_token(token.trim()).await? {
+        match state.core.users().resolve_api_token(token.trim()).await? {
             Some(actor) => Ok(ApiUser(actor)),
             None => Err(ApiError(Error::Unauthorized(
                 "the token is unknown or expired; get a new one from POST /api/v1/auth/token".into(),

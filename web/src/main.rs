@@ -128,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
             let password = read_password(password_stdin)?;
             let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
             let user = core
+                .users()
                 .create_user(&email, &name, &password, role)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -138,7 +139,7 @@ async fn main() -> anyhow::Result<()> {
             command: UserCommand::List,
         } => {
             let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
-            for user in core.list_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+            for user in core.users().list_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
                 println!("{}\t{}\t{}", user.id, user.role.as_str(), user.email);
             }
             Ok(())
@@ -239,7 +240,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let running = kartoteka_web::start(config.clone(), Arc::new(SystemClock), Some(listener)).await?;
-    let users = running.core.count_users().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let users = running
+        .core
+        .users()
+        .count_users()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Kartoteka is running at http://{}/", running.addr);
     if users == 0 {
         println!("No users yet. Create the first admin in another terminal:");

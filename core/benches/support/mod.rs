@@ -197,6 +197,7 @@ pub async fn load_base(label: &str, url: &str, clock: Arc<dyn Clock>, people: us
     kartoteka_core::db::migrate(&db).await?;
     let core = Core::new(db.clone(), clock);
     let admin = core
+        .users()
         .create_user("bench@example.com", "", "bench-password", Role::Admin)
         .await?;
     let options = DemoOptions {

@@ -29,9 +29,9 @@
 //! columns, the `fields` JSON and the field definitions ([`FoldSchema`]). Every write of
 //! `contacts` goes through it:
 //!
-//! - creating and changing a contact (`Core::create_contact`, `Core::update_contact`);
-//! - converting or dropping stored values when a field's kind or options change, and
-//!   removing a field with its values (`crate::fields`, per rewritten contact);
+//! - creating and changing a contact, and converting or dropping stored values when a
+//!   field's kind or options change or it is removed with its values: all through the
+//!   one writer of contacts ([`super::write::ContactWrite`]);
 //! - a field whose kind or `searchable` flag changes: [`recompute`] rewrites the derived
 //!   columns of every contact that holds a value of that field, in keyset batches of
 //!   [`RECOMPUTE_BATCH`] by id, inside the same transaction as the definition change, so
@@ -56,7 +56,7 @@
 //! Definitions and values must be read consistently: a contact written with the old
 //! definitions after the recompute has passed it would keep the old words. So a field
 //! change and a contact write serialize on one lock, taken first thing in their
-//! transactions ([`begin_contact_write`], [`begin_schema_change`]): on PostgreSQL a
+//! transactions ([`super::write::begin_contact_write`], [`super::write::begin_schema_change`]): on PostgreSQL a
 //! transaction-scoped advisory lock, shared by contact writes and exclusive for field
 //! changes (several servers share the database, so an in-process lock would not do); on
 //! SQLite `BEGIN IMMEDIATE`, which makes every writer wait for the one before it. The
@@ -75,14 +75,12 @@
 //! - **A separate table of folded values**: one more write and one more join per contact,
 //!   for nothing the columns don't give.
 
+pub use super::recompute::backfill;
+
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Set};
 use serde_json::{Map, Value};
 
 use crate::collation::{sort_key, sort_key_or_absent};
@@ -404,155 +402,6 @@ impl Derived {
             V::Bytes(Some(self.city_sort)),
         ]
     }
-}
-
-/// A key no other advisory lock of the application uses: "kartotek" in ASCII.
-const SCHEMA_LOCK_KEY: i64 = 0x6b61_7274_6f74_656b;
-
-/// Begins a transaction that writes contacts (their derived columns included): it waits
-/// for a field definition change in progress and keeps the next one out until it ends.
-pub(crate) async fn begin_contact_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    begin_locked(db, "pg_advisory_xact_lock_shared").await
-}
-
-/// Begins a transaction that changes field definitions (and recomputes what they derive):
-/// it waits for the contact writes in progress and keeps new ones out until it ends.
-pub(crate) async fn begin_schema_change(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    begin_locked(db, "pg_advisory_xact_lock").await
-}
-
-async fn begin_locked(db: &DatabaseConnection, pg_function: &str) -> Result<DatabaseTransaction> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT {pg_function}({SCHEMA_LOCK_KEY})"))
-            .await?;
-    }
-    Ok(txn)
-}
-
-/// Writes `derived` to contact `id`, nothing else.
-/// Writes the derived columns of several contacts, nothing else, in one statement
-/// (`UPDATE contacts ... FROM (VALUES ...)`): a recompute is dominated by round trips
-/// otherwise.
-pub(crate) async fn write_many(db: &impl ConnectionTrait, rows: Vec<(i64, Derived)>) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let backend = db.get_database_backend();
-    let width = COLUMNS.len() + 1;
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * width);
-    let mut tuples: Vec<String> = Vec::with_capacity(rows.len());
-    for (id, derived) in rows {
-        let first = values.len();
-        values.push(id.into());
-        values.extend(derived.into_values());
-        let marks: Vec<String> = (first + 1..=first + width)
-            .map(|n| match backend {
-                DbBackend::Postgres => format!("${n}"),
-                _ => "?".to_owned(),
-            })
-            .collect();
-        tuples.push(format!("({})", marks.join(", ")));
-    }
-    let sql = match backend {
-        // VALUES columns are named by the alias list; ids and texts arrive typed.
-        DbBackend::Postgres => format!(
-            "UPDATE contacts SET {} FROM (VALUES {}) AS v(id, {}) WHERE contacts.id = v.id",
-            COLUMNS
-                .iter()
-                .map(|c| format!("{c} = v.{c}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            tuples.join(", "),
-            COLUMNS.join(", "),
-        ),
-        // SQLite names VALUES columns column1, column2, ...
-        _ => format!(
-            "UPDATE contacts SET {} FROM (VALUES {}) AS v WHERE contacts.id = v.column1",
-            COLUMNS
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{c} = v.column{}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", "),
-            tuples.join(", "),
-        ),
-    };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    Ok(())
-}
-
-/// Recomputes the derived columns of the contacts that satisfy `filter` under `schema`,
-/// in keyset batches of [`RECOMPUTE_BATCH`] by id, writing only the rows whose derived
-/// columns change; returns how many did. Version and `updated_at` stay as they are.
-pub(crate) async fn recompute(db: &impl ConnectionTrait, schema: &FoldSchema, filter: Condition) -> Result<u64> {
-    let mut after = 0i64;
-    let mut changed = 0u64;
-    loop {
-        let batch = contacts::Entity::find()
-            .filter(contacts::Column::Id.gt(after))
-            .filter(filter.clone())
-            .order_by_asc(contacts::Column::Id)
-            .limit(RECOMPUTE_BATCH)
-            .all(db)
-            .await?;
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        let stale: Vec<(i64, Derived)> = batch
-            .iter()
-            .map(|row| (row.id, Derived::compute(&Source::of_model(row), schema), row))
-            .filter(|(_, derived, row)| *derived != Derived::stored(row))
-            .map(|(id, derived, _)| (id, derived))
-            .collect();
-        changed += stale.len() as u64;
-        write_many(db, stale).await?;
-    }
-    Ok(changed)
-}
-
-/// Computes the derived columns of every row that lacks them (`name_folded` or
-/// `name_sort` is NULL): the rows that existed before the columns did. A no-op, through
-/// the partial index `contacts_unfolded` and the index `contacts_name_sort_id`, when there
-/// are none.
-pub async fn backfill(db: &DatabaseConnection) -> Result<u64> {
-    let mut pending = false;
-    for column in [contacts::Column::NameFolded, contacts::Column::NameSort] {
-        pending = pending
-            || contacts::Entity::find()
-                .select_only()
-                .column(contacts::Column::Id)
-                .filter(column.is_null())
-                .limit(1)
-                .into_tuple::<i64>()
-                .one(db)
-                .await?
-                .is_some();
-    }
-    if !pending {
-        return Ok(0);
-    }
-    let txn = begin_schema_change(db).await?;
-    let schema = FoldSchema::read(&txn).await?;
-    let filled = recompute(
-        &txn,
-        &schema,
-        Condition::any()
-            .add(contacts::Column::NameFolded.is_null())
-            .add(contacts::Column::NameSort.is_null()),
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(
-        contacts = filled,
-        "computed the folded text, search words and sort keys of existing contacts"
-    );
-    Ok(filled)
 }
 
 #[cfg(test)]

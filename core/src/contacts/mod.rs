@@ -13,8 +13,10 @@
 pub mod cursor;
 pub mod derived;
 pub mod ownership;
+pub mod recompute;
 pub mod search;
 pub mod visibility;
+pub mod write;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -492,35 +494,21 @@ impl Core {
     /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty; of
     /// the base's default type (see [`crate::settings`]) when `draft.type_key` is empty.
     pub async fn create_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<Contact> {
-        let schema = self.schema().await?;
+        let schema = self.schema().current().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         // Without a default either, the type stays empty and is reported with every
         // other problem of the draft.
         if draft.type_key.trim().is_empty()
-            && let Some(default) = self.settings().await?.default_contact_type
+            && let Some(default) = self.schema().settings().await?.default_contact_type
         {
             draft.type_key = default;
         }
         let changes = std::mem::take(&mut draft.fields);
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
-        let now = stored(self.clock.now());
-        let (txn, book) = self.begin_contact_write().await?;
-        let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
-        let model = contacts::ActiveModel {
-            score: Set(None),
-            score_band: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            ..columns
-        }
-        .insert(&txn)
-        .await?;
-        record_event(&txn, model.id, actor, now, "created", snapshot(&checked.draft)).await?;
-        if let Some(book) = &book {
-            self.maintain_memberships(&txn, book, &[model.id]).await?;
-        }
-        txn.commit().await?;
+        let mut write = self.contact_write(actor).await?;
+        let columns = checked.columns_with_derived(&derived::FoldSchema::read(write.txn()).await?);
+        let model = write.insert(columns, snapshot(&checked.draft)).await?;
+        write.commit().await?;
         let mut contact = to_contact((model, None))?;
         contact.type_key = checked.draft.type_key;
         Ok(contact)
@@ -529,7 +517,7 @@ impl Core {
     /// Checks a new contact as [`Core::create_contact`] would, without writing it: a form
     /// that could not read some of its inputs reports these problems with its own.
     pub async fn check_new_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<()> {
-        let schema = self.schema().await?;
+        let schema = self.schema().current().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         let changes = std::mem::take(&mut draft.fields);
         self.check_draft(actor, &schema, draft, None, &changes)
@@ -539,7 +527,7 @@ impl Core {
 
     /// Checks `patch` to contact `id` as [`Core::update_contact`] would, without writing.
     pub async fn check_contact_patch(&self, actor: &Actor, id: i64, patch: &ContactPatch) -> Result<()> {
-        let schema = self.schema().await?;
+        let schema = self.schema().current().await?;
         let current = self.read_contact(actor, id, Access::Write).await?;
         let changes = patch.fields.clone().unwrap_or_default();
         self.check_draft(actor, &schema, patch.apply(current.draft()), Some(&current), &changes)
@@ -549,7 +537,7 @@ impl Core {
 
     /// Applies `patch` to contact `id` if it is still at `patch.version`.
     pub async fn update_contact(&self, actor: &Actor, id: i64, patch: ContactPatch) -> Result<Contact> {
-        let schema = self.schema().await?;
+        let schema = self.schema().current().await?;
         let current = self.read_contact(actor, id, Access::Write).await?;
         if current.version != patch.version {
             return Err(stale(current.version, patch.version));
@@ -563,22 +551,10 @@ impl Core {
         if diff.is_empty() {
             return Ok(current);
         }
-        let now = stored(self.clock.now());
-        let (txn, book) = self.begin_contact_write().await?;
-        let columns = checked.columns_with_derived(&derived::FoldSchema::read(&txn).await?);
-        let update = contacts::ActiveModel {
-            updated_at: Set(now),
-            ..columns
-        };
-        let result = contacts::Entity::update_many()
-            .set(update)
-            .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
-            .filter(contacts::Column::Id.eq(id))
-            .filter(contacts::Column::Version.eq(patch.version))
-            .exec(&txn)
-            .await?;
-        if result.rows_affected == 0 {
-            txn.rollback().await?;
+        let mut write = self.contact_write(actor).await?;
+        let columns = checked.columns_with_derived(&derived::FoldSchema::read(write.txn()).await?);
+        if !write.update(id, patch.version, columns, Value::Object(diff)).await? {
+            write.rollback().await?;
             // Someone wrote in between our read and our write.
             let now_version = contacts::Entity::find_by_id(id).one(&self.db).await?.map(|c| c.version);
             return match now_version {
@@ -586,23 +562,18 @@ impl Core {
                 None => Err(Error::NotFound { what: "contact" }),
             };
         }
-        record_event(&txn, id, actor, now, "updated", Value::Object(diff)).await?;
-        if let Some(book) = &book {
-            let mut moved = vec![id];
-            // A company's people see its name as their `company`.
-            if current.kind == ContactKind::Company && current.name != checked.draft.name {
-                moved.extend(people_of(&txn, id).await?);
-            }
-            self.maintain_memberships(&txn, book, &moved).await?;
+        // A company's people see its name as their `company`.
+        if current.kind == ContactKind::Company && current.name != checked.draft.name {
+            write.affects(write::people_of(write.txn(), id).await?);
         }
         // The state written, read before the commit: handing a contact to someone else
         // takes it out of the writer's sight, and they still get their answer.
         let written = contacts::Entity::find_by_id(id)
             .find_also_related(contact_types::Entity)
-            .one(&txn)
+            .one(write.txn())
             .await?
             .ok_or(Error::NotFound { what: "contact" })?;
-        txn.commit().await?;
+        write.commit().await?;
         to_contact(written)
     }
 
@@ -615,39 +586,17 @@ impl Core {
         {
             return Err(stale(current.version, v));
         }
-        let now = stored(self.clock.now());
-        let (txn, book) = self.begin_contact_write().await?;
-        let mut members = Vec::new();
+        let mut write = self.contact_write(actor).await?;
         if current.kind == ContactKind::Company {
-            members = people_of(&txn, id).await?;
-            for member in &members {
-                record_event(&txn, *member, actor, now, "updated", json!({"company_id": [id, null]})).await?;
-            }
-            contacts::Entity::update_many()
-                .col_expr(contacts::Column::CompanyId, Expr::value(Option::<i64>::None))
-                .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
-                .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
-                .filter(contacts::Column::CompanyId.eq(id))
-                .exec(&txn)
-                .await?;
+            write.detach_people(id).await?;
         }
-        // Before the rows go with the contact, so the history keeps the leaves.
-        self.leave_all_segments(&txn, id).await?;
-        let mut delete = contacts::Entity::delete_many().filter(contacts::Column::Id.eq(id));
-        if let Some(v) = version {
-            delete = delete.filter(contacts::Column::Version.eq(v));
-        }
-        if delete.exec(&txn).await?.rows_affected == 0 {
-            txn.rollback().await?;
+        if !write.delete(id, version, snapshot(&current.draft())).await? {
+            write.rollback().await?;
             return Err(Error::conflict(
                 "the contact changed while it was being deleted; reload and try again",
             ));
         }
-        record_event(&txn, id, actor, now, "deleted", snapshot(&current.draft())).await?;
-        if let Some(book) = &book {
-            self.maintain_memberships(&txn, book, &members).await?;
-        }
-        txn.commit().await?;
+        write.commit().await?;
         Ok(())
     }
 
@@ -883,17 +832,6 @@ impl Core {
     }
 }
 
-/// The people of company `id`.
-async fn people_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>> {
-    Ok(contacts::Entity::find()
-        .select_only()
-        .column(contacts::Column::Id)
-        .filter(contacts::Column::CompanyId.eq(id))
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
 fn stale(current: i64, sent: i64) -> Error {
     Error::Conflict {
         message: format!(
@@ -901,27 +839,6 @@ fn stale(current: i64, sent: i64) -> Error {
         ),
         details: Some(json!({"current_version": current, "your_version": sent})),
     }
-}
-
-async fn record_event(
-    db: &impl ConnectionTrait,
-    contact_id: i64,
-    actor: &Actor,
-    at: DateTime<Utc>,
-    action: &str,
-    changes: Value,
-) -> Result<()> {
-    contact_events::ActiveModel {
-        contact_id: Set(contact_id),
-        user_id: Set(Some(actor.user_id)),
-        at: Set(at),
-        action: Set(action.to_owned()),
-        changes: Set(changes),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// The core columns of a draft and its extra fields, as `name -> value`.

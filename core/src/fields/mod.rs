@@ -33,24 +33,16 @@
 
 pub mod value;
 
-use std::collections::BTreeMap;
-
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
 pub use value::FieldKind;
 
-use crate::auth::Actor;
-use crate::clock::stored;
 use crate::contact_types::{TypeTree, json_strings};
-use crate::contacts::derived::{self, Derived, FoldSchema, Source};
-use crate::entities::{contact_events, contacts, field_defs};
+use crate::entities::{contacts, field_defs};
 use crate::error::Problems;
-use crate::kernel::validate::valid_key;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// An extra field's definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +59,7 @@ pub struct FieldDef {
 }
 
 impl FieldDef {
-    fn from_model(m: field_defs::Model) -> Result<Self> {
+    pub(crate) fn from_model(m: field_defs::Model) -> Result<Self> {
         let kind = FieldKind::parse_field(&m.kind)
             .ok_or_else(|| Error::Internal(format!("field `{}` has unknown kind `{}`", m.key, m.kind)))?;
         Ok(FieldDef {
@@ -229,7 +221,7 @@ impl Schema {
     }
 }
 
-fn check_definition(
+pub(crate) fn check_definition(
     kind: &str,
     label: &str,
     options: &[String],
@@ -291,7 +283,7 @@ fn check_definition(
 }
 
 /// A condition true where `contacts.fields` holds `key`.
-fn has_field(backend: DbBackend, key: &str) -> SimpleExpr {
+pub(crate) fn has_field(backend: DbBackend, key: &str) -> SimpleExpr {
     match backend {
         DbBackend::Postgres => Expr::cust_with_values("jsonb_exists(\"contacts\".\"fields\", $1)", [key.to_owned()]),
         _ => Expr::cust_with_values(
@@ -301,232 +293,8 @@ fn has_field(backend: DbBackend, key: &str) -> SimpleExpr {
     }
 }
 
-impl Core {
-    /// Every field definition, in display order.
-    pub async fn list_fields(&self) -> Result<Vec<FieldDef>> {
-        field_defs::Entity::find()
-            .order_by_asc(field_defs::Column::Position)
-            .order_by_asc(field_defs::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(FieldDef::from_model)
-            .collect()
-    }
-
-    /// One field definition.
-    pub async fn get_field(&self, key: &str) -> Result<FieldDef> {
-        if !valid_key(key) {
-            return Err(Error::NotFound { what: "field" });
-        }
-        let model = field_defs::Entity::find()
-            .filter(field_defs::Column::Key.eq(key))
-            .one(&self.db)
-            .await?;
-        FieldDef::from_model(model.ok_or(Error::NotFound { what: "field" })?)
-    }
-
-    /// The schema contact writes are checked against.
-    pub async fn schema(&self) -> Result<Schema> {
-        Ok(Schema {
-            fields: self.list_fields().await?,
-            types: self.type_tree().await?,
-        })
-    }
-
-    /// Defines a new field.
-    pub async fn create_field(&self, actor: &Actor, input: NewField) -> Result<FieldDef> {
-        actor.require_admin()?;
-        let key = input.key.trim().to_owned();
-        if !valid_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "must start with a lowercase letter and contain only a-z, 0-9 and _ (at most 63)",
-            ));
-        }
-        let schema = self.schema().await?;
-        if schema.field(&key).is_some() {
-            return Err(Error::conflict(format!("a field with key `{key}` already exists")));
-        }
-        let (kind, label, options) = check_definition(
-            &input.kind,
-            &input.label,
-            &input.options,
-            &input.applies_to,
-            &schema.types,
-        )?;
-        let now = stored(self.clock.now());
-        let position = i32::try_from(schema.fields.len()).unwrap_or(i32::MAX);
-        field_defs::ActiveModel {
-            key: Set(key.clone()),
-            label: Set(label),
-            kind: Set(kind.as_str().to_owned()),
-            options: Set(json!(options)),
-            required: Set(input.required),
-            searchable: Set(input.searchable),
-            applies_to: Set(json!(input.applies_to)),
-            position: Set(position),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await?;
-        crate::filter::indexes::ensure_field_index(&self.db, &key, kind).await?;
-        self.definitions_changed(false).await?;
-        self.get_field(&key).await
-    }
-
-    /// Changes a field. A new kind or new options convert the stored values; see the module
-    /// documentation for what happens to values that can't be converted.
-    pub async fn update_field(
-        &self,
-        actor: &Actor,
-        key: &str,
-        patch: FieldPatch,
-    ) -> Result<(FieldDef, ConversionReport)> {
-        actor.require_admin()?;
-        self.get_field(key).await?;
-        let model = field_defs::Entity::find()
-            .filter(field_defs::Column::Key.eq(key))
-            .one(&self.db)
-            .await?
-            .ok_or(Error::NotFound { what: "field" })?;
-        let current = FieldDef::from_model(model.clone())?;
-        let types = self.type_tree().await?;
-        let kind_name = patch.kind.clone().unwrap_or_else(|| current.kind.as_str().to_owned());
-        let label = patch.label.clone().unwrap_or_else(|| current.label.clone());
-        let applies_to = patch.applies_to.clone().unwrap_or_else(|| current.applies_to.clone());
-        let proposed_options = match (&patch.options, patch.kind.as_deref().and_then(FieldKind::parse_field)) {
-            (Some(options), _) => options.clone(),
-            // A kind without options drops the old ones rather than failing the check.
-            (None, Some(k)) if !k.has_options() => Vec::new(),
-            (None, _) => current.options.clone(),
-        };
-        let (kind, label, options) = check_definition(&kind_name, &label, &proposed_options, &applies_to, &types)?;
-
-        let values_change = kind != current.kind || options != current.options;
-        // What the contacts' folded text and search words depend on (see
-        // `contacts::derived`): when it changes, every holder of a value is recomputed.
-        let derived_change = kind != current.kind || patch.searchable.is_some_and(|s| s != current.searchable);
-        // The values are read, converted and rewritten, and the definition changed, under
-        // the schema lock: no contact write slips an old-kind value in between.
-        let txn = derived::begin_schema_change(&self.db).await?;
-        let mut report = ConversionReport::default();
-        let mut rewrites: Vec<(i64, Option<Value>, Value)> = Vec::new();
-        if values_change {
-            for (id, old) in values_of(&txn, key).await? {
-                report.checked += 1;
-                match value::convert(current.kind, kind, &options, &old) {
-                    Ok(new) => {
-                        if new != old {
-                            rewrites.push((id, Some(new), old));
-                        }
-                        report.converted += 1;
-                    }
-                    Err(reason) => {
-                        report.failed.push(Unconvertible {
-                            contact_id: id,
-                            value: old.clone(),
-                            reason,
-                        });
-                        rewrites.push((id, None, old));
-                    }
-                }
-            }
-        }
-        if !report.failed.is_empty() && !patch.drop_unconvertible {
-            txn.rollback().await?;
-            return Err(Error::Conflict {
-                message: format!(
-                    "{} of {} {} of `{key}` can't be converted to {kind}; fix {}, or confirm that {} removed (kept in each contact's history)",
-                    report.failed.len(),
-                    report.checked,
-                    if report.checked == 1 { "value" } else { "values" },
-                    if report.failed.len() == 1 { "it" } else { "them" },
-                    if report.failed.len() == 1 { "it is" } else { "they are" },
-                ),
-                details: Some(report.to_json()),
-            });
-        }
-        report.dropped = !report.failed.is_empty();
-
-        let now = stored(self.clock.now());
-        let mut active: field_defs::ActiveModel = model.into();
-        active.label = Set(label);
-        active.kind = Set(kind.as_str().to_owned());
-        active.options = Set(json!(options));
-        if let Some(required) = patch.required {
-            active.required = Set(required);
-        }
-        if let Some(searchable) = patch.searchable {
-            active.searchable = Set(searchable);
-        }
-        active.applies_to = Set(json!(applies_to));
-        active.updated_at = Set(now);
-        active.update(&txn).await?;
-        // The new definition first: the values below are folded and indexed under it.
-        let fold_schema = FoldSchema::read(&txn).await?;
-        for (id, new, old) in rewrites {
-            rewrite_value(&txn, &fold_schema, actor, now, id, key, new, old).await?;
-        }
-        if derived_change {
-            let backend = txn.get_database_backend();
-            derived::recompute(&txn, &fold_schema, Condition::all().add(has_field(backend, key))).await?;
-        }
-        txn.commit().await?;
-        if kind != current.kind {
-            // The expression index is typed by kind (a number cast, text): rebuild it.
-            crate::filter::indexes::drop_field_index(&self.db, key).await?;
-            crate::filter::indexes::ensure_field_index(&self.db, key, kind).await?;
-        }
-        // A new kind or new options convert stored values under the filters.
-        self.definitions_changed(kind != current.kind).await?;
-        Ok((self.get_field(key).await?, report))
-    }
-
-    /// Removes a field. Refused while contacts hold values, unless `drop_values`; then the
-    /// values are removed, each with an audit record.
-    pub async fn delete_field(&self, actor: &Actor, key: &str, drop_values: bool) -> Result<u64> {
-        actor.require_admin()?;
-        self.get_field(key).await?;
-        let model = field_defs::Entity::find()
-            .filter(field_defs::Column::Key.eq(key))
-            .one(&self.db)
-            .await?
-            .ok_or(Error::NotFound { what: "field" })?;
-        let txn = derived::begin_schema_change(&self.db).await?;
-        let values = values_of(&txn, key).await?;
-        if !values.is_empty() && !drop_values {
-            txn.rollback().await?;
-            return Err(Error::Conflict {
-                message: if values.len() == 1 {
-                    format!("1 contact has a value in `{key}`; confirm that the value is removed with the field")
-                } else {
-                    format!(
-                        "{} contacts have a value in `{key}`; confirm that the values are removed with the field",
-                        values.len()
-                    )
-                },
-                details: Some(json!({"contacts": values.len()})),
-            });
-        }
-        let now = stored(self.clock.now());
-        let removed = values.len() as u64;
-        field_defs::Entity::delete_by_id(model.id).exec(&txn).await?;
-        let fold_schema = FoldSchema::read(&txn).await?;
-        for (id, old) in values {
-            rewrite_value(&txn, &fold_schema, actor, now, id, key, None, old).await?;
-        }
-        txn.commit().await?;
-        crate::filter::indexes::drop_field_index(&self.db, key).await?;
-        self.definitions_changed(false).await?;
-        Ok(removed)
-    }
-}
-
 /// Every stored value of field `key`, by contact id.
-async fn values_of(db: &impl ConnectionTrait, key: &str) -> Result<Vec<(i64, Value)>> {
+pub(crate) async fn values_of(db: &impl ConnectionTrait, key: &str) -> Result<Vec<(i64, Value)>> {
     let backend = db.get_database_backend();
     let mut out = Vec::new();
     let mut after = 0i64;
@@ -550,60 +318,4 @@ async fn values_of(db: &impl ConnectionTrait, key: &str) -> Result<Vec<(i64, Val
         );
     }
     Ok(out)
-}
-
-/// Sets (or with `None` removes) one field value of one contact, bumping its version,
-/// recomputing its derived columns under `fold_schema` and recording the old and new value
-/// in its audit trail.
-#[allow(clippy::too_many_arguments)]
-async fn rewrite_value(
-    db: &impl ConnectionTrait,
-    fold_schema: &FoldSchema,
-    actor: &Actor,
-    now: chrono::DateTime<chrono::Utc>,
-    contact_id: i64,
-    key: &str,
-    new: Option<Value>,
-    old: Value,
-) -> Result<()> {
-    let Some(mut row) = contacts::Entity::find_by_id(contact_id).one(db).await? else {
-        return Ok(());
-    };
-    let mut fields: BTreeMap<String, Value> = match std::mem::take(&mut row.fields) {
-        Value::Object(map) => map.into_iter().collect(),
-        _ => BTreeMap::new(),
-    };
-    match &new {
-        Some(v) => fields.insert(key.to_owned(), v.clone()),
-        None => fields.remove(key),
-    };
-    row.fields = Value::Object(fields.into_iter().collect());
-    let mut columns = contacts::ActiveModel {
-        fields: Set(row.fields.clone()),
-        ..Default::default()
-    };
-    Derived::compute(&Source::of_model(&row), fold_schema).set_on(&mut columns);
-    contacts::Entity::update_many()
-        .set(columns)
-        .col_expr(contacts::Column::Version, Expr::col(contacts::Column::Version).add(1))
-        .col_expr(contacts::Column::UpdatedAt, Expr::value(now))
-        .filter(contacts::Column::Id.eq(contact_id))
-        .exec(db)
-        .await?;
-    contact_events::ActiveModel {
-        contact_id: Set(contact_id),
-        user_id: Set(Some(actor.user_id)),
-        at: Set(now),
-        action: Set(if new.is_some() {
-            "field_converted"
-        } else {
-            "field_value_removed"
-        }
-        .into()),
-        changes: Set(json!({ format!("fields.{key}"): [old, new] })),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
 }

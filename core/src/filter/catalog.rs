@@ -434,9 +434,15 @@ impl Core {
         {
             return Ok(catalog.clone());
         }
-        let schema = self.list_fields().await?;
-        let types = self.type_tree().await?;
-        let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
+        let schema = self.schema().list_fields().await?;
+        let types = self.schema().type_tree().await?;
+        let owners = self
+            .users()
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect();
         let operators = self.plugins().operators().await?;
         let builtins = self
             .plugins()

@@ -347,6 +347,7 @@ impl Core {
     pub async fn filter_describer(&self, actor: &Actor) -> Result<Describer> {
         let catalog = self.filter_catalog().await?;
         let users = self
+            .users()
             .list_users()
             .await?
             .into_iter()

@@ -8,6 +8,8 @@
 //! | [`text`] | folded text: case- and accent-insensitive comparison and search words |
 //! | [`kinds`] | the one vocabulary of kinds: [`FieldKind`] (extra fields and what filters reference), [`ActivityKind`] |
 //! | [`validate`] | the shapes of stable keys and e-mail addresses |
+//! | [`base`] | the services' shared handle: the database and the clock |
+//! | [`generations`] | the counters that tell every instance its prepared filters are out of date |
 //!
 //! The crate root re-exports `error`, `clock` and `text` under their old paths
 //! (`crate::error`, `kartoteka_core::clock`), and the modules that used to own a kind or
@@ -24,8 +26,10 @@
 //! `fields` that `plugin` imports, would have made the plugin host depend on the schema
 //! layer beside it rather than on something below both.
 
+pub mod base;
 pub mod clock;
 pub mod error;
+pub mod generations;
 pub mod kinds;
 pub mod text;
 pub mod validate;

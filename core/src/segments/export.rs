@@ -162,8 +162,14 @@ impl Core {
     /// segment). Nothing of the members is read until [`SegmentCsv::next_chunk`].
     pub async fn export_segment_csv(&self, actor: &Actor, id: i64) -> Result<SegmentCsv> {
         let segment = self.segment_row(id).await?;
-        let fields = self.list_fields().await?;
-        let owners = self.list_users().await?.into_iter().map(|u| (u.id, u.email)).collect();
+        let fields = self.schema().list_fields().await?;
+        let owners = self
+            .users()
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect();
         let types = contact_types::Entity::find()
             .all(&self.db)
             .await?

@@ -2,7 +2,8 @@
 //!
 //! Every write that can move a contact in or out of a dynamic segment (creating, editing
 //! or deleting a contact, renaming or deleting its company, recording an activity) runs
-//! [`Core::maintain_memberships`] in its own transaction, before it commits: the contact
+//! [`Core::maintain_memberships`] in its own transaction (the hook of
+//! [`crate::contacts::write`]), before it commits: the contact
 //! is read back through the transaction, every dynamic segment is evaluated against it
 //! in memory ([`crate::filter::memory`]; residuals go to their plugins in one batch per
 //! segment), and the differences from the stored memberships are written with their
@@ -52,8 +53,9 @@ use serde_json::Value;
 
 use super::{SegmentKind, record, segment_refs};
 use crate::clock::stored;
+use crate::contacts::write::{BoxFuture, UpkeepSource, WriteHook};
 use crate::contacts::{Contact, to_contact};
-use crate::entities::{catalog_generation, contact_types, contacts, segments};
+use crate::entities::{contact_types, contacts, segments};
 use crate::filter::Prepared;
 use crate::filter::memory::Record;
 use crate::plugin::CallContext;
@@ -189,19 +191,43 @@ fn referenced_first(refs: &BTreeMap<i64, Vec<i64>>) -> Vec<i64> {
     out
 }
 
-/// Marks a bump of `catalog_generation`: fields, types or users changed, so the segment
-/// filters every instance holds prepared must be prepared again.
-pub(crate) async fn catalog_changed(db: &impl ConnectionTrait) -> Result<()> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    catalog_generation::Entity::update_many()
-        .col_expr(
-            catalog_generation::Column::Generation,
-            Expr::col(catalog_generation::Column::Generation).add(1),
-        )
-        .filter(catalog_generation::Column::Id.eq(1))
-        .exec(db)
-        .await?;
-    Ok(())
+/// The membership upkeep of contact writes (see [`crate::contacts::write`]): begins the
+/// write with the book current inside it, decides the written contacts' memberships
+/// before the commit, and records the leaves of a deleted contact.
+#[derive(Debug, Clone)]
+pub(crate) struct MembershipUpkeep(pub Core);
+
+struct Hook {
+    core: Core,
+    book: Option<Arc<Book>>,
+}
+
+impl WriteHook for Hook {
+    fn written<'a>(&'a self, txn: &'a DatabaseTransaction, ids: &'a [i64]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            match &self.book {
+                Some(book) => self.core.maintain_memberships(txn, book, ids).await,
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn deleting<'a>(&'a self, txn: &'a DatabaseTransaction, id: i64) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.core.leave_all_segments(txn, id))
+    }
+}
+
+impl UpkeepSource for MembershipUpkeep {
+    fn begin(&self) -> BoxFuture<'_, Result<(DatabaseTransaction, Box<dyn WriteHook>)>> {
+        Box::pin(async move {
+            let (txn, book) = self.0.begin_contact_write().await?;
+            let hook: Box<dyn WriteHook> = Box::new(Hook {
+                core: self.0.clone(),
+                book,
+            });
+            Ok((txn, hook))
+        })
+    }
 }
 
 impl Core {
@@ -209,7 +235,7 @@ impl Core {
     /// again; with `rebuild`, contacts' values or types moved under the filters, so every
     /// dynamic segment is rebuilt.
     pub(crate) async fn definitions_changed(&self, rebuild: bool) -> Result<()> {
-        catalog_changed(&self.db).await?;
+        crate::kernel::generations::catalog_changed(&self.db).await?;
         if rebuild {
             let dynamic: Vec<i64> = segments::Entity::find()
                 .select_only()
@@ -291,7 +317,7 @@ impl Core {
         Ok(Some(book))
     }
 
-    /// Begins a contact write (see [`crate::contacts::derived::begin_contact_write`]) with
+    /// Begins a contact write (see [`crate::contacts::write::begin_contact_write`]) with
     /// the book that is current inside it. The book is compiled before the transaction
     /// (compiling reads through other pooled connections, which the writes queued behind
     /// this one may be holding) and checked inside it, where the shared segment locks are
@@ -309,7 +335,7 @@ impl Core {
                     self.fresh_plan(entry, CallContext::Request).await?;
                 }
             }
-            let txn = crate::contacts::derived::begin_contact_write(&self.db).await?;
+            let txn = crate::contacts::write::begin_contact_write(&self.db).await?;
             let stamp = read_stamp(&txn, true).await?;
             if stamp.segments.is_empty() {
                 return Ok((txn, None));

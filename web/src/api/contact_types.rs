@@ -14,7 +14,7 @@ use crate::error::ApiError;
 /// Every type, depth first.
 #[utoipa::path(get, path = "/api/v1/contact-types", responses((status = 200, body = Items<ContactTypeDto>)))]
 pub async fn list(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<Json<Items<ContactTypeDto>>, ApiError> {
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     Ok(Json(Items::all(
         tree.all().iter().cloned().map(ContactTypeDto::from).collect(),
     )))
@@ -28,7 +28,7 @@ pub async fn get_one(
     ApiUser(_): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<ContactTypeDto>, ApiError> {
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     let found = tree
         .by_key(&key)
         .cloned()

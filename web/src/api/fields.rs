@@ -20,6 +20,7 @@ pub async fn list(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<
     Ok(Json(Items::all(
         state
             .core
+            .schema()
             .list_fields()
             .await?
             .into_iter()
@@ -36,7 +37,7 @@ pub async fn get_one(
     ApiUser(_): ApiUser,
     Path(key): Path<String>,
 ) -> Result<Json<FieldDto>, ApiError> {
-    Ok(Json(state.core.get_field(&key).await?.into()))
+    Ok(Json(state.core.schema().get_field(&key).await?.into()))
 }
 
 /// Defines a field (admins).

@@ -45,7 +45,7 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
 /// The base's settings.
 #[utoipa::path(get, path = "/api/v1/settings", responses((status = 200, body = SettingsOut)))]
 pub async fn get(State(state): State<AppState>, ApiUser(_): ApiUser) -> Result<Json<SettingsOut>, ApiError> {
-    Ok(Json(state.core.settings().await?.into()))
+    Ok(Json(state.core.schema().settings().await?.into()))
 }
 
 /// Changes the base's settings (admins).
@@ -59,5 +59,5 @@ pub async fn put(
     let patch = SettingsPatch {
         default_contact_type: Some(body.default_contact_type),
     };
-    Ok(Json(state.core.update_settings(&actor, patch).await?.into()))
+    Ok(Json(state.core.schema().update_settings(&actor, patch).await?.into()))
 }

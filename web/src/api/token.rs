@@ -20,8 +20,12 @@ pub async fn create(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let user = state.core.authenticate(&body.email, &body.password, client).await?;
-    let token = state.core.issue_api_token(&user).await?;
+    let user = state
+        .core
+        .users()
+        .authenticate(&body.email, &body.password, client)
+        .await?;
+    let token = state.core.users().issue_api_token(&user).await?;
     Ok(Json(TokenResponse {
         token,
         expires_in: kartoteka_core::auth::API_TOKEN_TTL.num_seconds(),

@@ -170,7 +170,7 @@ async fn card_page(
     let actor: &Actor = &user.actor;
     let contact = state.core.get_contact(actor, id).await?;
     let segments = contact_segments::section(state, actor, id, explain).await?;
-    let schema = state.core.schema().await?;
+    let schema = state.core.schema().current().await?;
     let company = match contact.company_id {
         Some(cid) => state
             .core

@@ -73,9 +73,9 @@ async fn page(
     form: Option<&crate::auth::FormData>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     let all = tree.all();
-    let default_type = state.core.settings().await?.default_contact_type;
+    let default_type = state.core.schema().settings().await?.default_contact_type;
     let rows = all
         .iter()
         .map(|t| TypeRow {
@@ -178,7 +178,7 @@ async fn delete(
         let e = Error::invalid("confirm", "tick the box to confirm the removal");
         return page(&state, &user, Some(e), None, None).await;
     }
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     let label = tree.by_key(&key).map_or_else(|| key.clone(), |t| t.label.clone());
     let moved_to = form
         .get("reassign_to")
@@ -208,7 +208,7 @@ async fn set_default(
     let patch = SettingsPatch {
         default_contact_type: Some(form.opt("default_contact_type")),
     };
-    match state.core.update_settings(&user.actor, patch).await {
+    match state.core.schema().update_settings(&user.actor, patch).await {
         Ok(settings) => {
             let notice = match settings.default_contact_type {
                 Some(key) => format!("Contacts created without a type are now “{key}”."),

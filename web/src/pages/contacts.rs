@@ -267,7 +267,7 @@ impl ListState {
 
 /// The table rows of `items`, with the names of their companies that `actor` sees.
 pub async fn table_rows(state: &AppState, actor: &Actor, items: &[Contact]) -> Result<Vec<Row>, Error> {
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     let company_ids: Vec<i64> = items.iter().filter_map(|c| c.company_id).collect();
     let companies = state.core.contact_names(actor, &company_ids).await?;
     Ok(items

@@ -148,6 +148,7 @@ fn options_of(form: &FormData) -> Vec<String> {
 async fn type_choices(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
     Ok(state
         .core
+        .schema()
         .type_tree()
         .await?
         .all()
@@ -171,7 +172,7 @@ async fn list_page(
     submitted: Option<&FormData>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let defs = state.core.list_fields().await?;
+    let defs = state.core.schema().list_fields().await?;
     let types = type_choices(state).await?;
     let rows = defs
         .iter()
@@ -239,7 +240,7 @@ async fn edit_page(
     error: Option<Error>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let def = state.core.get_field(key).await?;
+    let def = state.core.schema().get_field(key).await?;
     let types = type_choices(state).await?;
     let status = error
         .as_ref()
@@ -340,7 +341,7 @@ async fn delete(
         let e = Error::invalid("confirm", "tick the box to confirm the removal");
         return edit_page(&state, &user, &key, None, Some(e), None).await;
     }
-    let label = state.core.get_field(&key).await?.label;
+    let label = state.core.schema().get_field(&key).await?.label;
     match state
         .core
         .delete_field(&user.actor, &key, form.checked("drop_values"))

@@ -99,7 +99,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser) -> Result<H
         after: None,
     };
     let page = state.core.list_contacts(actor, &query).await?;
-    let tree = state.core.type_tree().await?;
+    let tree = state.core.schema().type_tree().await?;
     let rows = page.items.iter().map(|c| contacts::Row::new(c, &tree)).collect();
     render(&DashboardPage {
         nav: Nav::new(&user, "home"),

@@ -112,7 +112,12 @@ pub async fn login(
             Some("The form expired. Please sign in again.".into()),
         );
     }
-    let user = match state.core.authenticate(&email, &form.text("password"), client).await {
+    let user = match state
+        .core
+        .users()
+        .authenticate(&email, &form.text("password"), client)
+        .await
+    {
         Ok(user) => user,
         Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. })) => {
             let status = if matches!(e, Error::RateLimited { .. }) {
@@ -124,7 +129,7 @@ pub async fn login(
         }
         Err(e) => return PageError::from(e).into_response(),
     };
-    let session = match state.core.start_session(&user).await {
+    let session = match state.core.users().start_session(&user).await {
         Ok(s) => s,
         Err(e) => return PageError::from(e).into_response(),
     };
@@ -150,7 +155,7 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let _ = form;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.core.end_session(&token).await?;
+        state.core.users().end_session(&token).await?;
     }
     let mut response = flash::redirect(&state, urls::LOGIN, "You are signed out.");
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies())) {

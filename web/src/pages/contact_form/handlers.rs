@@ -47,7 +47,7 @@ pub async fn create(
     State(state): State<AppState>,
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
-    let schema = state.core.schema().await?;
+    let schema = state.core.schema().current().await?;
     let (draft, problems) = read_form(&state, &user, &schema, &form).await?;
     let result = if problems.is_empty() {
         state.core.create_contact(&user.actor, draft.clone()).await
@@ -94,7 +94,7 @@ pub async fn update(
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
-    let schema = state.core.schema().await?;
+    let schema = state.core.schema().current().await?;
     let current = state.core.get_contact(&user.actor, id).await?;
     let (draft, mut problems) = read_form(&state, &user, &schema, &form).await?;
     let version = id_input(&form, "version", "version", &mut problems);

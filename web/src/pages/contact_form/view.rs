@@ -316,7 +316,7 @@ pub(super) async fn form_page(
     error: Option<Error>,
 ) -> Result<Response, PageError> {
     let actor = &user.actor;
-    let schema = state.core.schema().await?;
+    let schema = state.core.schema().current().await?;
     let choices = |items: Vec<(String, String)>, current: &str| -> Vec<Choice> {
         items
             .into_iter()
