@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::catalog::Catalog;
 use super::tree::{Checked, Filter, Node};
-use crate::plugin::{CallContext, Registry};
 use crate::plugin::ir::Predicate;
+use crate::plugin::{CallContext, Registry};
 use crate::{Error, Result};
 
 /// A lowered filter: the predicate the database and the evaluator run.

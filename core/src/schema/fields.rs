@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 
 use super::{SchemaChange, SchemaService};
 use crate::auth::Actor;
-use crate::kernel::validate::valid_key;
 use crate::entities::field_defs;
 use crate::fields::{
     ConversionReport, FieldDef, FieldKind, FieldPatch, NewField, Schema, Unconvertible, check_definition, value,
     values_of,
 };
+use crate::kernel::validate::valid_key;
 use crate::{Error, Result};
 
 /// A checked change of a field (see [`SchemaService::plan_field_change`]).

@@ -12,8 +12,8 @@ use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, Page};
-use crate::filter::ContactQuery;
 use crate::entities::{contacts, segment_members, segments};
+use crate::filter::ContactQuery;
 use crate::{Core, Error, Result};
 
 impl Core {
