@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`error`] | the one error type, [`error::Problems`] for checks that report everything at once |
 //! | [`clock`] | time as a parameter |
+//! | [`collation`] | alphabetical order: Unicode collation keys (CLDR root) stored for sorting |
 //! | [`text`] | folded text: case- and accent-insensitive comparison and search words |
 //! | [`kinds`] | the one vocabulary of kinds: [`FieldKind`] (extra fields and what filters reference), [`ActivityKind`] |
 //! | [`validate`] | the shapes of stable keys and e-mail addresses |
@@ -28,6 +29,7 @@
 
 pub mod base;
 pub mod clock;
+pub mod collation;
 pub mod error;
 pub mod generations;
 pub mod kinds;

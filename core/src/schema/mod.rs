@@ -9,7 +9,10 @@
 //! transaction the facade opened as a contact write under the schema lock, and the facade
 //! rewrites the values through the one writer of contacts in the same transaction.
 
+pub mod contact_types;
+mod field_changes;
 pub mod fields;
+pub mod settings;
 
 use crate::kernel::base::Base;
 
