@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{Clock, Error, Result, auth, clock, contacts, demo, entities, filter, kernel, plugin, schema, segments};
+use crate::{Clock, Error, Result, auth, contacts, demo, entities, filter, kernel, plugin, schema, segments};
 
 /// The domain services over one database.
 ///
@@ -106,20 +106,14 @@ impl Core {
     /// Begins a write of contacts by `actor`, with the segment memberships' upkeep in it
     /// (see [`contacts::write`]).
     pub(crate) async fn contact_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
-        let stamp = contacts::write::Stamp {
-            user_id: actor.user_id,
-            at: clock::stored(self.clock.now()),
-        };
+        let stamp = contacts::write::Stamp::now(actor.user_id, self.clock.as_ref());
         contacts::write::ContactWrite::begin(&segments::maintain::MembershipUpkeep(self.clone()), stamp).await
     }
 
     /// Begins a write of contacts under the schema lock, with no upkeep: the caller asks
     /// for the rebuild of the segments when contacts were rewritten.
     pub(crate) async fn schema_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
-        let stamp = contacts::write::Stamp {
-            user_id: actor.user_id,
-            at: clock::stored(self.clock.now()),
-        };
+        let stamp = contacts::write::Stamp::now(actor.user_id, self.clock.as_ref());
         contacts::write::ContactWrite::schema_change(&self.db, stamp).await
     }
 

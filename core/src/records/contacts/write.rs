@@ -80,6 +80,16 @@ pub struct Stamp {
     pub at: DateTime<Utc>,
 }
 
+impl Stamp {
+    /// `user_id` writing now, at the precision the database stores.
+    pub fn now(user_id: i64, clock: &dyn crate::Clock) -> Self {
+        Stamp {
+            user_id,
+            at: crate::clock::stored(clock.now()),
+        }
+    }
+}
+
 /// What a committed write touched.
 #[derive(Debug, Default)]
 pub struct Written {
