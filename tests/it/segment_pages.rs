@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use kartoteka_tests::*;
-use sea_orm::ConnectionTrait;
 
 use crate::browser::{Browser, WAIT, click, err, part, set_condition, sign_in, table_ids, wait_for_text};
 
@@ -450,24 +449,39 @@ both!(agents_read_segments_through_their_visibility: agents_read_segments_throug
 async fn agents_read_segments_through_their_visibility(app: TestApp) {
     let (_, token) = app.admin().await;
     let (agent, _) = app.agent().await;
+    crate::plugins::install(&app, &token, "kartoteka_example_longer_than").await;
+    app.post_json(&token, "/api/v1/plugins/example/approve", &json!({}))
+        .await;
+    let (status, _) = app
+        .post_json(&token, "/api/v1/plugins/example/enable", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let anna = person(&app, &token, "Anna", "Kraków", Some(agent.id)).await;
     person(&app, &token, "Bartek", "Kraków", None).await;
+    let filter = json!({"and": [f("city", "eq", json!("Kraków")), f("name", "example.longer_than", json!(1))]});
     let (status, seg) = app
         .post_json(
             &token,
             "/api/v1/segments",
-            &json!({"name": "Cracovians", "kind": "dynamic", "filter": f("city", "eq", json!("Kraków"))}),
+            &json!({"name": "Cracovians", "kind": "dynamic", "filter": filter}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{seg}");
     let sid = id(&seg);
-    app.core()
-        .db()
-        .execute_unprepared(&format!(
-            "UPDATE segments SET status = 'needs_attention', status_message = 'the plugin geo was disabled' WHERE id = {sid}"
-        ))
-        .await
-        .unwrap();
+    // The plugin goes: the worker's health check marks the segment, its members stay.
+    let (status, _) = app
+        .post_json(&token, "/api/v1/plugins/example/disable", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let start = std::time::Instant::now();
+    loop {
+        let (_, seg) = app.get(&token, &format!("/api/v1/segments/{sid}")).await;
+        if seg["status"] == "needs_attention" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "never needs attention: {seg}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (client, csrf) = app.signed_in_client(&agent.email, PASSWORD).await;
 
     let list = app.page(&client, "/segments").await;
@@ -476,7 +490,7 @@ async fn agents_read_segments_through_their_visibility(app: TestApp) {
     let row = element_html(&list.text, "segments").unwrap();
     assert!(row.contains("<td class=\"num\">1</td>"), "the count they see: {row}");
     assert!(
-        row.contains("needs attention") && row.contains("the plugin geo was disabled"),
+        row.contains("needs attention") && row.contains("example"),
         "{row}"
     );
 
@@ -488,7 +502,7 @@ async fn agents_read_segments_through_their_visibility(app: TestApp) {
         element_text(&page.text, "segment-status").as_deref(),
         Some("needs attention")
     );
-    assert!(element_text(&page.text, "status-message").is_some_and(|t| t.contains("geo was disabled")));
+    assert!(element_text(&page.text, "status-message").is_some_and(|t| t.contains("example")));
     assert!(!page.text.contains("id=\"edit-segment\"") && !page.text.contains("id=\"delete-form\""));
     let history = element_html(&page.text, "history-table").unwrap();
     let today = history.rsplit("<tr data-day=").next().unwrap().to_owned();
