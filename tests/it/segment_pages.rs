@@ -479,7 +479,10 @@ async fn agents_read_segments_through_their_visibility(app: TestApp) {
         if seg["status"] == "needs_attention" {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "never needs attention: {seg}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never needs attention: {seg}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (client, csrf) = app.signed_in_client(&agent.email, PASSWORD).await;
@@ -489,10 +492,7 @@ async fn agents_read_segments_through_their_visibility(app: TestApp) {
     assert!(!list.text.contains("href=\"/segments/new\""), "agents make no segments");
     let row = element_html(&list.text, "segments").unwrap();
     assert!(row.contains("<td class=\"num\">1</td>"), "the count they see: {row}");
-    assert!(
-        row.contains("needs attention") && row.contains("example"),
-        "{row}"
-    );
+    assert!(row.contains("needs attention") && row.contains("example"), "{row}");
 
     let page = app.page(&client, &format!("/segments/{sid}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
