@@ -135,7 +135,7 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
             after: Some(cursor),
         };
         let engine = time_it(runs, || async {
-            Ok(core.list_contacts(&actor, &query).await?.items.len())
+            Ok(core.contacts().list_contacts(&actor, &query).await?.items.len())
         })
         .await?;
 

@@ -478,13 +478,14 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
     let mut plans = Vec::new();
     for case in cases(db, now).await? {
         eprintln!("{label}: {}", case.label);
-        let (prepare, prepared) = time_it(runs, || async { Ok(core.prepare_filter(&case.filter).await?) }).await?;
+        let (prepare, prepared) =
+            time_it(runs, || async { Ok(core.filter().prepare_filter(&case.filter).await?) }).await?;
         let (engine_count, count) = time_it(runs, || async {
             let query = ContactQuery {
-                filter: Some(core.prepare_filter(&case.filter).await?),
+                filter: Some(core.filter().prepare_filter(&case.filter).await?),
                 ..ContactQuery::default()
             };
-            Ok(core.count_query(&actor, &query).await?)
+            Ok(core.filter().count_query(&actor, &query).await?)
         })
         .await?;
         let (hand_count_time, hand) = time_it(runs, || hand_count(db, backend, &case.hand)).await?;
@@ -497,11 +498,11 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
         }
         let (engine_page, page) = time_it(runs, || async {
             let query = ContactQuery {
-                filter: Some(core.prepare_filter(&case.filter).await?),
+                filter: Some(core.filter().prepare_filter(&case.filter).await?),
                 search: None,
                 page: page_query.clone(),
             };
-            let page = core.query_contacts(&actor, &query).await?;
+            let page = core.filter().query_contacts(&actor, &query).await?;
             Ok(page.items.iter().map(|c| c.id).collect::<Vec<_>>())
         })
         .await?;

@@ -266,7 +266,7 @@ async fn updates(
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let id = *ids.choose(rng).ok_or("no contacts")?;
-        let contact = base.core.get_contact(actor, id).await?;
+        let contact = base.core.contacts().get_contact(actor, id).await?;
         let patch = change(rng, &places, &contact)?;
         let before = last_event(&base.db).await?;
         let log_before = shm.map(wal).transpose()?;
@@ -279,7 +279,7 @@ async fn updates(
             _ => false,
         };
         let started = Instant::now();
-        let written = base.core.update_contact(actor, id, patch).await?;
+        let written = base.core.contacts().update_contact(actor, id, patch).await?;
         let took = started.elapsed();
         if written.version == contact.version {
             return Err(format!("the update of contact {id} changed nothing").into());
@@ -506,26 +506,26 @@ async fn rebuilds(base: &Base, actor: &Actor, ids: &HashMap<String, i64>, runs: 
         for round in 0..=runs {
             // The rebuild job alone: asked for outside the clock (not built in the call).
             empty(db, id, mark).await?;
-            core.segment_state().set_inline_limit(0);
-            core.rebuild_segment(actor, id).await?;
+            core.segments().segment_state().set_inline_limit(0);
+            core.segments().rebuild_segment(actor, id).await?;
             let started = Instant::now();
-            let ran = core.run_pending_rebuilds().await?;
+            let ran = core.segments().run_pending_rebuilds().await?;
             let took = started.elapsed();
             if ran != 1 {
                 return Err(format!("{}: {ran} rebuilds ran, expected 1", case.segment).into());
             }
             check(db, id, expected, case.segment, "rebuild job").await?;
             // Again with nothing to change.
-            core.rebuild_segment(actor, id).await?;
+            core.segments().rebuild_segment(actor, id).await?;
             let started = Instant::now();
-            core.run_pending_rebuilds().await?;
+            core.segments().run_pending_rebuilds().await?;
             let same = started.elapsed();
             check(db, id, expected, case.segment, "rebuild job, nothing to change").await?;
             // The whole request, built in it.
             empty(db, id, mark).await?;
-            core.segment_state().set_inline_limit(u64::MAX);
+            core.segments().segment_state().set_inline_limit(u64::MAX);
             let started = Instant::now();
-            let segment = core.rebuild_segment(actor, id).await?;
+            let segment = core.segments().rebuild_segment(actor, id).await?;
             let took_whole = started.elapsed();
             if i64::try_from(segment.count)? != expected.0 || segment.status != "ok" {
                 return Err(format!(
@@ -550,7 +550,7 @@ async fn rebuilds(base: &Base, actor: &Actor, ids: &HashMap<String, i64>, runs: 
         }
         // Leave it as the engine builds it.
         empty(db, id, mark).await?;
-        core.rebuild_segment(actor, id).await?;
+        core.segments().rebuild_segment(actor, id).await?;
         check(db, id, expected, case.segment, "final rebuild").await?;
         rows.push(RebuildRow {
             label: case.label,
@@ -611,14 +611,15 @@ async fn parts(base: &Base, actor: &Actor, ids: &[i64], rng: &mut StdRng, filter
     let core = &base.core;
     let mut prepared: Vec<Prepared> = Vec::with_capacity(filters.len());
     for f in filters {
-        prepared.push(core.prepare_filter(f).await?);
+        prepared.push(core.filter().prepare_filter(f).await?);
     }
     // Time-relative as the book decides it: the plan differs when lowered a day later.
-    let catalog = core.filter_catalog().await?;
+    let catalog = core.filter().filter_catalog().await?;
     let now = SystemClock.now();
     let mut time_relative = Vec::new();
     for (f, p) in filters.iter().zip(&prepared) {
         let later = core
+            .filter()
             .prepare_at(f, catalog.clone(), now + chrono::Duration::days(1))
             .await?;
         if later.plan.predicate != p.plan.predicate {
@@ -636,18 +637,18 @@ async fn parts(base: &Base, actor: &Actor, ids: &[i64], rng: &mut StdRng, filter
         let started = Instant::now();
         let now = SystemClock.now();
         for f in &time_relative {
-            core.prepare_at(f, catalog.clone(), now).await?;
+            core.filter().prepare_at(f, catalog.clone(), now).await?;
         }
         out.relower.push(started.elapsed());
         let id = *ids.choose(rng).ok_or("no contacts")?;
         out.stamp.push(stamp_read(&base.db).await?);
         let started = Instant::now();
-        let contact = core.get_contact(actor, id).await?;
-        let records = core.records_of(vec![contact], true).await?;
+        let contact = core.contacts().get_contact(actor, id).await?;
+        let records = core.filter().records_of(vec![contact], true).await?;
         out.record.push(started.elapsed());
         let started = Instant::now();
         for p in &prepared {
-            core.evaluate_in_memory(p, &records).await?;
+            core.filter().evaluate_in_memory(p, &records).await?;
         }
         out.evaluate.push(started.elapsed());
     }
@@ -685,7 +686,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
 
     // 2. The segments.
     eprintln!("{label}: creating {SEGMENTS} segments");
-    core.segment_state().set_inline_limit(u64::MAX);
+    core.segments().segment_state().set_inline_limit(u64::MAX);
     let mut created: HashMap<String, i64> = HashMap::new();
     let mut built: Vec<(&'static str, String, u64, Duration)> = Vec::new();
     let mut filters = Vec::new();
@@ -695,6 +696,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
         for def in round(&created)? {
             let started = Instant::now();
             let segment = core
+                .segments()
                 .create_segment(
                     &actor,
                     SegmentDraft {

@@ -315,6 +315,7 @@ async fn memory_names(app: &TestApp, filter: &Value) -> BTreeSet<String> {
     let mut after = None;
     loop {
         let page = core
+            .contacts()
             .list_contacts(
                 &actor,
                 &ListQuery {
@@ -331,9 +332,9 @@ async fn memory_names(app: &TestApp, filter: &Value) -> BTreeSet<String> {
             None => break,
         }
     }
-    let prepared = core.prepare_filter(filter).await.unwrap();
-    let records = core.records_of(contacts, true).await.unwrap();
-    let keep = core.evaluate_in_memory(&prepared, &records).await.unwrap();
+    let prepared = core.filter().prepare_filter(filter).await.unwrap();
+    let records = core.filter().records_of(contacts, true).await.unwrap();
+    let keep = core.filter().evaluate_in_memory(&prepared, &records).await.unwrap();
     records
         .iter()
         .zip(keep)
@@ -662,7 +663,7 @@ async fn plan_of(app: &TestApp, filter: Value) -> String {
     use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, TransactionTrait};
     let core = app.core();
     let backend = core.db().get_database_backend();
-    let prepared = core.prepare_filter(&filter).await.unwrap();
+    let prepared = core.filter().prepare_filter(&filter).await.unwrap();
     let sql = kartoteka_core::entities::contacts::Entity::find()
         .filter(prepared.condition(backend))
         .build(backend)

@@ -148,10 +148,12 @@ async fn company_conditions_see_only_visible_companies(app: TestApp) {
     let hidden = company("Hiddencorp").await;
     let open = company("Opencorp").await;
     app.core()
+        .contacts()
         .grant_access(&admin.actor(), open, Grantee::User(agent.id), Access::Read)
         .await
         .unwrap();
     app.core()
+        .contacts()
         .grant_access(&admin.actor(), open, Grantee::User(manager.id), Access::Read)
         .await
         .unwrap();

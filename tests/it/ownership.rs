@@ -19,6 +19,7 @@ async fn a_write_grant_does_not_allow_taking_the_contact(app: TestApp) {
     let (admin, _) = app.admin().await;
     let contact = id(&app.person(&owner_token, "Shared Lead").await);
     app.core()
+        .contacts()
         .grant_access(&admin.actor(), contact, Grantee::User(grantee.id), Access::Write)
         .await
         .unwrap();
@@ -183,10 +184,12 @@ async fn a_read_grant_does_not_allow_adding_activities(app: TestApp) {
     let writable = id(&app.person(&admin_token, "Writable").await);
     let hidden = id(&app.person(&admin_token, "Hidden").await);
     let core = app.core();
-    core.grant_access(&admin.actor(), read_only, Grantee::User(agent.id), Access::Read)
+    core.contacts()
+        .grant_access(&admin.actor(), read_only, Grantee::User(agent.id), Access::Read)
         .await
         .unwrap();
-    core.grant_access(&admin.actor(), writable, Grantee::Role(Role::Agent), Access::Write)
+    core.contacts()
+        .grant_access(&admin.actor(), writable, Grantee::Role(Role::Agent), Access::Write)
         .await
         .unwrap();
     let (status, _) = app.get(&agent_token, &contact_path(read_only)).await;

@@ -233,6 +233,7 @@ async fn agents_find_only_what_they_see(app: TestApp) {
     assert_eq!(search(&app, &admin_token, "kowalski").await, set(&[hidden, own]));
 
     app.core()
+        .contacts()
         .grant_access(&admin.actor(), hidden, Grantee::User(agent.id), Access::Read)
         .await
         .unwrap();

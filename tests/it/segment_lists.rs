@@ -269,6 +269,7 @@ async fn a_managers_addition_is_what_the_manager_sees(app: TestApp) {
     let hidden = contact(&app, &admin_token, kr("Hidden 2", None)).await;
     let granted = contact(&app, &admin_token, kr("Granted", None)).await;
     app.core()
+        .contacts()
         .grant_access(&admin.actor(), granted, Grantee::User(manager.id), Access::Read)
         .await
         .unwrap();

@@ -203,7 +203,7 @@ async fn definition_changes_rebuild_in_the_background(app: TestApp) {
             .await;
     }
     // Every definition goes to the worker, as on a large base.
-    app.core().segment_state().set_inline_limit(0);
+    app.core().segments().segment_state().set_inline_limit(0);
     let (status, seg) = app
         .post_json(
             &token,

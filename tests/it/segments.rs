@@ -310,10 +310,15 @@ async fn names_in_memory(app: &TestApp, admin: &User, filter: &Value) -> Vec<Str
         limit: 500,
         after: None,
     };
-    let contacts = core.list_contacts(&admin.actor(), &query).await.unwrap().items;
-    let prepared = core.prepare_filter(filter).await.unwrap();
-    let records = core.records_of(contacts, false).await.unwrap();
-    let keep = core.evaluate_in_memory(&prepared, &records).await.unwrap();
+    let contacts = core
+        .contacts()
+        .list_contacts(&admin.actor(), &query)
+        .await
+        .unwrap()
+        .items;
+    let prepared = core.filter().prepare_filter(filter).await.unwrap();
+    let records = core.filter().records_of(contacts, false).await.unwrap();
+    let keep = core.filter().evaluate_in_memory(&prepared, &records).await.unwrap();
     records
         .iter()
         .zip(keep)

@@ -122,6 +122,7 @@ async fn companies_are_offered_alphabetically(app: TestApp) {
     }
     let admin = app
         .core()
+        .contacts()
         .list_companies(&app.admin().await.0.actor(), 100)
         .await
         .unwrap();
@@ -330,6 +331,7 @@ async fn every_order_uses_its_index(app: TestApp) {
                 after: None,
             };
             let page = core
+                .contacts()
                 .list_contacts_where(&admin.actor(), &first, Condition::all())
                 .await
                 .unwrap();
@@ -340,6 +342,7 @@ async fn every_order_uses_its_index(app: TestApp) {
             assert!(later.after.is_some());
             for query in [first, later] {
                 let sql = core
+                    .contacts()
                     .page_select(&admin.actor(), &query, Condition::all())
                     .unwrap()
                     .build(backend)

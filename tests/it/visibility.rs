@@ -56,21 +56,26 @@ async fn world(app: &TestApp) -> World {
 
     let actor = admin.actor();
     let core = app.core();
-    core.grant_access(&actor, granted_read, Grantee::User(agent.id), Access::Read)
+    core.contacts()
+        .grant_access(&actor, granted_read, Grantee::User(agent.id), Access::Read)
         .await
         .unwrap();
-    core.grant_access(&actor, granted_write, Grantee::User(agent.id), Access::Write)
+    core.contacts()
+        .grant_access(&actor, granted_write, Grantee::User(agent.id), Access::Write)
         .await
         .unwrap();
-    core.grant_access(&actor, role_read, Grantee::Role(Role::Agent), Access::Read)
+    core.contacts()
+        .grant_access(&actor, role_read, Grantee::Role(Role::Agent), Access::Read)
         .await
         .unwrap();
-    core.grant_access(&actor, manager_role, Grantee::Role(Role::Manager), Access::Read)
+    core.contacts()
+        .grant_access(&actor, manager_role, Grantee::Role(Role::Manager), Access::Read)
         .await
         .unwrap();
     // Only admins grant.
     assert!(
-        core.grant_access(&agent.actor(), agent_own, Grantee::User(other_agent.id), Access::Read)
+        core.contacts()
+            .grant_access(&agent.actor(), agent_own, Grantee::User(other_agent.id), Access::Read)
             .await
             .is_err()
     );

@@ -76,7 +76,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             tracing::error!(error = %e, "server stopped");
         }
     });
-    let worker = tokio::spawn(core.clone().run_segment_worker(
+    let worker = tokio::spawn(core.segments().clone().run_segment_worker(
         std::time::Duration::from_secs(1),
         kartoteka_core::segments::jobs::TIME_CHECK_EVERY,
     ));

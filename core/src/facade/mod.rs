@@ -7,48 +7,66 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{Clock, Error, Result, auth, contacts, demo, entities, filter, kernel, plugin, schema, segments};
+use crate::{
+    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, kernel, plugin, schema, segments,
+};
 
 /// The domain services over one database.
 ///
-/// Cheap to clone (a pool handle and a clock); the web layer keeps one in its state and
-/// every page and API call goes through it.
+/// Cheap to clone (pool handles, a clock and shared state); the web layer keeps one in its
+/// state and every page and API call goes through it.
 #[derive(Debug, Clone)]
 pub struct Core {
     pub(crate) db: DatabaseConnection,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) plugins: Arc<plugin::Registry>,
-    pub(crate) segments: Arc<segments::maintain::SegmentState>,
-    pub(crate) catalog_cache: Arc<filter::catalog::CatalogCache>,
-    pub(crate) users: auth::Users,
-    pub(crate) schema: schema::SchemaService,
+    plugins: Arc<plugin::Registry>,
+    users: auth::Users,
+    schema: schema::SchemaService,
+    contacts: contacts::Contacts,
+    activities: activities::Activities,
+    filter: filter::FilterEngine,
+    segments: segments::Segments,
 }
 
 impl Core {
     /// Services over `db`, reading time from `clock`. Compiled plugins are cached in the
     /// system's temporary directory unless [`Core::with_plugin_cache`] says otherwise.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), None));
-        let base = kernel::base::Base {
-            db: db.clone(),
-            clock: clock.clone(),
-        };
-        Core {
-            db,
-            clock,
-            plugins,
-            segments: Arc::default(),
-            catalog_cache: Arc::default(),
-            users: auth::Users::new(base.clone()),
-            schema: schema::SchemaService::new(base),
-        }
+        Self::wire(db, clock, None)
     }
 
     /// The same services, caching compiled plugins in `dir` (see
     /// [`plugin::cache::default_dir`]).
     pub fn with_plugin_cache(self, dir: std::path::PathBuf) -> Self {
-        let plugins = Arc::new(plugin::Registry::new(self.db.clone(), self.clock.clone(), Some(dir)));
-        Core { plugins, ..self }
+        Self::wire(self.db, self.clock, Some(dir))
+    }
+
+    /// Builds the services bottom-up: each gets the handles of the layers below it, and
+    /// the contacts' writer gets the segments as its upkeep.
+    fn wire(db: DatabaseConnection, clock: Arc<dyn Clock>, plugin_cache: Option<std::path::PathBuf>) -> Self {
+        let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), plugin_cache));
+        let base = kernel::base::Base {
+            db: db.clone(),
+            clock: clock.clone(),
+        };
+        let schema = schema::SchemaService::new(base.clone());
+        let users = auth::Users::new(base.clone());
+        let reader = contacts::ContactReader::new(base.clone(), schema.clone());
+        let filter = filter::FilterEngine::new(base, plugins.clone(), schema.clone(), users.clone(), reader.clone());
+        let segments = segments::Segments::new(filter.clone());
+        let contacts = contacts::Contacts::new(reader, Arc::new(segments.clone()));
+        let activities = activities::Activities::new(contacts.clone());
+        Core {
+            db,
+            clock,
+            plugins,
+            users,
+            schema,
+            contacts,
+            activities,
+            filter,
+            segments,
+        }
     }
 
     /// The plugins: the operator catalogue, `lower` and `matches` for the filter engine,
@@ -67,6 +85,50 @@ impl Core {
     /// methods.
     pub fn schema(&self) -> &schema::SchemaService {
         &self.schema
+    }
+
+    /// Contacts: reading, checking and writing them, access grants.
+    pub fn contacts(&self) -> &contacts::Contacts {
+        &self.contacts
+    }
+
+    /// Activities: recording them and reading a contact's.
+    pub fn activities(&self) -> &activities::Activities {
+        &self.activities
+    }
+
+    /// The query engine: the filter catalogue, preparing filters, the contacts query.
+    pub fn filter(&self) -> &filter::FilterEngine {
+        &self.filter
+    }
+
+    /// Segments and static lists: definitions, members, rebuilds, preview, explain,
+    /// export.
+    pub fn segments(&self) -> &segments::Segments {
+        &self.segments
+    }
+
+    /// Describes filters as `actor` may read them: users by name, the segments they see.
+    pub async fn filter_describer(&self, actor: &auth::Actor) -> Result<filter::Describer> {
+        let catalog = self.filter.filter_catalog().await?;
+        let users = self
+            .users
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.email.to_lowercase(), u.name))
+            .collect();
+        let segments = self
+            .segments
+            .list_segments(actor)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        Ok(filter::Describer::new(
+            catalog,
+            filter::describe::Names { users, segments },
+        ))
     }
 
     /// The database connection.
@@ -92,7 +154,7 @@ impl Core {
         }
         let report = demo::load(&self.db, self.clock.now(), &options, progress).await?;
         // The demo defines fields of its own.
-        self.definitions_changed(false).await?;
+        self.segments.definitions_changed(false).await?;
         Ok(report)
     }
 
@@ -101,13 +163,6 @@ impl Core {
         use sea_orm::ConnectionTrait;
         self.db.execute_unprepared("SELECT 1").await?;
         Ok(())
-    }
-
-    /// Begins a write of contacts by `actor`, with the segment memberships' upkeep in it
-    /// (see [`contacts::write`]).
-    pub(crate) async fn contact_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
-        let stamp = contacts::write::Stamp::now(actor.user_id, self.clock.as_ref());
-        contacts::write::ContactWrite::begin(&segments::maintain::MembershipUpkeep(self.clone()), stamp).await
     }
 
     /// Begins a write of contacts under the schema lock, with no upkeep: the caller asks

@@ -120,6 +120,6 @@ impl Core {
 
     /// Acts on what a schema change says must follow.
     async fn schema_changed(&self, change: SchemaChange) -> Result<()> {
-        self.definitions_changed(change.rebuild).await
+        self.segments.definitions_changed(change.rebuild).await
     }
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value as Json, json};
 
+use super::FilterEngine;
 use crate::activities::KINDS;
 use crate::auth::Actor;
 use crate::contact_types::TypeTree;
@@ -17,7 +18,7 @@ use crate::entities::contacts;
 use crate::fields::{FieldDef, FieldKind as ExtraKind};
 use crate::plugin::registry::OperatorEntry;
 use crate::plugin::values::{FieldKind, FieldRef};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// A core column of `contacts` that filters compare directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -424,28 +425,28 @@ pub struct CatalogCache {
     slot: std::sync::Mutex<Option<((i64, i64), Catalog)>>,
 }
 
-impl Core {
+impl FilterEngine {
     /// The filter catalogue as of now.
     pub async fn filter_catalog(&self) -> Result<Catalog> {
-        let key = generations(&self.db).await?;
+        let key = generations(&self.base.db).await?;
         if let Ok(slot) = self.catalog_cache.slot.lock()
             && let Some((at, catalog)) = slot.as_ref()
             && *at == key
         {
             return Ok(catalog.clone());
         }
-        let schema = self.schema().list_fields().await?;
-        let types = self.schema().type_tree().await?;
+        let schema = self.schema.list_fields().await?;
+        let types = self.schema.type_tree().await?;
         let owners = self
-            .users()
+            .users
             .list_users()
             .await?
             .into_iter()
             .map(|u| (u.id, u.email))
             .collect();
-        let operators = self.plugins().operators().await?;
+        let operators = self.plugins.operators().await?;
         let builtins = self
-            .plugins()
+            .plugins
             .list()
             .await?
             .into_iter()

@@ -30,9 +30,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::catalog::{Catalog, CoreColumn, FieldSpec, Source};
-use crate::auth::Actor;
 use crate::plugin::registry::OperatorEntry;
-use crate::{Core, Result};
 
 /// The names a filter's values may refer to, as the reader may see them.
 #[derive(Debug, Clone, Default)]
@@ -340,27 +338,6 @@ fn singular_after_one(parts: &[String]) -> Vec<String> {
         out.push(shown);
     }
     out
-}
-
-impl Core {
-    /// Describes filters as `actor` may read them: users by name, the segments they see.
-    pub async fn filter_describer(&self, actor: &Actor) -> Result<Describer> {
-        let catalog = self.filter_catalog().await?;
-        let users = self
-            .users()
-            .list_users()
-            .await?
-            .into_iter()
-            .map(|u| (u.email.to_lowercase(), u.name))
-            .collect();
-        let segments = self
-            .list_segments(actor)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        Ok(Describer::new(catalog, Names { users, segments }))
-    }
 }
 
 #[cfg(test)]

@@ -59,9 +59,50 @@ pub mod tree;
 pub mod validate;
 pub mod walk;
 
+use std::sync::Arc;
+
+use crate::auth::Users;
+use crate::contacts::ContactReader;
+use crate::kernel::base::Base;
+use crate::plugin::Registry;
+use crate::schema::SchemaService;
+
 pub use catalog::{Catalog, FieldSpec};
 pub use describe::{Described, Describer};
 pub use query::ContactQuery;
 pub use run::Prepared;
 pub use tree::{Checked, Filter, Plan, Unchecked};
 pub use walk::{Decided, Walk};
+
+/// The query engine as a service: the catalogue, preparing filters, the contacts query
+/// and the exact decisions of residuals. It reads the schema, the users (owners in
+/// filters), the plugins and the contacts, and nothing above them. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FilterEngine {
+    pub(crate) base: Base,
+    pub(crate) plugins: Arc<Registry>,
+    pub(crate) schema: SchemaService,
+    pub(crate) users: Users,
+    pub(crate) contacts: ContactReader,
+    pub(crate) catalog_cache: Arc<catalog::CatalogCache>,
+}
+
+impl FilterEngine {
+    /// The engine over `base`, with the layers below it.
+    pub fn new(
+        base: Base,
+        plugins: Arc<Registry>,
+        schema: SchemaService,
+        users: Users,
+        contacts: ContactReader,
+    ) -> Self {
+        FilterEngine {
+            base,
+            plugins,
+            schema,
+            users,
+            contacts,
+            catalog_cache: Arc::default(),
+        }
+    }
+}

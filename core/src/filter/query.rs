@@ -1,5 +1,5 @@
 //! Reading contacts with a filter, a search and a page: [`ContactQuery`], answered by
-//! [`Core::query_contacts`] (a page and the next cursor) and [`Core::count_query`] (how
+//! [`FilterEngine::query_contacts`] (a page and the next cursor) and [`FilterEngine::count_query`] (how
 //! many).
 //!
 //! Every reader of "the contacts that match" (the contacts table, `GET /api/v1/contacts`
@@ -7,7 +7,7 @@
 //! wants as one value and gets the answer from one place, which chooses the engine path:
 //!
 //! - no filter: the contacts table's keyset query with the search's condition
-//!   (`Core::list_contacts_where`), or one `COUNT(*)`;
+//!   (`contacts::ContactReader::list_contacts_where`), or one `COUNT(*)`;
 //! - a filter exact in SQL: the same query with the filter's condition added;
 //! - a filter with residuals: the candidate walk ([`super::walk`]) over the same query,
 //!   in the table's order for a page (stopping when the page is full), by id for a count.
@@ -26,13 +26,14 @@
 use sea_orm::sea_query::Condition;
 use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
 
+use super::FilterEngine;
 use super::run::Prepared;
 use super::walk::Walk;
+use crate::Result;
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, Cursor, ListQuery, MAX_PAGE, Page, SearchQuery};
 use crate::entities::contacts;
-use crate::{Core, Result};
 
 /// What to read of the contacts an actor sees.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +57,7 @@ impl ContactQuery {
     }
 }
 
-impl Core {
+impl FilterEngine {
     /// A page of the contacts `actor` sees that match `query`'s filter and search, in
     /// its order from its cursor, with the cursor of the next page.
     ///
@@ -68,24 +69,24 @@ impl Core {
 
     /// How many contacts `actor` sees that match `query`'s filter and search.
     pub async fn count_query(&self, actor: &Actor, query: &ContactQuery) -> Result<u64> {
-        let narrow = query.narrowing(self.db.get_database_backend());
+        let narrow = query.narrowing(self.base.db.get_database_backend());
         match &query.filter {
             Some(prepared) => self.count_contacts_matching(actor, prepared, narrow).await,
-            None => self.count_contacts_where(actor, narrow).await,
+            None => self.contacts.count_contacts_where(actor, narrow).await,
         }
     }
 
-    /// [`Core::query_contacts`] among the contacts of `scope` (a segment's members).
+    /// [`FilterEngine::query_contacts`] among the contacts of `scope` (a segment's members).
     pub(crate) async fn query_contacts_within(
         &self,
         actor: &Actor,
         query: &ContactQuery,
         scope: Condition,
     ) -> Result<Page<Contact>> {
-        let narrow = scope.add(query.narrowing(self.db.get_database_backend()));
+        let narrow = scope.add(query.narrowing(self.base.db.get_database_backend()));
         match &query.filter {
             Some(prepared) => self.find_contacts(actor, prepared, narrow, &query.page).await,
-            None => self.list_contacts_where(actor, &query.page, narrow).await,
+            None => self.contacts.list_contacts_where(actor, &query.page, narrow).await,
         }
     }
 
@@ -98,10 +99,10 @@ impl Core {
         query: &ListQuery,
     ) -> Result<Page<Contact>> {
         let prepared = &prepared.seen_by(actor);
-        let backend = self.db.get_database_backend();
+        let backend = self.base.db.get_database_backend();
         let condition = prepared.condition(backend).add(extra);
         if !prepared.has_residual() {
-            return self.list_contacts_where(actor, query, condition).await;
+            return self.contacts.list_contacts_where(actor, query, condition).await;
         }
         let limit = usize::try_from(query.limit.clamp(1, MAX_PAGE)).unwrap_or(1);
         let mut items = Vec::new();
@@ -124,13 +125,13 @@ impl Core {
     /// How many contacts `actor` sees that match `prepared` and `extra`.
     async fn count_contacts_matching(&self, actor: &Actor, prepared: &Prepared, extra: Condition) -> Result<u64> {
         let prepared = &prepared.seen_by(actor);
-        let backend = self.db.get_database_backend();
+        let backend = self.base.db.get_database_backend();
         let condition = prepared.condition(backend).add(extra);
         if !prepared.has_residual() {
             return Ok(contacts::Entity::find()
                 .filter(visibility::condition(actor, Access::Read))
                 .filter(condition)
-                .count(&self.db)
+                .count(&self.base.db)
                 .await?);
         }
         let candidates = Condition::all()

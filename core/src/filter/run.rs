@@ -18,10 +18,12 @@ use std::collections::HashSet;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::FilterEngine;
 use super::catalog::Catalog;
 use super::memory::{Record, Val, value};
 use super::sql::Builder;
 use super::tree::{Filter, Plan};
+use crate::Result;
 use crate::auth::Actor;
 use crate::contacts::Contact;
 use crate::contacts::visibility::{self, Access};
@@ -29,7 +31,6 @@ use crate::entities::{contacts, segment_members};
 use crate::plugin::CallContext;
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
-use crate::{Core, Result};
 
 /// A checked, lowered filter with the catalogue it was checked against.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ pub struct Prepared {
     pub plan: Plan,
     /// Whose sight conditions on related records (`company`) are limited to; `None` reads
     /// the whole base, as segment membership does (see `super::sql`). The runners that
-    /// answer an actor ([`Core::query_contacts`], [`Core::count_query`]) set it.
+    /// answer an actor ([`FilterEngine::query_contacts`], [`FilterEngine::count_query`]) set it.
     pub viewer: Option<Actor>,
 }
 
@@ -169,7 +170,7 @@ pub fn batch_of(catalog: &Catalog, field: &str, records: &[Record]) -> Batch {
     }
 }
 
-impl Core {
+impl FilterEngine {
     /// Parses, checks and lowers filter JSON (`null` or `{}`: every contact).
     ///
     /// Errors: [`crate::Error::Validation`] with the path of the bad node
@@ -180,12 +181,12 @@ impl Core {
         self.prepare_with(filter, catalog).await
     }
 
-    /// [`Core::prepare_filter`] with a catalogue already loaded.
+    /// [`FilterEngine::prepare_filter`] with a catalogue already loaded.
     pub async fn prepare_with(&self, filter: &serde_json::Value, catalog: Catalog) -> Result<Prepared> {
-        self.prepare_at(filter, catalog, self.clock.now()).await
+        self.prepare_at(filter, catalog, self.base.clock.now()).await
     }
 
-    /// [`Core::prepare_with`], with time-relative operators resolved against `now`.
+    /// [`FilterEngine::prepare_with`], with time-relative operators resolved against `now`.
     pub async fn prepare_at(
         &self,
         filter: &serde_json::Value,
@@ -195,7 +196,7 @@ impl Core {
         self.prepare_in(filter, catalog, now, CallContext::Request).await
     }
 
-    /// [`Core::prepare_at`], calling the plugins from `ctx` (inside a contact write, for
+    /// [`FilterEngine::prepare_at`], calling the plugins from `ctx` (inside a contact write, for
     /// segment upkeep).
     pub(crate) async fn prepare_in(
         &self,
@@ -205,7 +206,7 @@ impl Core {
         ctx: CallContext,
     ) -> Result<Prepared> {
         let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
-        let plan = checked.lower(self.plugins(), &catalog, now, ctx).await?;
+        let plan = checked.lower(&self.plugins, &catalog, now, ctx).await?;
         Ok(Prepared {
             catalog,
             plan,
@@ -219,7 +220,7 @@ impl Core {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
-        let records = records_seen(&self.db, candidates.to_vec(), false, prepared.viewer.as_ref()).await?;
+        let records = records_seen(&self.base.db, candidates.to_vec(), false, prepared.viewer.as_ref()).await?;
         self.decide_rows(prepared, &ids, |field| batch_of(&prepared.catalog, field, &records))
             .await
     }
@@ -235,7 +236,7 @@ impl Core {
         let mut split = Split::default();
         let skeleton = split.root(&prepared.plan.predicate);
         let builder = Builder {
-            backend: self.db.get_database_backend(),
+            backend: self.base.db.get_database_backend(),
             catalog: &prepared.catalog,
             viewer: prepared.viewer.as_ref(),
         };
@@ -247,7 +248,7 @@ impl Core {
                 .filter(Expr::col((contacts::Entity, contacts::Column::Id)).is_in(ids.to_vec()))
                 .filter(builder.condition(p))
                 .into_tuple()
-                .all(&self.db)
+                .all(&self.base.db)
                 .await?;
             known.push(rows.into_iter().collect::<HashSet<i64>>());
         }
@@ -272,7 +273,7 @@ impl Core {
         let mut answers = Vec::with_capacity(residuals.len());
         for r in residuals {
             answers.push(
-                self.plugins()
+                self.plugins
                     .matches(&r.plugin, &r.op, r.args.as_ref(), batch(&r.field), ctx)
                     .await?,
             );
@@ -283,7 +284,7 @@ impl Core {
     /// Records for the evaluator: each contact with its company's name and, when
     /// `activities`, its activities.
     pub async fn records_of(&self, contacts_: Vec<Contact>, activities: bool) -> Result<Vec<Record>> {
-        records_in(&self.db, contacts_, activities).await
+        records_in(&self.base.db, contacts_, activities).await
     }
 
     /// Evaluates `prepared` in memory over `records` (residuals asked in one batch each).
@@ -291,7 +292,7 @@ impl Core {
         self.evaluate_in(prepared, records, CallContext::Request).await
     }
 
-    /// [`Core::evaluate_in_memory`], calling the plugins from `ctx` (inside a contact
+    /// [`FilterEngine::evaluate_in_memory`], calling the plugins from `ctx` (inside a contact
     /// write, for segment upkeep).
     pub(crate) async fn evaluate_in(
         &self,
@@ -323,7 +324,7 @@ impl Core {
     }
 }
 
-/// [`Core::records_of`] read through `db` (a transaction sees its own uncommitted writes).
+/// [`FilterEngine::records_of`] read through `db` (a transaction sees its own uncommitted writes).
 pub(crate) async fn records_in(
     db: &impl sea_orm::ConnectionTrait,
     contacts_: Vec<Contact>,

@@ -24,7 +24,7 @@
 //! ## Why a pull-based walk
 //!
 //! - A `futures::Stream`: the idiomatic shape, but `core` would need `futures` (or
-//!   `async-stream`) and boxed, pinned state for a walk that borrows the `Core` and the
+//!   `async-stream`) and boxed, pinned state for a walk that borrows the engine and the
 //!   filter; its one caller-visible benefit, combinators, no caller needs.
 //! - A callback per chunk (`for_each(|chunk| ...)`): callers do async work between chunks
 //!   (a rebuild writes its progress, a preview asks which candidates are saved members),
@@ -39,12 +39,13 @@
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::FilterEngine;
 use super::run::Prepared;
+use crate::Result;
 use crate::auth::Actor;
 use crate::contacts::{Contact, ListQuery, MAX_PAGE};
 use crate::entities::{contact_types, contacts};
 use crate::plugin::values::Batch;
-use crate::{Core, Result};
 
 /// How many candidates one chunk of a walk by id holds, by default.
 pub const CHUNK: u64 = 2_000;
@@ -106,7 +107,7 @@ enum Keyset {
 /// A walk over the candidates of a filter (see the module docs).
 #[derive(Debug)]
 pub struct Walk<'a> {
-    core: &'a Core,
+    engine: &'a FilterEngine,
     prepared: &'a Prepared,
     candidates: Condition,
     keyset: Keyset,
@@ -118,9 +119,9 @@ pub struct Walk<'a> {
 impl<'a> Walk<'a> {
     /// The contacts satisfying `candidates` (a superset of `prepared`'s matches, with any
     /// visibility the caller wants applied), by id, in chunks of [`CHUNK`].
-    pub fn by_id(core: &'a Core, prepared: &'a Prepared, candidates: Condition) -> Self {
+    pub fn by_id(engine: &'a FilterEngine, prepared: &'a Prepared, candidates: Condition) -> Self {
         Walk {
-            core,
+            engine,
             prepared,
             candidates,
             keyset: Keyset::Id { last: i64::MIN },
@@ -133,14 +134,14 @@ impl<'a> Walk<'a> {
     /// The contacts `actor` sees that satisfy `candidates`, in `query`'s order from its
     /// cursor, a table page of [`MAX_PAGE`] at a time.
     pub fn in_order(
-        core: &'a Core,
+        engine: &'a FilterEngine,
         prepared: &'a Prepared,
         actor: &Actor,
         candidates: Condition,
         query: &ListQuery,
     ) -> Self {
         Walk {
-            core,
+            engine,
             prepared,
             candidates,
             keyset: Keyset::Table {
@@ -194,7 +195,8 @@ impl<'a> Walk<'a> {
         let decided = match &mut self.keyset {
             Keyset::Table { actor, query } => {
                 let page = self
-                    .core
+                    .engine
+                    .contacts
                     .list_contacts_where(actor, query, self.candidates.clone())
                     .await?;
                 match page.next {
@@ -214,7 +216,7 @@ impl<'a> Walk<'a> {
                         .filter(contacts::Column::Id.gt(after))
                         .order_by_asc(contacts::Column::Id)
                         .limit(self.chunk)
-                        .all(&self.core.db)
+                        .all(&self.engine.base.db)
                         .await?;
                     let chunk = rows
                         .into_iter()
@@ -239,7 +241,7 @@ impl<'a> Walk<'a> {
 
     /// `chunk`, decided.
     async fn decide(&self, chunk: Vec<Contact>) -> Result<Decided> {
-        let matched = self.core.decide_candidates(self.prepared, &chunk).await?;
+        let matched = self.engine.decide_candidates(self.prepared, &chunk).await?;
         Ok(Decided {
             ids: chunk.iter().map(|c| c.id).collect(),
             contacts: chunk,
@@ -259,7 +261,7 @@ impl<'a> Walk<'a> {
             .order_by_asc(contacts::Column::Id)
             .limit(self.chunk)
             .into_tuple()
-            .all(&self.core.db)
+            .all(&self.engine.base.db)
             .await?;
         if rows.is_empty() {
             return Ok(Decided::default());
@@ -271,7 +273,7 @@ impl<'a> Walk<'a> {
                 _ => None,
             }))
         };
-        let matched = self.core.decide_rows(self.prepared, &ids, points).await?;
+        let matched = self.engine.decide_rows(self.prepared, &ids, points).await?;
         Ok(Decided {
             ids,
             contacts: Vec::new(),

@@ -9,6 +9,7 @@
 //! | [`text`] | folded text: case- and accent-insensitive comparison and search words |
 //! | [`kinds`] | the one vocabulary of kinds: [`FieldKind`] (extra fields and what filters reference), [`ActivityKind`] |
 //! | [`validate`] | the shapes of stable keys and e-mail addresses |
+//! | [`identity`] | who is acting ([`identity::Actor`]) and what each role may do |
 //! | [`base`] | the services' shared handle: the database and the clock |
 //! | [`generations`] | the counters that tell every instance its prepared filters are out of date |
 //!
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod collation;
 pub mod error;
 pub mod generations;
+pub mod identity;
 pub mod kinds;
 pub mod text;
 pub mod validate;

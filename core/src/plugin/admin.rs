@@ -18,8 +18,8 @@ use super::ir::{Predicate, Residual};
 use super::limits::{MAX_BATCH, MAX_COMPONENT_SIZE};
 use super::registry::{CallContext, PluginInfo, Registry, bump_generation, log_host};
 use super::values::{Batch, Capability, FieldRef, Kind};
-use crate::auth::Actor;
 use crate::entities::{plugin_logs, plugins};
+use crate::kernel::identity::Actor;
 use crate::{Error, Result};
 
 /// What an upload did.

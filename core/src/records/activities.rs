@@ -15,10 +15,17 @@ use serde_json::{Map, Value};
 
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::contacts::{Access, visibility};
+use crate::contacts::{Access, Contacts, visibility};
 use crate::entities::{activities, contacts};
 use crate::error::Problems;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
+
+/// The activities service. Recording goes through the contacts' writer (see
+/// [`Contacts`]), so the segments their contacts are in follow in the same transaction.
+#[derive(Debug, Clone)]
+pub struct Activities {
+    contacts: Contacts,
+}
 
 pub use crate::kernel::kinds::{ActivityKind, activity_label as kind_label};
 
@@ -112,7 +119,12 @@ pub fn check(item: &NewActivity) -> Result<()> {
     problems.into_result()
 }
 
-impl Core {
+impl Activities {
+    /// Activities of `contacts`.
+    pub fn new(contacts: Contacts) -> Self {
+        Activities { contacts }
+    }
+
     /// Records activities on contacts `actor` may change (own, or write-granted); all or
     /// none. A contact the actor can't change is refused at `contact_id` exactly like one
     /// that doesn't exist.
@@ -144,7 +156,7 @@ impl Core {
             .filter(contacts::Column::Id.is_in(ids))
             .filter(visibility::condition(actor, Access::Write))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.contacts.base.db)
             .await?;
         if let Some((i, item)) = items
             .iter()
@@ -159,10 +171,10 @@ impl Core {
                 ),
             ));
         }
-        let now = stored(self.clock.now());
+        let now = stored(self.contacts.base.clock.now());
         // Activities aren't contact rows, but they move contacts in and out of segments:
         // they are written in a contact write, whose upkeep looks at their contacts.
-        let mut write = self.contact_write(actor).await?;
+        let mut write = self.contacts.contact_write(actor).await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let model = activities::ActiveModel {
@@ -188,7 +200,7 @@ impl Core {
     pub async fn list_activities(&self, actor: &Actor, contact_id: i64, limit: u64) -> Result<Vec<Activity>> {
         contacts::Entity::find_by_id(contact_id)
             .filter(visibility::condition(actor, Access::Read))
-            .one(&self.db)
+            .one(&self.contacts.base.db)
             .await?
             .ok_or(Error::NotFound { what: "contact" })?;
         Ok(activities::Entity::find()
@@ -196,7 +208,7 @@ impl Core {
             .order_by_desc(activities::Column::OccurredAt)
             .order_by_desc(activities::Column::Id)
             .limit(limit.clamp(1, 500))
-            .all(&self.db)
+            .all(&self.contacts.base.db)
             .await?
             .into_iter()
             .map(Activity::from)
@@ -209,7 +221,7 @@ impl Core {
             .filter(activities::Column::ContactId.eq(contact_id))
             .filter(activities::Column::Kind.is_in(CONTACT_KINDS))
             .order_by_desc(activities::Column::OccurredAt)
-            .one(&self.db)
+            .one(&self.contacts.base.db)
             .await?
             .map(|a| a.occurred_at))
     }

@@ -29,6 +29,7 @@ use crate::kernel::base::Base;
 use crate::sign_in_limits::{self as limits, Counters, Reservation};
 use crate::{Error, Result};
 
+pub use crate::kernel::identity::{Actor, Role};
 pub use crate::kernel::validate::valid_email;
 
 /// Failed sign-ins in a row that lock an account for the address they came from.
@@ -39,84 +40,6 @@ pub const LOCKOUT: Duration = Duration::minutes(15);
 pub const SESSION_TTL: Duration = Duration::days(7);
 /// How long an API token lives.
 pub const API_TOKEN_TTL: Duration = Duration::days(90);
-
-/// What a user may do. Admins see and change everything; managers and agents see the
-/// contacts they own or were granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Manager,
-    Agent,
-}
-
-impl Role {
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Agent => "agent",
-        }
-    }
-
-    /// Every role, for pickers.
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Manager, Role::Agent];
-}
-
-impl std::str::FromStr for Role {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "manager" => Ok(Role::Manager),
-            "agent" => Ok(Role::Agent),
-            other => Err(Error::invalid(
-                "role",
-                format!("unknown role `{other}`; expected admin, manager or agent"),
-            )),
-        }
-    }
-}
-
-/// Who is acting: every service call that touches contacts takes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i64,
-    pub email: String,
-    pub role: Role,
-}
-
-impl Actor {
-    /// Whether the actor is an admin.
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// Fails with `Forbidden` unless the actor is an admin.
-    pub fn require_admin(&self) -> Result<()> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("only admins may do this".into()))
-        }
-    }
-
-    /// Whether the actor may create, change and delete segments and change the members
-    /// of static lists (admins and managers).
-    pub fn may_change_segments(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Manager)
-    }
-
-    /// Fails with `Forbidden` unless the actor may change segments
-    /// ([`Actor::may_change_segments`]).
-    pub fn require_segment_editor(&self) -> Result<()> {
-        if self.may_change_segments() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("only admins and managers may change segments".into()))
-        }
-    }
-}
 
 /// A user as shown to other code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::Actor;
 use crate::entities::{contact_types, contacts, field_defs};
+use crate::kernel::identity::Actor;
 use crate::schema::{SchemaChange, SchemaService};
 use crate::{Error, Result};
 

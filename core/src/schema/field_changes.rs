@@ -11,12 +11,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Q
 use serde_json::{Value, json};
 
 use super::{SchemaChange, SchemaService};
-use crate::auth::Actor;
 use crate::entities::field_defs;
 use crate::fields::{
     ConversionReport, FieldDef, FieldKind, FieldPatch, NewField, Schema, Unconvertible, check_definition, value,
     values_of,
 };
+use crate::kernel::identity::Actor;
 use crate::kernel::validate::valid_key;
 use crate::{Error, Result};
 

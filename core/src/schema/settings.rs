@@ -13,8 +13,8 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::Actor;
 use crate::entities::settings;
+use crate::kernel::identity::Actor;
 use crate::schema::SchemaService;
 use crate::{Error, Result};
 

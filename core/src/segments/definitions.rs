@@ -8,13 +8,14 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use super::Segments;
 use super::refs::segment_refs;
 use super::store::lock;
 use super::{Segment, SegmentDraft, SegmentKind, SegmentPatch, jobs, require_editor};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::entities::{contacts, segment_events, segment_members, segments};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 fn check_name(name: &str) -> Result<String> {
     let name = name.trim();
@@ -30,10 +31,10 @@ fn check_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-impl Core {
+impl Segments {
     pub(super) async fn segment_row(&self, id: i64) -> Result<segments::Model> {
         segments::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.base.db)
             .await?
             .ok_or(Error::NotFound { what: "segment" })
     }
@@ -42,10 +43,12 @@ impl Core {
         let count = if actor.is_admin() {
             segment_members::Entity::find()
                 .filter(segment_members::Column::SegmentId.eq(m.id))
-                .count(&self.db)
+                .count(&self.base.db)
                 .await?
         } else {
-            self.count_contacts_where(actor, Self::member_condition(m.id)).await?
+            self.contacts
+                .count_contacts_where(actor, Self::member_condition(m.id))
+                .await?
         };
         Ok(Segment {
             id: m.id,
@@ -69,7 +72,7 @@ impl Core {
         if let Some(id) = except {
             q = q.filter(segments::Column::Id.ne(id));
         }
-        if q.count(&self.db).await? > 0 {
+        if q.count(&self.base.db).await? > 0 {
             return Err(Error::conflict(format!("a segment called `{name}` already exists")));
         }
         Ok(())
@@ -94,7 +97,7 @@ impl Core {
             (SegmentKind::Static, _) => (None, None),
         };
         self.name_taken(&name, None).await?;
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         let status = if prepared.is_some() { "rebuilding" } else { "ok" };
         let model = segments::ActiveModel {
             name: Set(name),
@@ -111,7 +114,7 @@ impl Core {
             lease_until: Set(None),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.base.db)
         .await?;
         if prepared.is_some() {
             self.build_soon(model.id).await?;
@@ -122,18 +125,18 @@ impl Core {
     /// Builds segment `id` (already asked for) in this request when the base is small,
     /// otherwise wakes the background worker (see [`jobs`]).
     async fn build_soon(&self, id: i64) -> Result<()> {
-        let size = contacts::Entity::find().count(&self.db).await?;
-        if size <= self.segments.inline_limit() {
+        let size = contacts::Entity::find().count(&self.base.db).await?;
+        if size <= self.state.inline_limit() {
             self.rebuild_now(id).await?;
         } else {
-            self.segments.wake.notify_one();
+            self.state.wake.notify_one();
         }
         Ok(())
     }
 
     /// Every segment, by name (in collation order, [`crate::collation`]).
     pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<Segment>> {
-        let mut rows = segments::Entity::find().all(&self.db).await?;
+        let mut rows = segments::Entity::find().all(&self.base.db).await?;
         rows.sort_by(|a, b| crate::collation::compare(&a.name, &b.name).then(a.id.cmp(&b.id)));
         let mut out = Vec::with_capacity(rows.len());
         for m in rows {
@@ -167,7 +170,7 @@ impl Core {
             }
             _ => None,
         };
-        let txn = self.db.begin().await?;
+        let txn = self.base.db.begin().await?;
         let version = current.version;
         let mut active = current.into_active_model();
         if let Some(name) = name {
@@ -182,7 +185,7 @@ impl Core {
             active.progress_done = Set(0);
             active.progress_total = Set(0);
         }
-        active.updated_at = Set(stored(self.clock.now()));
+        active.updated_at = Set(stored(self.base.clock.now()));
         active.version = Set(version + 1);
         let result = segments::Entity::update_many()
             .set(active)
@@ -206,7 +209,7 @@ impl Core {
     /// filter refers to it (that filter would silently become empty).
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         require_editor(actor)?;
-        let txn = self.db.begin().await?;
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         let users: Vec<String> = segments::Entity::find()
             .filter(segments::Column::Id.ne(id))
@@ -254,7 +257,7 @@ impl Core {
         if m.kind != SegmentKind::Dynamic.as_str() {
             return Err(Error::conflict("only a dynamic segment can be rebuilt"));
         }
-        jobs::request(&self.db, id).await?;
+        jobs::request(&self.base.db, id).await?;
         self.build_soon(id).await?;
         self.get_segment(actor, id).await
     }

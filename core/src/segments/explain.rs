@@ -22,6 +22,7 @@ use serde_json::{Value as Json, json};
 
 use super::NEEDS_ATTENTION;
 use super::SegmentKind;
+use super::Segments;
 use crate::auth::Actor;
 use crate::entities::{segment_members, segments};
 use crate::filter::catalog::{Catalog, Source};
@@ -30,7 +31,7 @@ use crate::filter::run::batch_of;
 use crate::filter::tree::{Checked, Filter, Node, Unchecked};
 use crate::plugin::CallContext;
 use crate::plugin::ir::{ActivityExists, Predicate, Residual, Scalar};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// How a group combines its children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,18 +129,19 @@ impl SegmentExplanation {
     }
 }
 
-impl Core {
+impl Segments {
     /// For contact `contact_id`, every segment (by name): whether the contact is a member
     /// since when, and for a dynamic segment the filter evaluated condition by condition.
     ///
     /// Errors: [`Error::NotFound`] when `actor` can't see the contact.
     pub async fn explain_contact_segments(&self, actor: &Actor, contact_id: i64) -> Result<Vec<SegmentExplanation>> {
-        let contact = self.get_contact(actor, contact_id).await?;
+        let contact = self.contacts.get_contact(actor, contact_id).await?;
         let company_visible = match contact.company_id {
-            Some(cid) => self.contact_names(actor, &[cid]).await?.contains_key(&cid),
+            Some(cid) => self.contacts.contact_names(actor, &[cid]).await?.contains_key(&cid),
             None => true,
         };
         let record = self
+            .filter
             .records_of(vec![contact], true)
             .await?
             .pop()
@@ -147,18 +149,18 @@ impl Core {
         let rows = segments::Entity::find()
             .order_by_asc(segments::Column::Name)
             .order_by_asc(segments::Column::Id)
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         let joined: HashMap<i64, DateTime<Utc>> = segment_members::Entity::find()
             .filter(segment_members::Column::ContactId.eq(contact_id))
-            .all(&self.db)
+            .all(&self.base.db)
             .await?
             .into_iter()
             .map(|m| (m.segment_id, m.joined_at))
             .collect();
         let names: HashMap<i64, String> = rows.iter().map(|m| (m.id, m.name.clone())).collect();
         let catalog = if rows.iter().any(|m| m.filter.is_some()) {
-            Some(self.filter_catalog().await?)
+            Some(self.filter.filter_catalog().await?)
         } else {
             None
         };
@@ -215,7 +217,7 @@ impl Core {
         let prepared = async {
             let checked = Filter::<Unchecked>::parse(filter)?.check(catalog)?;
             let plan = checked
-                .lower(self.plugins(), catalog, self.clock.now(), CallContext::Request)
+                .lower(&self.plugins, catalog, self.base.clock.now(), CallContext::Request)
                 .await?;
             Ok::<_, Error>((checked, plan))
         }
@@ -228,6 +230,7 @@ impl Core {
         let residuals: Vec<&Residual> = plan.conditions.iter().flat_map(Predicate::residuals).collect();
         let records = std::slice::from_ref(context.record);
         let answers = match self
+            .filter
             .residual_answers(&residuals, CallContext::Request, |field| {
                 batch_of(catalog, field, records)
             })

@@ -39,12 +39,13 @@ use sea_orm::sea_query::JoinType;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef};
 use serde_json::Value;
 
+use super::Segments;
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, to_contact};
 use crate::entities::{contact_types, contacts, segment_members};
 use crate::fields::FieldDef;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// The UTF-8 byte order mark the file starts with.
 pub const BOM: &str = "\u{feff}";
@@ -143,10 +144,10 @@ enum Stage {
 }
 
 /// The CSV export of the members of one segment that one reader sees, made a chunk at a
-/// time; from [`Core::export_segment_csv`].
+/// time; from [`Segments::export_segment_csv`].
 #[derive(Debug)]
 pub struct SegmentCsv {
-    core: Core,
+    segments: Segments,
     actor: Actor,
     segment: i64,
     name: String,
@@ -157,27 +158,27 @@ pub struct SegmentCsv {
     stage: Stage,
 }
 
-impl Core {
+impl Segments {
     /// Starts the CSV export of segment `id` for `actor` (`NotFound` when there is no such
     /// segment). Nothing of the members is read until [`SegmentCsv::next_chunk`].
     pub async fn export_segment_csv(&self, actor: &Actor, id: i64) -> Result<SegmentCsv> {
         let segment = self.segment_row(id).await?;
-        let fields = self.schema().list_fields().await?;
+        let fields = self.schema.list_fields().await?;
         let owners = self
-            .users()
+            .users
             .list_users()
             .await?
             .into_iter()
             .map(|u| (u.id, u.email))
             .collect();
         let types = contact_types::Entity::find()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?
             .into_iter()
             .map(|t| (t.key, t.label))
             .collect();
         Ok(SegmentCsv {
-            core: self.clone(),
+            segments: self.clone(),
             actor: actor.clone(),
             segment: id,
             name: segment.name,
@@ -229,13 +230,13 @@ impl SegmentCsv {
         let mut by_id: HashMap<i64, Contact> = contacts::Entity::find()
             .find_also_related(contact_types::Entity)
             .filter(contacts::Column::Id.is_in(ids))
-            .all(self.core.db())
+            .all(&self.segments.base.db)
             .await?
             .into_iter()
             .map(|row| to_contact(row).map(|c| (c.id, c)))
             .collect::<Result<_>>()?;
         let company_ids: Vec<i64> = by_id.values().filter_map(|c| c.company_id).collect();
-        let companies = self.core.contact_names(&self.actor, &company_ids).await?;
+        let companies = self.segments.contacts.contact_names(&self.actor, &company_ids).await?;
         let rows = page.into_iter().filter_map(|(id, joined_at)| {
             let contact = by_id.remove(&id)?;
             Some(self.row(&contact, &companies, joined_at))
@@ -261,7 +262,7 @@ impl SegmentCsv {
             .order_by_asc(M::ContactId)
             .limit(EXPORT_CHUNK)
             .into_tuple()
-            .all(self.core.db())
+            .all(&self.segments.base.db)
             .await?)
     }
 

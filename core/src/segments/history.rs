@@ -16,10 +16,11 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, Func, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::Segments;
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::entities::{contacts, segment_events};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// The longest history one read may ask for, in days.
 pub const MAX_DAYS: u32 = 366;
@@ -33,7 +34,7 @@ pub struct SizePoint {
     pub left: u64,
 }
 
-impl Core {
+impl Segments {
     /// The size of segment `id` at the end of each of the last `days` days (today
     /// included, by the clock), oldest first.
     ///
@@ -43,7 +44,7 @@ impl Core {
             return Err(Error::invalid("days", format!("must be between 1 and {MAX_DAYS}")));
         }
         self.segment_row(id).await?;
-        let today = self.clock.now().date_naive();
+        let today = self.base.clock.now().date_naive();
         let first = today
             .checked_sub_days(Days::new(u64::from(days - 1)))
             .ok_or_else(|| Error::invalid("days", "reaches before the calendar"))?;
@@ -66,7 +67,7 @@ impl Core {
             .filter(segment_events::Column::At.lt(start))
             .group_by(segment_events::Column::Event)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         let within: Vec<(DateTime<Utc>, String, i64)> = segment_events::Entity::find()
             .select_only()
@@ -78,7 +79,7 @@ impl Core {
             .group_by(segment_events::Column::At)
             .group_by(segment_events::Column::Event)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         let mut size: i64 = before.iter().map(|(event, n)| signed(event, *n)).sum();
         // (joined, left) per day; an event stamped after today (a clock set back) counts

@@ -5,7 +5,7 @@
 //! `lease_until` says an instance is running it (renewed as it goes; an expired lease
 //! means that instance is gone, and any other instance takes the job over), and
 //! `progress_done` of `progress_total` candidates shows how far it got. A worker per
-//! instance ([`Core::run_segment_worker`]) claims pending rebuilds with a conditional
+//! instance ([`Segments::run_segment_worker`]) claims pending rebuilds with a conditional
 //! `UPDATE` (only one instance's update matches), runs them, and ticks the schedule.
 //!
 //! A definition over at most [`INLINE_LIMIT`] contacts (changeable per instance with
@@ -41,6 +41,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use super::Segments;
 use super::{NEEDS_ATTENTION, Rebuilt, SegmentKind, lock, rebuild_exact, record, segment_refs};
 use crate::clock::stored;
 use crate::entities::{
@@ -48,7 +49,7 @@ use crate::entities::{
     segments,
 };
 use crate::filter::Walk;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// Definitions over at most this many contacts are built in the saving request.
 pub const INLINE_LIMIT: u64 = 20_000;
@@ -85,11 +86,11 @@ pub struct WorkerState {
     next_time_check: Option<DateTime<Utc>>,
 }
 
-impl Core {
+impl Segments {
     /// The segment to rebuild next, claimed for this instance; segments whose references
     /// are still pending wait for them.
     async fn claim(&self, only: Option<i64>) -> Result<Option<segments::Model>> {
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         let free = || {
             sea_orm::Condition::any()
                 .add(segments::Column::LeaseUntil.is_null())
@@ -102,7 +103,7 @@ impl Core {
         if let Some(id) = only {
             pending = pending.filter(segments::Column::Id.eq(id));
         }
-        let pending = pending.all(&self.db).await?;
+        let pending = pending.all(&self.base.db).await?;
         let waiting: HashSet<i64> = pending.iter().map(|m| m.id).collect();
         let ready = |m: &segments::Model| {
             let mut to = Vec::new();
@@ -118,7 +119,7 @@ impl Core {
                 .filter(segments::Column::Id.eq(m.id))
                 .filter(segments::Column::Status.eq("rebuilding"))
                 .filter(free())
-                .exec(&self.db)
+                .exec(&self.base.db)
                 .await?;
             if claimed.rows_affected == 1 {
                 return Ok(Some(m));
@@ -151,7 +152,7 @@ impl Core {
                 .select_only()
                 .column(segments::Column::Status)
                 .into_tuple::<String>()
-                .one(&self.db)
+                .one(&self.base.db)
                 .await?;
             if status.as_deref() != Some("rebuilding") {
                 break;
@@ -170,17 +171,17 @@ impl Core {
             Ok(p) => p,
             Err(e) => return self.needs_attention(id, &e.to_string()).await,
         };
-        let condition = prepared.condition(self.db.get_database_backend());
+        let condition = prepared.condition(self.base.db.get_database_backend());
         if !prepared.has_residual() {
-            let txn = self.db.begin().await?;
+            let txn = self.base.db.begin().await?;
             lock(&txn, id).await?;
-            let rebuilt = rebuild_exact(&txn, id, condition, stored(self.clock.now())).await?;
+            let rebuilt = rebuild_exact(&txn, id, condition, stored(self.base.clock.now())).await?;
             self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
             txn.commit().await?;
             return Ok(());
         }
         let max_id = |q: sea_orm::sea_query::SelectStatement| async move {
-            let row = self.db.query_one(&q).await?;
+            let row = self.base.db.query_one(&q).await?;
             Ok::<i64, Error>(
                 row.and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
                     .unwrap_or(0),
@@ -202,18 +203,18 @@ impl Core {
         .await?;
         let total = contacts::Entity::find()
             .filter(condition.clone())
-            .count(&self.db)
+            .count(&self.base.db)
             .await?;
         self.progress(id, 0, total).await?;
         let mut matches = HashSet::new();
         let mut done = 0u64;
-        let mut walk = Walk::by_id(self, &prepared, condition.clone());
+        let mut walk = Walk::by_id(&self.filter, &prepared, condition.clone());
         while let Some(chunk) = walk.next().await? {
             matches.extend(chunk.matching_ids());
             done += chunk.len() as u64;
             self.progress(id, done, Ord::max(total, done)).await?;
         }
-        let txn = self.db.begin().await?;
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         // Contacts written since the walk began are decided again, as they are now.
         let mut changed: HashSet<i64> = contact_events::Entity::find()
@@ -247,7 +248,7 @@ impl Core {
                 .into_iter()
                 .map(crate::contacts::to_contact)
                 .collect::<Result<Vec<_>>>()?;
-            let keep = self.decide_candidates(&prepared, &chunk).await?;
+            let keep = self.filter.decide_candidates(&prepared, &chunk).await?;
             matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
         }
         let old: HashSet<i64> = segment_members::Entity::find()
@@ -263,7 +264,7 @@ impl Core {
         let mut left: Vec<i64> = old.difference(&matches).copied().collect();
         joined.sort_unstable();
         left.sort_unstable();
-        record(&txn, id, &joined, &left, stored(self.clock.now())).await?;
+        record(&txn, id, &joined, &left, stored(self.base.clock.now())).await?;
         let rebuilt = Rebuilt {
             joined: joined.len() as u64,
             left: left.len() as u64,
@@ -275,19 +276,19 @@ impl Core {
 
     /// Writes a rebuild's progress and renews its lease.
     async fn progress(&self, id: i64, done: u64, total: u64) -> Result<()> {
-        let until = stored(self.clock.now()) + LEASE;
+        let until = stored(self.base.clock.now()) + LEASE;
         segments::Entity::update_many()
             .col_expr(segments::Column::ProgressDone, Expr::value(done as i64))
             .col_expr(segments::Column::ProgressTotal, Expr::value(total as i64))
             .col_expr(segments::Column::LeaseUntil, Expr::value(Some(until)))
             .filter(segments::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.base.db)
             .await?;
         Ok(())
     }
 
     async fn finish(&self, id: i64, built: i64, rebuilt: Option<Rebuilt>) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.base.db.begin().await?;
         self.finish_in(&txn, id, built, rebuilt).await?;
         txn.commit().await?;
         Ok(())
@@ -324,7 +325,7 @@ impl Core {
             for dependant in self.dependants(txn, id).await? {
                 request(txn, dependant).await?;
             }
-            self.segments.wake.notify_one();
+            self.state.wake.notify_one();
         }
         Ok(())
     }
@@ -356,7 +357,7 @@ impl Core {
             .col_expr(segments::Column::StatusMessage, Expr::value(Some(message)))
             .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(segments::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&self.base.db)
             .await?;
         Ok(())
     }
@@ -366,16 +367,16 @@ impl Core {
     pub async fn check_segment_health(&self) -> Result<()> {
         let rows = segments::Entity::find()
             .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         if rows.is_empty() {
             return Ok(());
         }
-        let catalog = self.filter_catalog().await?;
+        let catalog = self.filter.filter_catalog().await?;
         let mut repaired = false;
         for m in rows {
             let Some(filter) = &m.filter else { continue };
-            match self.prepare_with(filter, catalog.clone()).await {
+            match self.filter.prepare_with(filter, catalog.clone()).await {
                 Err(e) if m.status != NEEDS_ATTENTION => self.needs_attention(m.id, &e.to_string()).await?,
                 Ok(_) if m.status == NEEDS_ATTENTION => {
                     segments::Entity::update_many()
@@ -384,7 +385,7 @@ impl Core {
                         .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
                         .filter(segments::Column::Id.eq(m.id))
                         .filter(segments::Column::Status.eq(NEEDS_ATTENTION))
-                        .exec(&self.db)
+                        .exec(&self.base.db)
                         .await?;
                     repaired = true;
                 }
@@ -392,7 +393,7 @@ impl Core {
             }
         }
         if repaired {
-            self.segments.wake.notify_one();
+            self.state.wake.notify_one();
         }
         Ok(())
     }
@@ -412,7 +413,7 @@ impl Core {
                 .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
                 .filter(segments::Column::Id.eq(entry.id))
                 .filter(segments::Column::Status.eq("ok"))
-                .exec(&self.db)
+                .exec(&self.base.db)
                 .await?;
             asked += r.rows_affected as usize;
         }
@@ -423,18 +424,18 @@ impl Core {
     /// changed, the time-relative schedule when due, then the pending rebuilds.
     pub async fn segment_tick(&self, state: &mut WorkerState, time_every: Duration) -> Result<()> {
         let catalog = catalog_generation::Entity::find_by_id(1)
-            .one(&self.db)
+            .one(&self.base.db)
             .await?
             .map_or(0, |g| g.generation);
         let plugins = plugin_generation::Entity::find_by_id(1)
-            .one(&self.db)
+            .one(&self.base.db)
             .await?
             .map_or(0, |g| g.generation);
         if state.checked != Some((catalog, plugins)) {
             self.check_segment_health().await?;
             state.checked = Some((catalog, plugins));
         }
-        let now = self.clock.now();
+        let now = self.base.clock.now();
         match state.next_time_check {
             None => state.next_time_check = Some(now + time_every),
             Some(due) if now >= due => {
@@ -456,7 +457,7 @@ impl Core {
                 tracing::warn!(error = %e, "segment worker");
             }
             tokio::select! {
-                () = self.segments.wake.notified() => {}
+                () = self.state.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
         }

@@ -1,7 +1,7 @@
 //! Adding to a static list in one go: chosen contacts, or every contact a filter (and a
 //! search) finds.
 //!
-//! Both follow [`Core::add_segment_members`]: only admins and managers change lists
+//! Both follow [`Segments::add_segment_members`]: only admins and managers change lists
 //! ([`Actor::may_change_segments`]), only static lists take members by hand, a contact
 //! already in the list keeps its join time, and each newcomer gets a `joined` event.
 //!
@@ -24,13 +24,14 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use super::Segments;
 use super::{Rebuilt, SegmentKind, lock, record};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::contacts::visibility::{self, Access};
 use crate::entities::{contacts, segment_events, segment_members, segments};
 use crate::filter::{Prepared, Walk};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// How many ids one membership query or insert carries.
 const IDS: usize = 500;
@@ -63,7 +64,7 @@ impl From<Added> for Rebuilt {
     }
 }
 
-impl Core {
+impl Segments {
     /// Every static list, by name (in collation order): id and name (no counts; for
     /// pickers).
     pub async fn static_lists(&self) -> Result<Vec<(i64, String)>> {
@@ -73,14 +74,14 @@ impl Core {
             .column(segments::Column::Name)
             .filter(segments::Column::Kind.eq(SegmentKind::Static.as_str()))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         lists.sort_by(|a, b| crate::collation::compare(&a.1, &b.1).then(a.0.cmp(&b.0)));
         Ok(lists)
     }
 
     /// Adds to the static list `id` every contact `actor` sees that matches `filter` and
-    /// the search `q`; those already in it stay as they were. See [`Core::add_to_list`].
+    /// the search `q`; those already in it stay as they were. See [`Segments::add_to_list`].
     pub async fn add_matching_to_list(
         &self,
         actor: &Actor,
@@ -112,12 +113,13 @@ impl Core {
             Addition::Matching { filter, q } => {
                 self.static_list(actor, id).await?;
                 let prepared = self
+                    .filter
                     .prepare_filter(filter)
                     .await
                     .map_err(|e| e.under("filter"))?
                     .seen_by(actor);
-                let search = self.search_condition(q.unwrap_or_default())?;
-                let backend = self.db.get_database_backend();
+                let search = self.contacts.search_condition(q.unwrap_or_default())?;
+                let backend = self.base.db.get_database_backend();
                 let mut wanted = Condition::all()
                     .add(visibility::condition(actor, Access::Read))
                     .add(prepared.condition(backend));
@@ -135,8 +137,8 @@ impl Core {
 
     /// The set-based addition of the contacts that satisfy `wanted` (exact in SQL).
     async fn add_exact(&self, id: i64, wanted: Condition) -> Result<Added> {
-        let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let now = stored(self.base.clock.now());
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         let matched = contacts::Entity::find().filter(wanted.clone()).count(&txn).await?;
         let joining = wanted.add(Expr::not_exists(member_row(id)));
@@ -151,12 +153,12 @@ impl Core {
     /// The addition of the candidates of `wanted` (a superset) that `prepared` decides in.
     async fn add_decided(&self, id: i64, prepared: &Prepared, wanted: Condition) -> Result<Added> {
         let mut matches = Vec::new();
-        let mut walk = Walk::by_id(self, prepared, wanted);
+        let mut walk = Walk::by_id(&self.filter, prepared, wanted);
         while let Some(chunk) = walk.next().await? {
             matches.extend(chunk.matching_ids());
         }
-        let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let now = stored(self.base.clock.now());
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         let mut joined = Vec::new();
         for chunk in matches.chunks(IDS) {

@@ -2,7 +2,7 @@
 //!
 //! Every write that can move a contact in or out of a dynamic segment (creating, editing
 //! or deleting a contact, renaming or deleting its company, recording an activity) runs
-//! [`Core::maintain_memberships`] in its own transaction (the hook of
+//! [`Segments::maintain_memberships`] in its own transaction (the hook of
 //! [`crate::contacts::write`]), before it commits: the contact
 //! is read back through the transaction, every dynamic segment is evaluated against it
 //! in memory ([`crate::filter::memory`]; residuals go to their plugins in one batch per
@@ -51,7 +51,9 @@ use chrono::Duration;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 
+use super::Segments;
 use super::{SegmentKind, record, segment_refs};
+use crate::Result;
 use crate::clock::stored;
 use crate::contacts::write::{BoxFuture, UpkeepSource, WriteHook};
 use crate::contacts::{Contact, to_contact};
@@ -60,7 +62,6 @@ use crate::filter::Prepared;
 use crate::filter::memory::Record;
 use crate::plugin::CallContext;
 use crate::plugin::ir::Predicate;
-use crate::{Core, Result};
 
 /// How old a time-relative segment's plan may be before a write lowers it again.
 pub const MAX_PLAN_AGE: Duration = Duration::seconds(1);
@@ -194,11 +195,8 @@ fn referenced_first(refs: &BTreeMap<i64, Vec<i64>>) -> Vec<i64> {
 /// The membership upkeep of contact writes (see [`crate::contacts::write`]): begins the
 /// write with the book current inside it, decides the written contacts' memberships
 /// before the commit, and records the leaves of a deleted contact.
-#[derive(Debug, Clone)]
-pub(crate) struct MembershipUpkeep(pub Core);
-
 struct Hook {
-    core: Core,
+    segments: Segments,
     book: Option<Arc<Book>>,
 }
 
@@ -206,23 +204,23 @@ impl WriteHook for Hook {
     fn written<'a>(&'a self, txn: &'a DatabaseTransaction, ids: &'a [i64]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             match &self.book {
-                Some(book) => self.core.maintain_memberships(txn, book, ids).await,
+                Some(book) => self.segments.maintain_memberships(txn, book, ids).await,
                 None => Ok(()),
             }
         })
     }
 
     fn deleting<'a>(&'a self, txn: &'a DatabaseTransaction, id: i64) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.core.leave_all_segments(txn, id))
+        Box::pin(self.segments.leave_all_segments(txn, id))
     }
 }
 
-impl UpkeepSource for MembershipUpkeep {
+impl UpkeepSource for Segments {
     fn begin(&self) -> BoxFuture<'_, Result<(DatabaseTransaction, Box<dyn WriteHook>)>> {
         Box::pin(async move {
-            let (txn, book) = self.0.begin_contact_write().await?;
+            let (txn, book) = self.begin_contact_write().await?;
             let hook: Box<dyn WriteHook> = Box::new(Hook {
-                core: self.0.clone(),
+                segments: self.clone(),
                 book,
             });
             Ok((txn, hook))
@@ -230,40 +228,40 @@ impl UpkeepSource for MembershipUpkeep {
     }
 }
 
-impl Core {
+impl Segments {
     /// Fields, contact types or users changed: every instance prepares its segment filters
     /// again; with `rebuild`, contacts' values or types moved under the filters, so every
     /// dynamic segment is rebuilt.
     pub(crate) async fn definitions_changed(&self, rebuild: bool) -> Result<()> {
-        crate::kernel::generations::catalog_changed(&self.db).await?;
+        crate::kernel::generations::catalog_changed(&self.base.db).await?;
         if rebuild {
             let dynamic: Vec<i64> = segments::Entity::find()
                 .select_only()
                 .column(segments::Column::Id)
                 .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))
                 .into_tuple()
-                .all(&self.db)
+                .all(&self.base.db)
                 .await?;
             for id in dynamic {
-                super::jobs::request(&self.db, id).await?;
+                super::jobs::request(&self.base.db, id).await?;
             }
         }
-        self.segments.wake.notify_one();
+        self.state.wake.notify_one();
         Ok(())
     }
 
     /// The per-instance segment state.
     pub fn segment_state(&self) -> &SegmentState {
-        &self.segments
+        &self.state
     }
 
     /// Prepares every dynamic segment (see the module docs).
     async fn compile_book(&self, stamp: Stamp) -> Result<Book> {
-        let catalog = self.filter_catalog().await?;
-        let now = self.clock.now();
+        let catalog = self.filter.filter_catalog().await?;
+        let now = self.base.clock.now();
         let rows = segments::Entity::find()
             .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         let mut refs = BTreeMap::new();
         let mut prepared = HashMap::new();
@@ -274,11 +272,14 @@ impl Core {
             }
             // A filter that can't be prepared any more is left out (the worker's health
             // check marks it); its members stay as they are.
-            let Ok(p) = self.prepare_with(&filter, catalog.clone()).await else {
+            let Ok(p) = self.filter.prepare_with(&filter, catalog.clone()).await else {
                 continue;
             };
             // A plan that differs when lowered a day later depends on the clock.
-            let later = self.prepare_at(&filter, catalog.clone(), now + Duration::days(1)).await;
+            let later = self
+                .filter
+                .prepare_at(&filter, catalog.clone(), now + Duration::days(1))
+                .await;
             let time_relative = later.map_or(true, |l| l.plan.predicate != p.plan.predicate);
             let mut to = Vec::new();
             segment_refs(&filter, "", &mut to);
@@ -302,11 +303,11 @@ impl Core {
     /// The book for the segments as they are now, compiled again if they changed.
     /// `None` when there are no dynamic segments.
     pub(crate) async fn current_book(&self) -> Result<Option<Arc<Book>>> {
-        let stamp = read_stamp(&self.db, false).await?;
+        let stamp = read_stamp(&self.base.db, false).await?;
         if stamp.segments.is_empty() {
             return Ok(None);
         }
-        let mut slot = self.segments.book.lock().await;
+        let mut slot = self.state.book.lock().await;
         if let Some(book) = slot.as_ref()
             && book.stamp == stamp
         {
@@ -326,7 +327,7 @@ impl Core {
     pub(crate) async fn begin_contact_write(&self) -> Result<(DatabaseTransaction, Option<Arc<Book>>)> {
         // The book in hand first: in the common case it is current, and checking it
         // inside the transaction is all it costs.
-        let mut book = self.segments.book.lock().await.clone();
+        let mut book = self.state.book.lock().await.clone();
         let mut tries = 0;
         loop {
             // Time-relative plans are lowered again out here too, for the same reason.
@@ -335,7 +336,7 @@ impl Core {
                     self.fresh_plan(entry, CallContext::Request).await?;
                 }
             }
-            let txn = crate::contacts::write::begin_contact_write(&self.db).await?;
+            let txn = crate::contacts::write::begin_contact_write(&self.base.db).await?;
             let stamp = read_stamp(&txn, true).await?;
             if stamp.segments.is_empty() {
                 return Ok((txn, None));
@@ -363,12 +364,13 @@ impl Core {
             .lock()
             .map(|p| p.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
-        let now = self.clock.now();
+        let now = self.base.clock.now();
         if !entry.time_relative || (now - current.plan.now).abs() <= MAX_PLAN_AGE {
             return Ok(current);
         }
         let again = Arc::new(
-            self.prepare_in(&entry.filter, current.catalog.clone(), now, ctx)
+            self.filter
+                .prepare_in(&entry.filter, current.catalog.clone(), now, ctx)
                 .await?,
         );
         if let Ok(mut slot) = entry.prepared.lock() {
@@ -395,10 +397,10 @@ impl Core {
     }
 
     async fn decide_memberships(&self, txn: &DatabaseTransaction, book: &Book, records: &mut [Record]) -> Result<()> {
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         for entry in &book.entries {
             let prepared = self.fresh_plan(entry, CallContext::Write).await?;
-            let decided = self.evaluate_in(&prepared, records, CallContext::Write).await?;
+            let decided = self.filter.evaluate_in(&prepared, records, CallContext::Write).await?;
             let mut joined = Vec::new();
             let mut left = Vec::new();
             for (record, member) in records.iter_mut().zip(decided) {
@@ -422,7 +424,7 @@ impl Core {
     /// is in (the rows themselves go with the contact).
     pub(crate) async fn leave_all_segments(&self, txn: &DatabaseTransaction, id: i64) -> Result<()> {
         use crate::entities::segment_members;
-        let now = stored(self.clock.now());
+        let now = stored(self.base.clock.now());
         let segments_: Vec<i64> = segment_members::Entity::find()
             .select_only()
             .column(segment_members::Column::SegmentId)

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
+use super::Segments;
 use super::store::{contact_id, lock, members_of, record};
 use super::{Rebuilt, SegmentKind, require_editor};
 use crate::auth::Actor;
@@ -14,9 +15,9 @@ use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, Page};
 use crate::entities::{contacts, segment_members, segments};
 use crate::filter::ContactQuery;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
-impl Core {
+impl Segments {
     /// Visible members of `id`, as a condition on `contacts`.
     pub(super) fn member_condition(id: i64) -> Condition {
         Condition::all().add(contact_id().in_subquery(members_of(id)))
@@ -26,7 +27,8 @@ impl Core {
     /// the contacts table.
     pub async fn segment_members(&self, actor: &Actor, id: i64, query: &ContactQuery) -> Result<Page<Contact>> {
         self.segment_row(id).await?;
-        self.query_contacts_within(actor, query, Self::member_condition(id))
+        self.filter
+            .query_contacts_within(actor, query, Self::member_condition(id))
             .await
     }
 
@@ -55,7 +57,7 @@ impl Core {
                 .filter(visibility::condition(actor, Access::Read))
                 .filter(contacts::Column::Id.is_in(chunk.to_vec()))
                 .into_tuple()
-                .all(&self.db)
+                .all(&self.base.db)
                 .await?;
             seen.extend(rows);
         }
@@ -69,8 +71,8 @@ impl Core {
     pub async fn add_segment_members(&self, actor: &Actor, id: i64, ids: &[i64]) -> Result<Rebuilt> {
         self.static_list(actor, id).await?;
         let ids = self.visible_ids(actor, ids).await?;
-        let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let now = stored(self.base.clock.now());
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         let mut present = HashSet::new();
         for chunk in ids.chunks(500) {
@@ -97,8 +99,8 @@ impl Core {
     pub async fn remove_segment_members(&self, actor: &Actor, id: i64, ids: &[i64]) -> Result<Rebuilt> {
         self.static_list(actor, id).await?;
         let ids = self.visible_ids(actor, ids).await?;
-        let now = stored(self.clock.now());
-        let txn = self.db.begin().await?;
+        let now = stored(self.base.clock.now());
+        let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         let mut present = Vec::new();
         for chunk in ids.chunks(500) {

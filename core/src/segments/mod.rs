@@ -80,8 +80,45 @@ pub mod usage;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::auth::Actor;
+use std::sync::Arc;
+
+use crate::auth::{Actor, Users};
+use crate::contacts::ContactReader;
+use crate::filter::FilterEngine;
+use crate::kernel::base::Base;
+use crate::plugin::Registry;
+use crate::schema::SchemaService;
 use crate::{Error, Result};
+
+/// The segments service. It reads contacts and runs filters through the layers below,
+/// and is the upkeep that contact writes run ([`maintain`]). Cheap to clone; the
+/// per-instance state (the book of prepared definitions, the worker's wake-up) is shared
+/// by the clones.
+#[derive(Debug, Clone)]
+pub struct Segments {
+    pub(crate) base: Base,
+    pub(crate) plugins: Arc<Registry>,
+    pub(crate) schema: SchemaService,
+    pub(crate) users: Users,
+    pub(crate) contacts: ContactReader,
+    pub(crate) filter: FilterEngine,
+    pub(crate) state: Arc<maintain::SegmentState>,
+}
+
+impl Segments {
+    /// Segments over `filter` and the layers it reads.
+    pub fn new(filter: FilterEngine) -> Self {
+        Segments {
+            base: filter.base.clone(),
+            plugins: filter.plugins.clone(),
+            schema: filter.schema.clone(),
+            users: filter.users.clone(),
+            contacts: filter.contacts.clone(),
+            filter,
+            state: Arc::default(),
+        }
+    }
+}
 
 use refs::segment_refs;
 use store::{contact_id, lock, matching, members_of, rebuild_exact, record};

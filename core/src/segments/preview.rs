@@ -19,12 +19,13 @@ use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
+use super::Segments;
 use super::{SegmentKind, contact_id, matching, members_of};
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::entities::{contacts, segment_members, segments};
 use crate::filter::{Prepared, Walk};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// How many names a preview shows of those joining and of those leaving.
 pub const SAMPLE: usize = 10;
@@ -62,7 +63,7 @@ fn keep(sample: &mut Vec<Named>, named: Named) {
     sample.truncate(SAMPLE);
 }
 
-impl Core {
+impl Segments {
     /// What saving `filter` as the filter of `segment` (a new segment when `None`) would
     /// do: the count, and who would join and leave compared with its saved members.
     ///
@@ -72,7 +73,7 @@ impl Core {
     pub async fn preview_segment(&self, actor: &Actor, segment: Option<i64>, filter: &Value) -> Result<Preview> {
         if let Some(id) = segment {
             let row = segments::Entity::find_by_id(id)
-                .one(&self.db)
+                .one(&self.base.db)
                 .await?
                 .ok_or_else(|| Error::invalid("segment_id", format!("no segment {id}")))?;
             if SegmentKind::parse(&row.kind)? != SegmentKind::Dynamic {
@@ -94,8 +95,8 @@ impl Core {
 
     /// The preview of a filter whose condition is exact in SQL.
     async fn preview_exact(&self, actor: &Actor, segment: Option<i64>, prepared: &Prepared) -> Result<Preview> {
-        let condition = prepared.condition(self.db.get_database_backend());
-        let count = self.count_contacts_where(actor, condition.clone()).await?;
+        let condition = prepared.condition(self.base.db.get_database_backend());
+        let count = self.contacts.count_contacts_where(actor, condition.clone()).await?;
         let Some(id) = segment else {
             return Ok(Preview {
                 count,
@@ -116,7 +117,7 @@ impl Core {
 
     /// How many visible contacts satisfy `condition`, and the first few by name.
     async fn change(&self, actor: &Actor, condition: Condition) -> Result<Change> {
-        let count = self.count_contacts_where(actor, condition.clone()).await?;
+        let count = self.contacts.count_contacts_where(actor, condition.clone()).await?;
         let sample = if count == 0 {
             Vec::new()
         } else {
@@ -138,7 +139,7 @@ impl Core {
             .order_by_asc(contacts::Column::Id)
             .limit(SAMPLE as u64)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         Ok(rows.into_iter().map(|(id, name)| Named { id, name }).collect())
     }
@@ -146,7 +147,7 @@ impl Core {
     /// The preview of a filter with residuals: the superset's candidates are decided in
     /// chunks; saved members outside the superset are leaving.
     async fn preview_by_walk(&self, actor: &Actor, segment: Option<i64>, prepared: &Prepared) -> Result<Preview> {
-        let superset = prepared.condition(self.db.get_database_backend());
+        let superset = prepared.condition(self.base.db.get_database_backend());
         let mut preview = match segment {
             Some(id) => Preview {
                 leaving: self
@@ -164,7 +165,7 @@ impl Core {
         let candidates = Condition::all()
             .add(visibility::condition(actor, Access::Read))
             .add(superset);
-        let mut walk = Walk::by_id(self, prepared, candidates);
+        let mut walk = Walk::by_id(&self.filter, prepared, candidates);
         while let Some(chunk) = walk.next().await? {
             let saved: HashSet<i64> = match segment {
                 Some(id) => segment_members::Entity::find()
@@ -173,7 +174,7 @@ impl Core {
                     .filter(segment_members::Column::SegmentId.eq(id))
                     .filter(segment_members::Column::ContactId.is_in(chunk.ids.clone()))
                     .into_tuple::<i64>()
-                    .all(&self.db)
+                    .all(&self.base.db)
                     .await?
                     .into_iter()
                     .collect(),

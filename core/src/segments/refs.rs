@@ -8,23 +8,28 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
+use super::Segments;
 use crate::entities::segments;
 use crate::filter::Prepared;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
-impl Core {
+impl Segments {
     /// Checks a dynamic segment's filter; errors are at `filter.<node>`. `own` is the
     /// segment the filter is for, when it exists: a filter that leads back to it through
     /// `in_segment` is refused with the cycle (`segment 3 -> segment 5 -> segment 3`).
     pub(super) async fn prepare_segment_filter(&self, own: Option<i64>, filter: &Value) -> Result<Prepared> {
-        let prepared = self.prepare_filter(filter).await.map_err(|e| e.under("filter"))?;
+        let prepared = self
+            .filter
+            .prepare_filter(filter)
+            .await
+            .map_err(|e| e.under("filter"))?;
         let mut refs = Vec::new();
         segment_refs(filter, "filter", &mut refs);
         if refs.is_empty() {
             return Ok(prepared);
         }
         let graph: HashMap<i64, Vec<i64>> = segments::Entity::find()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?
             .into_iter()
             .map(|m| {

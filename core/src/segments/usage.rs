@@ -8,14 +8,15 @@
 use serde_json::Value as Json;
 
 use super::Segment;
+use super::Segments;
+use crate::Result;
 use crate::auth::Actor;
 use crate::filter::Catalog;
-use crate::{Core, Result};
 
-impl Core {
+impl Segments {
     /// The segments `actor` sees whose filter has a condition served by plugin `plugin`.
     pub async fn segments_using_plugin(&self, actor: &Actor, plugin: &str) -> Result<Vec<Segment>> {
-        let catalog = self.filter_catalog().await?;
+        let catalog = self.filter.filter_catalog().await?;
         Ok(self
             .list_segments(actor)
             .await?

@@ -40,7 +40,7 @@ pub async fn create(
     } else {
         vec![to_new(from_value::<ActivityIn>(body)?)]
     };
-    let recorded = state.core.record_activities(&actor, items).await?;
+    let recorded = state.core.activities().record_activities(&actor, items).await?;
     Ok((
         StatusCode::CREATED,
         Json(Items::all(recorded.into_iter().map(ActivityOut::from).collect())),
@@ -67,7 +67,11 @@ pub async fn list(
             format!("must be between 1 and {MAX_LIMIT}, got {limit}"),
         ));
     }
-    let items = state.core.list_activities(&actor, contact_id, limit).await?;
+    let items = state
+        .core
+        .activities()
+        .list_activities(&actor, contact_id, limit)
+        .await?;
     Ok(Json(Items::all(items.into_iter().map(ActivityOut::from).collect())))
 }
 
@@ -80,6 +84,6 @@ pub async fn list_for_contact(
     Path(id): Path<String>,
 ) -> Result<Json<Items<ActivityOut>>, ApiError> {
     let id = path_id(&id, "contact")?;
-    let items = state.core.list_activities(&actor, id, 100).await?;
+    let items = state.core.activities().list_activities(&actor, id, 100).await?;
     Ok(Json(Items::all(items.into_iter().map(ActivityOut::from).collect())))
 }

@@ -36,7 +36,7 @@ pub async fn list(
         search,
         page,
     };
-    let page = state.core.query_contacts(&actor, &query).await?;
+    let page = state.core.filter().query_contacts(&actor, &query).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
@@ -76,7 +76,7 @@ async fn prepared_filter(
     match param(pairs, "filter").map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) => {
             let json = kartoteka_core::filter::tree::parse_json(text)?;
-            Ok(Some(state.core.prepare_filter(&json).await?))
+            Ok(Some(state.core.filter().prepare_filter(&json).await?))
         }
         None => Ok(None),
     }
@@ -99,7 +99,7 @@ pub async fn count(
         search,
         ..ContactQuery::default()
     };
-    let count = state.core.count_query(&actor, &query).await?;
+    let count = state.core.filter().count_query(&actor, &query).await?;
     Ok(Json(CountOut { count }))
 }
 
@@ -118,7 +118,7 @@ pub async fn filter_fields(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.core.filter_catalog().await?.to_json_for(&actor)))
+    Ok(Json(state.core.filter().filter_catalog().await?.to_json_for(&actor)))
 }
 
 /// One contact.
@@ -130,7 +130,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    Ok(Json(state.core.get_contact(&actor, id).await?.into()))
+    Ok(Json(state.core.contacts().get_contact(&actor, id).await?.into()))
 }
 
 /// Creates a contact.
@@ -141,7 +141,7 @@ pub async fn create(
     ApiUser(actor): ApiUser,
     ApiJson(body): ApiJson<ContactCreate>,
 ) -> Result<(StatusCode, Json<ContactOut>), ApiError> {
-    let contact = state.core.create_contact(&actor, body.into()).await?;
+    let contact = state.core.contacts().create_contact(&actor, body.into()).await?;
     Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
@@ -155,7 +155,14 @@ pub async fn update(
     ApiJson(body): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    Ok(Json(state.core.update_contact(&actor, id, body.into()).await?.into()))
+    Ok(Json(
+        state
+            .core
+            .contacts()
+            .update_contact(&actor, id, body.into())
+            .await?
+            .into(),
+    ))
 }
 
 /// Deletes a contact; with `?version=`, only if it is still at that version.
@@ -169,6 +176,6 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id, "contact")?;
     let version = number_param(&query_pairs(query.as_deref()), "version")?;
-    state.core.delete_contact(&actor, id, version).await?;
+    state.core.contacts().delete_contact(&actor, id, version).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -115,6 +115,7 @@ pub async fn preview(
 ) -> Result<Json<PreviewOut>, ApiError> {
     let preview = state
         .core
+        .segments()
         .preview_segment(&actor, body.segment_id, &body.filter)
         .await?;
     Ok(Json(preview.into()))
@@ -133,6 +134,6 @@ pub async fn history(
 ) -> Result<Json<Items<SizePointOut>>, ApiError> {
     let id = path_id(&id, "segment")?;
     let days = number_param::<u32>(&query_pairs(query.as_deref()), "days")?.unwrap_or(DEFAULT_DAYS);
-    let points = state.core.segment_history(&actor, id, days).await?;
+    let points = state.core.segments().segment_history(&actor, id, days).await?;
     Ok(Json(Items::all(points.into_iter().map(SizePointOut::from).collect())))
 }

@@ -168,7 +168,7 @@ pub async fn create(
         kind: body.kind,
         filter: body.filter,
     };
-    let segment = state.core.create_segment(&actor, draft).await?;
+    let segment = state.core.segments().create_segment(&actor, draft).await?;
     Ok((StatusCode::CREATED, Json(segment.into())))
 }
 
@@ -176,7 +176,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/segments",
     responses((status = 200, body = Items<SegmentOut>)))]
 pub async fn list(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<Items<SegmentOut>>, ApiError> {
-    let all = state.core.list_segments(&actor).await?;
+    let all = state.core.segments().list_segments(&actor).await?;
     Ok(Json(Items::all(all.into_iter().map(SegmentOut::from).collect())))
 }
 
@@ -189,7 +189,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<SegmentOut>, ApiError> {
     let id = path_id(&id, "segment")?;
-    Ok(Json(state.core.get_segment(&actor, id).await?.into()))
+    Ok(Json(state.core.segments().get_segment(&actor, id).await?.into()))
 }
 
 /// Renames a segment or changes a dynamic segment's filter (rebuilding it).
@@ -206,7 +206,9 @@ pub async fn update(
         name: body.name,
         filter: body.filter,
     };
-    Ok(Json(state.core.update_segment(&actor, id, patch).await?.into()))
+    Ok(Json(
+        state.core.segments().update_segment(&actor, id, patch).await?.into(),
+    ))
 }
 
 /// Deletes a segment with its members and history.
@@ -218,7 +220,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id, "segment")?;
-    state.core.delete_segment(&actor, id).await?;
+    state.core.segments().delete_segment(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -244,7 +246,7 @@ pub async fn members(
         page,
         ..ContactQuery::default()
     };
-    let page = state.core.segment_members(&actor, id, &query).await?;
+    let page = state.core.segments().segment_members(&actor, id, &query).await?;
     Ok(Json(ContactList {
         items: page.items.into_iter().map(ContactOut::from).collect(),
         next: page.next,
@@ -259,7 +261,7 @@ async fn members_changed(
     done: kartoteka_core::segments::Rebuilt,
     already: Option<u64>,
 ) -> Result<Json<MembersChanged>, ApiError> {
-    let count = state.core.get_segment(actor, id).await?.count;
+    let count = state.core.segments().get_segment(actor, id).await?.count;
     Ok(Json(MembersChanged {
         joined: done.joined,
         left: done.left,
@@ -280,7 +282,7 @@ pub async fn add_members(
     ApiJson(body): ApiJson<MembersAdd>,
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let Added { joined, already } = state.core.add_to_list(&actor, id, body.addition()?).await?;
+    let Added { joined, already } = state.core.segments().add_to_list(&actor, id, body.addition()?).await?;
     let done = kartoteka_core::segments::Rebuilt { joined, left: 0 };
     members_changed(&state, &actor, id, done, Some(already)).await
 }
@@ -295,7 +297,11 @@ pub async fn remove_members(
     ApiJson(body): ApiJson<MembersChange>,
 ) -> Result<Json<MembersChanged>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let done = state.core.remove_segment_members(&actor, id, &body.contact_ids).await?;
+    let done = state
+        .core
+        .segments()
+        .remove_segment_members(&actor, id, &body.contact_ids)
+        .await?;
     members_changed(&state, &actor, id, done, None).await
 }
 
@@ -312,7 +318,7 @@ pub async fn members_csv(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, "segment")?;
-    let export = state.core.export_segment_csv(&actor, id).await?;
+    let export = state.core.segments().export_segment_csv(&actor, id).await?;
     Ok(csv_download(export).await?)
 }
 
@@ -480,7 +486,7 @@ pub async fn for_contact(
     Path(id): Path<String>,
 ) -> Result<Json<Items<SegmentExplanationOut>>, ApiError> {
     let id = path_id(&id, "contact")?;
-    let all = state.core.explain_contact_segments(&actor, id).await?;
+    let all = state.core.segments().explain_contact_segments(&actor, id).await?;
     Ok(Json(Items::all(
         all.into_iter().map(SegmentExplanationOut::from).collect(),
     )))

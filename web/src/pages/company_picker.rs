@@ -25,7 +25,7 @@ const PICKER_LIMIT: u64 = 20;
 /// The companies `user` sees matching `text` (global search words), by name; a query the
 /// search can't take (too many words) finds nothing rather than failing.
 async fn search(core: &Core, user: &SessionUser, text: &str) -> Result<Vec<CompanyChoice>, Error> {
-    match core.search_companies(&user.actor, text, PICKER_LIMIT).await {
+    match core.contacts().search_companies(&user.actor, text, PICKER_LIMIT).await {
         Ok(found) => Ok(found),
         Err(Error::Validation { .. } | Error::Invalid(_)) => Ok(Vec::new()),
         Err(e) => Err(e),

@@ -168,12 +168,13 @@ async fn card_page(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let actor: &Actor = &user.actor;
-    let contact = state.core.get_contact(actor, id).await?;
+    let contact = state.core.contacts().get_contact(actor, id).await?;
     let segments = contact_segments::section(state, actor, id, explain).await?;
     let schema = state.core.schema().current().await?;
     let company = match contact.company_id {
         Some(cid) => state
             .core
+            .contacts()
             .contact_names(actor, &[cid])
             .await?
             .remove(&cid)
@@ -183,6 +184,7 @@ async fn card_page(
     let members = if contact.kind == kartoteka_core::contacts::ContactKind::Company {
         state
             .core
+            .contacts()
             .company_members(actor, id)
             .await?
             .into_iter()
@@ -192,7 +194,7 @@ async fn card_page(
         vec![]
     };
     // Read once for the owner and the change log.
-    let people = state.core.people(actor).await?;
+    let people = state.core.contacts().people(actor).await?;
     let owner = contact
         .owner_id
         .and_then(|oid| people.iter().find(|(id, _)| *id == oid))
@@ -211,19 +213,27 @@ async fn card_page(
         .collect();
     let activities = state
         .core
+        .activities()
         .list_activities(actor, id, 100)
         .await?
         .iter()
         .map(shown_activity)
         .collect();
-    let history = contact_history::shown(state, actor, &people, &state.core.contact_history(actor, id).await?).await?;
+    let history = contact_history::shown(
+        state,
+        actor,
+        &people,
+        &state.core.contacts().contact_history(actor, id).await?,
+    )
+    .await?;
     let last_contacted = state
         .core
+        .activities()
         .last_contacted(id)
         .await?
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "never".into());
-    let can_write = state.core.can_write_contact(actor, id).await?;
+    let can_write = state.core.contacts().can_write_contact(actor, id).await?;
     let status = if !activity.errors.is_empty() {
         StatusCode::BAD_REQUEST
     } else {
@@ -312,7 +322,12 @@ pub(super) async fn log_activity(
     };
     let kind = item.kind.replace('_', " ");
     let result = if problems.is_empty() {
-        state.core.record_activities(&user.actor, vec![item]).await.map(|_| ())
+        state
+            .core
+            .activities()
+            .record_activities(&user.actor, vec![item])
+            .await
+            .map(|_| ())
     } else {
         Err(contact_form::together(problems, activities::check(&item))?)
     };

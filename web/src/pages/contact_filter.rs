@@ -60,7 +60,7 @@ impl FilterError {
 pub async fn prepare(state: &AppState, text: &str) -> Result<Option<Prepared>, Error> {
     match parse_json(text)? {
         Value::Null => Ok(None),
-        json => Ok(Some(state.core.prepare_filter(&json).await?)),
+        json => Ok(Some(state.core.filter().prepare_filter(&json).await?)),
     }
 }
 
@@ -78,7 +78,7 @@ async fn filter_fields(
     user: Result<SessionUser, PageError>,
 ) -> Result<Json<Value>, ApiError> {
     let user = session(user)?;
-    let catalog = state.core.filter_catalog().await?.to_json_for(&user.actor);
+    let catalog = state.core.filter().filter_catalog().await?.to_json_for(&user.actor);
     let builtins: Vec<String> = state
         .core
         .plugins()
@@ -121,6 +121,6 @@ async fn count(
         search,
         ..ContactQuery::default()
     };
-    let count = state.core.count_query(&user.actor, &query).await?;
+    let count = state.core.filter().count_query(&user.actor, &query).await?;
     Ok(Json(json!({ "count": count })))
 }

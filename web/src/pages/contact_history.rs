@@ -35,7 +35,7 @@ struct Lookup {
 }
 
 /// The trail `events` in words, as `actor` may read it; `people` are the users as the
-/// actor may see them (`Core::people`: no e-mail addresses for managers and agents).
+/// actor may see them (`contacts::ContactReader::people`: no e-mail addresses for managers and agents).
 pub async fn shown(
     state: &AppState,
     actor: &Actor,
@@ -51,8 +51,8 @@ pub async fn shown(
         })
         .collect();
     let lookup = Lookup {
-        catalog: state.core.filter_catalog().await?,
-        companies: state.core.contact_names(actor, &company_ids).await?,
+        catalog: state.core.filter().filter_catalog().await?,
+        companies: state.core.contacts().contact_names(actor, &company_ids).await?,
         users: people.iter().cloned().collect(),
     };
     Ok(events.iter().map(|e| lookup.event(e)).collect())
@@ -74,7 +74,7 @@ impl Lookup {
         };
         ShownEvent {
             at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            // Core names the author as the reader may see them (`Core::people`).
+            // Core names the author as the reader may see them (`contacts::ContactReader::people`).
             who: e.user_email.clone().unwrap_or_else(|| "system".into()),
             action: e.action.replace('_', " "),
             changes,

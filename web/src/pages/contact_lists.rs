@@ -103,7 +103,7 @@ pub async fn tools(state: &AppState, actor: &Actor, back: String) -> Result<Opti
         form: ADD_FORM,
         action: urls::ADD_TO_LIST,
         back,
-        lists: state.core.static_lists().await?,
+        lists: state.core.segments().static_lists().await?,
     }))
 }
 
@@ -190,17 +190,21 @@ async fn add(State(state): State<AppState>, CheckedForm { user, form }: CheckedF
                 filter: &filter,
                 q: Some(q),
             };
-            state.core.add_to_list(&user.actor, list, what).await?
+            state.core.segments().add_to_list(&user.actor, list, what).await?
         }
         "selected" => {
             let ids = selected(&form)?;
-            state.core.add_to_list(&user.actor, list, Addition::Ids(&ids)).await?
+            state
+                .core
+                .segments()
+                .add_to_list(&user.actor, list, Addition::Ids(&ids))
+                .await?
         }
         other => {
             return Err(Error::invalid("scope", format!("expected `selected` or `all`, got `{other}`")).into());
         }
     };
-    let name = state.core.get_segment(&user.actor, list).await?.name;
+    let name = state.core.segments().get_segment(&user.actor, list).await?.name;
     Ok(redirect(&state, &back, &added_message(added, &name)))
 }
 
@@ -212,8 +216,12 @@ async fn remove(State(state): State<AppState>, CheckedForm { user, form }: Check
     if ids.is_empty() {
         return Err(Error::invalid("contact_ids", "say which contacts to remove").into());
     }
-    let done = state.core.remove_segment_members(&user.actor, list, &ids).await?;
-    let name = state.core.get_segment(&user.actor, list).await?.name;
+    let done = state
+        .core
+        .segments()
+        .remove_segment_members(&user.actor, list, &ids)
+        .await?;
+    let name = state.core.segments().get_segment(&user.actor, list).await?.name;
     Ok(redirect(&state, &back, &format!("{} removed from {name}", done.left)))
 }
 

@@ -78,7 +78,7 @@ pub fn explain_param(pairs: &[(String, String)]) -> Result<Option<i64>, Error> {
 
 /// The section for contact `id` as `actor` sees it.
 pub async fn section(state: &AppState, actor: &Actor, id: i64, explain: Option<i64>) -> Result<SegmentsSection, Error> {
-    let all = state.core.explain_contact_segments(actor, id).await?;
+    let all = state.core.segments().explain_contact_segments(actor, id).await?;
     let describer = state.core.filter_describer(actor).await?;
     let mut out = SegmentsSection::default();
     if let Some(asked) = explain

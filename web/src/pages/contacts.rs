@@ -269,7 +269,7 @@ impl ListState {
 pub async fn table_rows(state: &AppState, actor: &Actor, items: &[Contact]) -> Result<Vec<Row>, Error> {
     let tree = state.core.schema().type_tree().await?;
     let company_ids: Vec<i64> = items.iter().filter_map(|c| c.company_id).collect();
-    let companies = state.core.contact_names(actor, &company_ids).await?;
+    let companies = state.core.contacts().contact_names(actor, &company_ids).await?;
     Ok(items
         .iter()
         .map(|c| {
@@ -301,8 +301,8 @@ async fn list(
                 page: list_query.clone(),
             };
             (
-                state.core.query_contacts(&user.actor, &query).await?,
-                state.core.count_query(&user.actor, &query).await?,
+                state.core.filter().query_contacts(&user.actor, &query).await?,
+                state.core.filter().count_query(&user.actor, &query).await?,
                 None,
             )
         }

@@ -89,7 +89,7 @@ struct DashboardPage {
 
 async fn dashboard(State(state): State<AppState>, user: SessionUser) -> Result<Html<String>, PageError> {
     let actor: &Actor = &user.actor;
-    let total = state.core.count_contacts(actor).await?;
+    let total = state.core.contacts().count_contacts(actor).await?;
     let query = ListQuery {
         sort: Sort {
             key: SortKey::CreatedAt,
@@ -98,7 +98,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser) -> Result<H
         limit: 10,
         after: None,
     };
-    let page = state.core.list_contacts(actor, &query).await?;
+    let page = state.core.contacts().list_contacts(actor, &query).await?;
     let tree = state.core.schema().type_tree().await?;
     let rows = page.items.iter().map(|c| contacts::Row::new(c, &tree)).collect();
     render(&DashboardPage {

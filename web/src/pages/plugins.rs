@@ -234,7 +234,11 @@ async fn confirm(
         return Ok(Redirect::to(urls::PLUGINS).into_response());
     }
     let info = state.core.plugins().get(&name).await?;
-    let segments = state.core.segments_using_plugin(&user.actor, &info.name).await?;
+    let segments = state
+        .core
+        .segments()
+        .segments_using_plugin(&user.actor, &info.name)
+        .await?;
     let (verb, done) = if action == "disable" {
         ("Disable", "disabled")
     } else {
@@ -264,7 +268,12 @@ async fn act(
         return Ok(Redirect::to(&urls::plugin_action(&name, &action)).into_response());
     }
     let used = if asks_first(&action) {
-        state.core.segments_using_plugin(&user.actor, &name).await?.len()
+        state
+            .core
+            .segments()
+            .segments_using_plugin(&user.actor, &name)
+            .await?
+            .len()
     } else {
         0
     };

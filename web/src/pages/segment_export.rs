@@ -23,6 +23,6 @@ async fn export(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound { what: "segment" })?;
-    let export = state.core.export_segment_csv(&user.actor, id).await?;
+    let export = state.core.segments().export_segment_csv(&user.actor, id).await?;
     Ok(csv_download(export).await?)
 }

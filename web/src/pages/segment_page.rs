@@ -84,12 +84,13 @@ async fn show_page(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let actor = &user.actor;
-    let segment = state.core.get_segment(actor, id).await?;
+    let segment = state.core.segments().get_segment(actor, id).await?;
     let (list, list_query) = ListState::from_query(&urls::segment(id), &query_pairs(query))?;
     // The members are the contacts in the segment: the contacts table's query, with the
     // segment's stored members as its filter and the search as its narrowing.
     let members = state
         .core
+        .filter()
         .prepare_filter(&json!({"field": "segment", "op": "in_segment", "value": id}))
         .await?;
     let query = ContactQuery {
@@ -97,9 +98,9 @@ async fn show_page(
         search: SearchQuery::parse(&list.q)?,
         page: list_query.clone(),
     };
-    let page = state.core.query_contacts(actor, &query).await?;
+    let page = state.core.filter().query_contacts(actor, &query).await?;
     let found = if query.search.is_some() {
-        state.core.count_query(actor, &query).await?
+        state.core.filter().count_query(actor, &query).await?
     } else {
         segment.count
     };
@@ -108,7 +109,7 @@ async fn show_page(
         Some(filter) => state.core.filter_describer(actor).await?.sentence(filter),
         None => String::new(),
     };
-    let history = state.core.segment_history(actor, id, HISTORY_DAYS).await?;
+    let history = state.core.segments().segment_history(actor, id, HISTORY_DAYS).await?;
     let status = match &delete_error {
         Some(e) => crate::error::classify(e).0,
         None => StatusCode::OK,
@@ -160,9 +161,9 @@ pub(super) async fn delete(
 ) -> Result<Response, PageError> {
     user.actor.require_segment_editor()?;
     let id = parse_id(&id)?;
-    let name = state.core.get_segment(&user.actor, id).await?.name;
+    let name = state.core.segments().get_segment(&user.actor, id).await?.name;
     let result = if form.checked("confirm") {
-        state.core.delete_segment(&user.actor, id).await
+        state.core.segments().delete_segment(&user.actor, id).await
     } else {
         Err(Error::invalid("confirm", "tick the box to confirm the deletion"))
     };

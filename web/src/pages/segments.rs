@@ -90,6 +90,7 @@ struct ListPage {
 async fn list(State(state): State<AppState>, user: SessionUser, flash: Flash) -> Result<Response, PageError> {
     let rows = state
         .core
+        .segments()
         .list_segments(&user.actor)
         .await?
         .into_iter()
@@ -235,7 +236,7 @@ async fn create(State(state): State<AppState>, CheckedForm { user, form }: Check
             kind: kind.clone(),
             filter,
         };
-        state.core.create_segment(&user.actor, draft).await
+        state.core.segments().create_segment(&user.actor, draft).await
     }
     .await;
     match result {
@@ -274,7 +275,7 @@ async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     user.actor.require_segment_editor()?;
-    let segment = state.core.get_segment(&user.actor, parse_id(&id)?).await?;
+    let segment = state.core.segments().get_segment(&user.actor, parse_id(&id)?).await?;
     let page = edit_page(&user, &segment, segment.name.clone(), filter_text(&segment));
     form_page(page, None)
 }
@@ -286,7 +287,7 @@ async fn update(
 ) -> Result<Response, PageError> {
     user.actor.require_segment_editor()?;
     let id = parse_id(&id)?;
-    let segment = state.core.get_segment(&user.actor, id).await?;
+    let segment = state.core.segments().get_segment(&user.actor, id).await?;
     let result = async {
         // An unchanged filter is not sent, so saving a new name doesn't rebuild.
         let filter = match segment.kind {
@@ -301,7 +302,7 @@ async fn update(
             name: Some(form.text("name")),
             filter,
         };
-        state.core.update_segment(&user.actor, id, patch).await
+        state.core.segments().update_segment(&user.actor, id, patch).await
     }
     .await;
     match result {
@@ -327,7 +328,12 @@ async fn preview_json(
 ) -> Result<Json<PreviewOut>, ApiError> {
     let pairs = query_pairs(query);
     let filter = parse_json(param(&pairs, "filter").unwrap_or_default())?;
-    match state.core.preview_segment(&user.actor, segment, &filter).await {
+    match state
+        .core
+        .segments()
+        .preview_segment(&user.actor, segment, &filter)
+        .await
+    {
         Ok(preview) => Ok(Json(preview.into())),
         Err(Error::Validation { path, message }) => {
             let path = match path.as_str() {

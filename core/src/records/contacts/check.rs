@@ -5,12 +5,13 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 
+use super::ContactReader;
 use super::{Access, Contact, ContactDraft, ContactKind, ContactPatch, derived, visibility};
 use crate::auth::Actor;
 use crate::entities::contacts;
 use crate::error::Problems;
 use crate::fields::{Schema, value};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// Trims a text column, maps empty to `None`, and checks its length and characters.
 fn clean_text(path: &str, value: &Option<String>, max: usize) -> Result<Option<String>> {
@@ -75,7 +76,7 @@ impl Checked {
     }
 }
 
-impl Core {
+impl ContactReader {
     /// Checks a draft: core columns here, extra fields against the schema (merging
     /// `changes` into `current_fields`). Every problem is reported at once
     /// ([`Error::Invalid`]), each at its path: a person fixes a form in one round.
@@ -99,7 +100,7 @@ impl Core {
         {
             let people = contacts::Entity::find()
                 .filter(contacts::Column::CompanyId.eq(current.id))
-                .count(&self.db)
+                .count(&self.base.db)
                 .await?;
             if people > 0 {
                 problems.add(
@@ -164,7 +165,7 @@ impl Core {
             } else if company_changed {
                 let company = contacts::Entity::find_by_id(company_id)
                     .filter(visibility::condition(actor, Access::Read))
-                    .one(&self.db)
+                    .one(&self.base.db)
                     .await?;
                 match company {
                     None => problems.add("company_id", format!("no company with id {company_id}")),
@@ -195,10 +196,10 @@ impl Core {
         }
     }
 
-    /// Checks a new contact as [`Core::create_contact`] would, without writing it: a form
+    /// Checks a new contact as [`Contacts::create_contact`] would, without writing it: a form
     /// that could not read some of its inputs reports these problems with its own.
     pub async fn check_new_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<()> {
-        let schema = self.schema().current().await?;
+        let schema = self.schema.current().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         let changes = std::mem::take(&mut draft.fields);
         self.check_draft(actor, &schema, draft, None, &changes)
@@ -206,9 +207,9 @@ impl Core {
             .map(|_| ())
     }
 
-    /// Checks `patch` to contact `id` as [`Core::update_contact`] would, without writing.
+    /// Checks `patch` to contact `id` as [`Contacts::update_contact`] would, without writing.
     pub async fn check_contact_patch(&self, actor: &Actor, id: i64, patch: &ContactPatch) -> Result<()> {
-        let schema = self.schema().current().await?;
+        let schema = self.schema.current().await?;
         let current = self.read_contact(actor, id, Access::Write).await?;
         let changes = patch.fields.clone().unwrap_or_default();
         self.check_draft(actor, &schema, patch.apply(current.draft()), Some(&current), &changes)

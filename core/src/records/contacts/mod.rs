@@ -9,6 +9,12 @@
 //!
 //! Write access (owner, admin, write grant) lets a user change a contact; choosing its
 //! owner is narrower (admins, or the owner handing it on): see [`ownership`].
+//!
+//! Two handles: [`ContactReader`] reads and checks (the query engine and segments read
+//! through it), and [`Contacts`] adds the writes, each of which runs the upkeep the layer
+//! above registered ([`write::UpkeepSource`], the segment memberships). A layer below
+//! segments can't be handed a writer that skips the upkeep: the only writer it gets is
+//! [`Contacts`], built by the facade with the upkeep in it.
 
 mod check;
 pub mod cursor;
@@ -25,7 +31,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Map, Value, json};
 
 pub use cursor::{Cursor, Sort, SortKey};
-/// What [`Core::list_contacts_where`] and [`Core::count_contacts_where`] take, re-exported
+/// What [`ContactReader::list_contacts_where`] and [`ContactReader::count_contacts_where`] take, re-exported
 /// so that callers can AND their criteria without depending on sea-orm.
 pub use sea_orm::sea_query::Condition;
 pub use search::{SearchQuery, search_condition};
@@ -34,7 +40,59 @@ pub use visibility::{Access, Grantee};
 use crate::auth::Actor;
 use crate::clock::stored;
 use crate::entities::{contact_types, contacts, grants, users};
-use crate::{Core, Error, Result};
+use crate::kernel::base::Base;
+use crate::schema::SchemaService;
+use crate::{Error, Result};
+
+/// Reading and checking contacts, always as an actor sees them. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ContactReader {
+    pub(crate) base: Base,
+    pub(crate) schema: SchemaService,
+}
+
+impl ContactReader {
+    /// Reads over `base`, checking drafts against `schema`.
+    pub fn new(base: Base, schema: SchemaService) -> Self {
+        ContactReader { base, schema }
+    }
+}
+
+/// The contacts service: the reads of [`ContactReader`] (through `Deref`) and the writes,
+/// each in a [`write::ContactWrite`] that runs `upkeep` before it commits.
+#[derive(Clone)]
+pub struct Contacts {
+    read: ContactReader,
+    upkeep: std::sync::Arc<dyn write::UpkeepSource>,
+}
+
+impl std::fmt::Debug for Contacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contacts")
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for Contacts {
+    type Target = ContactReader;
+    fn deref(&self) -> &ContactReader {
+        &self.read
+    }
+}
+
+impl Contacts {
+    /// Reads and writes; every write runs the upkeep `upkeep` begins.
+    pub fn new(read: ContactReader, upkeep: std::sync::Arc<dyn write::UpkeepSource>) -> Self {
+        Contacts { read, upkeep }
+    }
+
+    /// Begins a write of contacts by `actor`, with the upkeep in it (see [`write`]).
+    pub(crate) async fn contact_write(&self, actor: &Actor) -> Result<write::ContactWrite> {
+        let stamp = write::Stamp::now(actor.user_id, self.base.clock.as_ref());
+        write::ContactWrite::begin(self.upkeep.as_ref(), stamp).await
+    }
+}
 
 /// A person or a company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +232,7 @@ pub const MAX_PAGE: u64 = 500;
 pub struct ContactEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
-    /// Who made the change, as the reader may see them ([`Core::people`]).
+    /// Who made the change, as the reader may see them ([`ContactReader::people`]).
     pub user_email: Option<String>,
     pub action: String,
     pub changes: Value,
@@ -268,16 +326,16 @@ impl ContactPatch {
     }
 }
 
-impl Core {
+impl Contacts {
     /// Creates a contact owned by `draft.owner_id`, or by the actor when that is empty; of
     /// the base's default type (see [`crate::settings`]) when `draft.type_key` is empty.
     pub async fn create_contact(&self, actor: &Actor, mut draft: ContactDraft) -> Result<Contact> {
-        let schema = self.schema().current().await?;
+        let schema = self.schema.current().await?;
         draft.owner_id = draft.owner_id.or(Some(actor.user_id));
         // Without a default either, the type stays empty and is reported with every
         // other problem of the draft.
         if draft.type_key.trim().is_empty()
-            && let Some(default) = self.schema().settings().await?.default_contact_type
+            && let Some(default) = self.schema.settings().await?.default_contact_type
         {
             draft.type_key = default;
         }
@@ -294,7 +352,7 @@ impl Core {
 
     /// Applies `patch` to contact `id` if it is still at `patch.version`.
     pub async fn update_contact(&self, actor: &Actor, id: i64, patch: ContactPatch) -> Result<Contact> {
-        let schema = self.schema().current().await?;
+        let schema = self.schema.current().await?;
         let current = self.read_contact(actor, id, Access::Write).await?;
         if current.version != patch.version {
             return Err(stale(current.version, patch.version));
@@ -313,7 +371,10 @@ impl Core {
         if !write.update(id, patch.version, columns, Value::Object(diff)).await? {
             write.rollback().await?;
             // Someone wrote in between our read and our write.
-            let now_version = contacts::Entity::find_by_id(id).one(&self.db).await?.map(|c| c.version);
+            let now_version = contacts::Entity::find_by_id(id)
+                .one(&self.base.db)
+                .await?
+                .map(|c| c.version);
             return match now_version {
                 Some(v) => Err(stale(v, patch.version)),
                 None => Err(Error::NotFound { what: "contact" }),
@@ -361,11 +422,11 @@ impl Core {
     /// the bulk "grant access" action builds on this.
     pub async fn grant_access(&self, actor: &Actor, id: i64, grantee: Grantee, level: Access) -> Result<()> {
         actor.require_admin()?;
-        self.find_contact(&self.db, actor, id, Access::Read).await?;
+        self.find_contact(&self.base.db, actor, id, Access::Read).await?;
         let (user_id, role) = match grantee {
             Grantee::User(user) => {
                 users::Entity::find_by_id(user)
-                    .one(&self.db)
+                    .one(&self.base.db)
                     .await?
                     .ok_or_else(|| Error::invalid("user_id", format!("no user with id {user}")))?;
                 (Some(user), None)
@@ -377,10 +438,10 @@ impl Core {
             user_id: Set(user_id),
             role: Set(role),
             level: Set(level.as_str().to_owned()),
-            created_at: Set(stored(self.clock.now())),
+            created_at: Set(stored(self.base.clock.now())),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&self.base.db)
         .await?;
         Ok(())
     }

@@ -18,14 +18,15 @@
 //! An owner a non-admin may not choose answers the same message whether or not a user with
 //! that id exists, so the answer doesn't tell which user ids exist. Where people are
 //! named (the owner on a card, the owner picker), managers and agents see names; only
-//! admins see e-mail addresses ([`Core::people`]).
+//! admins see e-mail addresses ([`ContactReader::people`]).
 
 use sea_orm::{EntityTrait, QueryOrder};
 
 use super::Contact;
+use super::ContactReader;
 use crate::auth::Actor;
 use crate::entities::users;
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
 /// The answer to a manager or agent creating a contact for someone else.
 pub const ONLY_YOURSELF: &str = "you may only create contacts that you own; an admin may assign them to another user";
@@ -33,7 +34,7 @@ pub const ONLY_YOURSELF: &str = "you may only create contacts that you own; an a
 /// The answer to a non-owner changing the owner.
 pub const ONLY_OWNER: &str = "only the contact's owner or an admin may change its owner";
 
-impl Core {
+impl ContactReader {
     /// Checks that `actor` may make `wanted` the owner of `current` (a new contact when
     /// `None`; see the module docs).
     pub(super) async fn check_owner(
@@ -55,7 +56,7 @@ impl Core {
             }
         }
         if let Some(owner) = wanted
-            && users::Entity::find_by_id(owner).one(&self.db).await?.is_none()
+            && users::Entity::find_by_id(owner).one(&self.base.db).await?.is_none()
         {
             return Err(Error::invalid("owner", format!("no user with id {owner}")));
         }
@@ -63,7 +64,7 @@ impl Core {
     }
 }
 
-impl Core {
+impl ContactReader {
     /// Every user as `actor` may see them, by name: `(id, label)`, the label being the
     /// name, with the e-mail address for admins (and the address for a user without a
     /// name, to admins; `user <id>` to others).
@@ -71,7 +72,7 @@ impl Core {
         let users = users::Entity::find()
             .order_by_asc(users::Column::Name)
             .order_by_asc(users::Column::Id)
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         Ok(users
             .into_iter()

@@ -5,15 +5,16 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::ContactReader;
 use super::{
     Access, CompanyChoice, Condition, Contact, ContactEvent, ContactKind, Cursor, ListQuery, MAX_PAGE, Page,
     search_condition, to_contact, visibility,
 };
 use crate::auth::Actor;
 use crate::entities::{contact_events, contact_types, contacts};
-use crate::{Core, Error, Result};
+use crate::{Error, Result};
 
-impl Core {
+impl ContactReader {
     /// Reads one contact visible to `actor` at `level`.
     pub(super) async fn find_contact(
         &self,
@@ -34,7 +35,7 @@ impl Core {
         let joined = contacts::Entity::find_by_id(id)
             .find_also_related(contact_types::Entity)
             .filter(visibility::condition(actor, level))
-            .one(&self.db)
+            .one(&self.base.db)
             .await?
             .ok_or(Error::NotFound { what: "contact" })?;
         to_contact(joined)
@@ -47,7 +48,7 @@ impl Core {
 
     /// Whether `actor` may change contact `id`.
     pub async fn can_write_contact(&self, actor: &Actor, id: i64) -> Result<bool> {
-        Ok(self.find_contact(&self.db, actor, id, Access::Write).await.is_ok())
+        Ok(self.find_contact(&self.base.db, actor, id, Access::Write).await.is_ok())
     }
 
     /// A page of the contacts visible to `actor`, in `query.sort` order.
@@ -64,7 +65,7 @@ impl Core {
     ) -> Result<Page<Contact>> {
         let limit = query.limit.clamp(1, MAX_PAGE);
         let select = self.page_select(actor, query, extra)?;
-        let mut rows = select.all(&self.db).await?;
+        let mut rows = select.all(&self.base.db).await?;
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let next = match (more, rows.last().map(|(m, _)| m)) {
@@ -75,7 +76,7 @@ impl Core {
         Ok(Page { items, next })
     }
 
-    /// The query of a page of [`Core::list_contacts_where`]: the visible contacts that
+    /// The query of a page of [`ContactReader::list_contacts_where`]: the visible contacts that
     /// satisfy `extra`, after the cursor, in `query.sort` order, one row more than the page
     /// (to tell whether there is a next one). Public so that a test can ask the database
     /// for its plan (see [`cursor`]).
@@ -128,15 +129,15 @@ impl Core {
         Ok(contacts::Entity::find()
             .filter(visibility::condition(actor, Access::Read))
             .filter(extra)
-            .count(&self.db)
+            .count(&self.base.db)
             .await?)
     }
 
     /// The condition of global search `q` on this database, to AND into
-    /// [`Core::list_contacts_where`] or [`Core::count_contacts_where`]; `None` when `q`
+    /// [`ContactReader::list_contacts_where`] or [`ContactReader::count_contacts_where`]; `None` when `q`
     /// has no words. See [`search`].
     pub fn search_condition(&self, q: &str) -> Result<Option<Condition>> {
-        search_condition(self.db.get_database_backend(), q)
+        search_condition(self.base.db.get_database_backend(), q)
     }
 
     /// Companies visible to `actor`, by name: id and name, at most `limit`.
@@ -151,7 +152,7 @@ impl Core {
             .order_by_asc(contacts::Column::Id)
             .limit(limit)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?)
     }
 
@@ -174,7 +175,7 @@ impl Core {
             .order_by_asc(contacts::Column::Id)
             .limit(limit.clamp(1, MAX_PAGE))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         Ok(rows
             .into_iter()
@@ -192,7 +193,7 @@ impl Core {
             .filter(visibility::condition(actor, Access::Read))
             .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()))
             .into_tuple()
-            .one(&self.db)
+            .one(&self.base.db)
             .await?;
         Ok(row.map(|(id, name, city)| CompanyChoice { id, name, city }))
     }
@@ -209,7 +210,7 @@ impl Core {
             .filter(visibility::condition(actor, Access::Read))
             .filter(contacts::Column::Id.is_in(ids.iter().copied()))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         Ok(rows.into_iter().collect())
     }
@@ -226,18 +227,18 @@ impl Core {
             .order_by_asc(contacts::Column::Id)
             .limit(200)
             .into_tuple()
-            .all(&self.db)
+            .all(&self.base.db)
             .await?)
     }
 
     /// A visible contact's audit trail, newest first.
     pub async fn contact_history(&self, actor: &Actor, id: i64) -> Result<Vec<ContactEvent>> {
-        self.find_contact(&self.db, actor, id, Access::Read).await?;
+        self.find_contact(&self.base.db, actor, id, Access::Read).await?;
         let events = contact_events::Entity::find()
             .filter(contact_events::Column::ContactId.eq(id))
             .order_by_desc(contact_events::Column::Id)
             .limit(200)
-            .all(&self.db)
+            .all(&self.base.db)
             .await?;
         // Named as the actor may see them: no e-mail addresses for managers and agents.
         let users: std::collections::HashMap<i64, String> = self.people(actor).await?.into_iter().collect();

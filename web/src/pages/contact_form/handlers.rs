@@ -50,9 +50,13 @@ pub async fn create(
     let schema = state.core.schema().current().await?;
     let (draft, problems) = read_form(&state, &user, &schema, &form).await?;
     let result = if problems.is_empty() {
-        state.core.create_contact(&user.actor, draft.clone()).await
+        state.core.contacts().create_contact(&user.actor, draft.clone()).await
     } else {
-        let checked = state.core.check_new_contact(&user.actor, draft.clone()).await;
+        let checked = state
+            .core
+            .contacts()
+            .check_new_contact(&user.actor, draft.clone())
+            .await;
         Err(together(problems, checked)?)
     };
     match result {
@@ -82,7 +86,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
-    let contact = state.core.get_contact(&user.actor, id).await?;
+    let contact = state.core.contacts().get_contact(&user.actor, id).await?;
     let ctx = edit_context(&contact, contact.version);
     form_page(&state, &user, ctx, Some(&contact), &contact.draft(), None, None).await
 }
@@ -95,7 +99,7 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let schema = state.core.schema().current().await?;
-    let current = state.core.get_contact(&user.actor, id).await?;
+    let current = state.core.contacts().get_contact(&user.actor, id).await?;
     let (draft, mut problems) = read_form(&state, &user, &schema, &form).await?;
     let version = id_input(&form, "version", "version", &mut problems);
     let patch = ContactPatch {
@@ -122,15 +126,15 @@ pub async fn update(
         problems.add("version", "is missing; reload the page");
     }
     let result = if problems.is_empty() {
-        state.core.update_contact(&user.actor, id, patch).await
+        state.core.contacts().update_contact(&user.actor, id, patch).await
     } else {
-        let checked = state.core.check_contact_patch(&user.actor, id, &patch).await;
+        let checked = state.core.contacts().check_contact_patch(&user.actor, id, &patch).await;
         Err(together(problems, checked)?)
     };
     match result {
         Ok(contact) => {
             // Handed to someone else, the contact may be out of the user's sight now.
-            let target = if state.core.get_contact(&user.actor, id).await.is_ok() {
+            let target = if state.core.contacts().get_contact(&user.actor, id).await.is_ok() {
                 urls::contact(id)
             } else {
                 urls::CONTACTS.to_owned()
@@ -178,8 +182,8 @@ pub async fn delete(
     let mut problems = Problems::default();
     let version = id_input(&form, "version", "version", &mut problems);
     problems.into_result()?;
-    let contact = state.core.get_contact(&user.actor, id).await?;
-    state.core.delete_contact(&user.actor, id, version).await?;
+    let contact = state.core.contacts().get_contact(&user.actor, id).await?;
+    state.core.contacts().delete_contact(&user.actor, id, version).await?;
     let mut response = Redirect::to(urls::CONTACTS).into_response();
     flash::set(
         &state,

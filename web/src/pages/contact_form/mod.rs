@@ -2,8 +2,8 @@
 //!
 //! - **Every problem at once, every value kept.** A submit is read whole: inputs the form
 //!   can't read (a latitude `north`, an unknown company) become problems at their input,
-//!   and the rest is still checked by `core` (`Core::check_new_contact`,
-//!   `Core::check_contact_patch`), so the answer (400) shows each message next to its
+//!   and the rest is still checked by `core` (`contacts::ContactReader::check_new_contact`,
+//!   `contacts::ContactReader::check_contact_patch`), so the answer (400) shows each message next to its
 //!   input. The form is re-rendered from what was submitted, never from a half-read draft:
 //!   a bad latitude keeps the city and the owner as typed.
 //! - **Extra fields by type.** Each field's box says which types it applies to

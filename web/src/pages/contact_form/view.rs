@@ -335,13 +335,14 @@ pub(super) async fn form_page(
         .collect();
     let owners = state
         .core
+        .contacts()
         .people(actor)
         .await?
         .into_iter()
         .map(|(id, label)| (id.to_string(), label))
         .collect();
     let current_company = match start.company_id {
-        Some(id) => state.core.company_choice(actor, id).await?,
+        Some(id) => state.core.contacts().company_choice(actor, id).await?,
         None => None,
     };
     let values = match submitted {
