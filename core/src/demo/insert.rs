@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value as Json;
 
 use super::activities::ACTIVITY_COLUMNS;
-use super::row::CONTACT_COLUMNS;
+use crate::contacts::CoreColumn;
 use crate::contacts::derived;
 
 /// Contacts per multi-row INSERT.
@@ -20,7 +20,9 @@ pub(super) const PEOPLE_PER_TXN: usize = CONTACT_ROWS_PER_INSERT;
 pub(super) const ACTIVITY_ROWS_PER_INSERT: usize = 4000;
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
-const _: () = assert!((CONTACT_COLUMNS.len() + derived::COLUMNS.len()) * CONTACT_ROWS_PER_INSERT <= 30_000);
+// A contacts row: the written core columns, the extra fields, two times, the version and
+// the derived columns (`row::contact_columns`).
+const _: () = assert!((CoreColumn::WRITTEN.len() + 4 + derived::COLUMNS.len()) * CONTACT_ROWS_PER_INSERT <= 30_000);
 const _: () = assert!(ACTIVITY_COLUMNS.len() * ACTIVITY_ROWS_PER_INSERT <= 30_000);
 
 pub(super) fn insert_into(table: &str, columns: &[&str]) -> InsertStatement {

@@ -1,10 +1,11 @@
 //! One `contacts` row of the demo: the core contact columns it writes, in order, and the
 //! values of a row in that same order.
 //!
-//! This is the one place where the demo spells out the core contact columns:
-//! [`CONTACT_COLUMNS`] and [`ContactRow::into_exprs`] sit side by side so the names and the
-//! values can't drift apart. The derived columns (folded text, search words) follow them,
-//! named and computed by [`crate::contacts::derived`].
+//! The columns come from the contacts' column table: the written core columns in their
+//! order ([`CoreColumn::WRITTEN`]), then the extra fields, the times and the version
+//! ([`contact_columns`]); [`ContactRow::into_exprs`] gives the values in that order. The
+//! derived columns (folded text, search words) follow them, named and computed by
+//! [`crate::contacts::derived`].
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Value as SqlValue};
@@ -12,35 +13,19 @@ use serde_json::{Map, Value as Json};
 
 use super::insert::{json_value, text, timestamp};
 use super::names::City;
+use crate::contacts::CoreColumn;
 use crate::contacts::derived::{self, Derived, FoldSchema, Source};
 
-/// The core contact columns a demo row fills, in the order of [`ContactRow::into_exprs`].
-pub(super) const CONTACT_COLUMNS: [&str; 20] = [
-    "kind",
-    "type_id",
-    "name",
-    "email",
-    "phone",
-    "position",
-    "company_id",
-    "street",
-    "city",
-    "region",
-    "country",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "owner_id",
-    "do_not_contact",
-    "fields",
-    "created_at",
-    "updated_at",
-    "version",
-];
-
-/// The columns of a contacts INSERT: [`CONTACT_COLUMNS`], then the derived ones.
+/// The columns of a contacts INSERT, in the order of [`ContactRow::into_exprs`]: the
+/// written core columns, the extra fields, the times and the version, then the derived
+/// ones.
 pub(super) fn contact_columns() -> Vec<&'static str> {
-    CONTACT_COLUMNS.iter().chain(derived::COLUMNS.iter()).copied().collect()
+    CoreColumn::WRITTEN
+        .iter()
+        .map(|c| c.spec().storage)
+        .chain(["fields", "created_at", "updated_at", "version"])
+        .chain(derived::COLUMNS.iter().copied())
+        .collect()
 }
 
 /// One `contacts` row.

@@ -14,155 +14,16 @@ use super::FilterEngine;
 use crate::activities::KINDS;
 use crate::auth::Actor;
 use crate::contact_types::TypeTree;
-use crate::entities::contacts;
-use crate::fields::{FieldDef, FieldKind as ExtraKind};
+use crate::fields::FieldDef;
+use crate::kernel::kinds::FieldKind;
 use crate::plugin::registry::OperatorEntry;
-use crate::plugin::values::{FieldKind, FieldRef};
+use crate::plugin::values::FieldRef;
 use crate::{Error, Result};
 
-/// A core column of `contacts` that filters compare directly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CoreColumn {
-    Name,
-    Email,
-    Phone,
-    Position,
-    Street,
-    City,
-    Region,
-    Country,
-    PostalCode,
-    Kind,
-    DoNotContact,
-    CreatedAt,
-    UpdatedAt,
-    Score,
-    ScoreBand,
-}
-
-impl CoreColumn {
-    /// Every core column, in the order pickers show them.
-    pub const ALL: [CoreColumn; 15] = [
-        CoreColumn::Name,
-        CoreColumn::Email,
-        CoreColumn::Phone,
-        CoreColumn::Position,
-        CoreColumn::Street,
-        CoreColumn::City,
-        CoreColumn::Region,
-        CoreColumn::Country,
-        CoreColumn::PostalCode,
-        CoreColumn::Kind,
-        CoreColumn::DoNotContact,
-        CoreColumn::CreatedAt,
-        CoreColumn::UpdatedAt,
-        CoreColumn::Score,
-        CoreColumn::ScoreBand,
-    ];
-
-    /// The path in filters.
-    pub fn path(self) -> &'static str {
-        match self {
-            CoreColumn::Name => "name",
-            CoreColumn::Email => "email",
-            CoreColumn::Phone => "phone",
-            CoreColumn::Position => "position",
-            CoreColumn::Street => "street",
-            CoreColumn::City => "city",
-            CoreColumn::Region => "region",
-            CoreColumn::Country => "country",
-            CoreColumn::PostalCode => "postal_code",
-            CoreColumn::Kind => "kind",
-            CoreColumn::DoNotContact => "do_not_contact",
-            CoreColumn::CreatedAt => "created_at",
-            CoreColumn::UpdatedAt => "updated_at",
-            CoreColumn::Score => "score",
-            CoreColumn::ScoreBand => "score_band",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            CoreColumn::Name => "Name",
-            CoreColumn::Email => "Email",
-            CoreColumn::Phone => "Phone",
-            CoreColumn::Position => "Position",
-            CoreColumn::Street => "Street",
-            CoreColumn::City => "City",
-            CoreColumn::Region => "Region",
-            CoreColumn::Country => "Country",
-            CoreColumn::PostalCode => "Postal code",
-            CoreColumn::Kind => "Person or company",
-            CoreColumn::DoNotContact => "Do not contact",
-            CoreColumn::CreatedAt => "Created",
-            CoreColumn::UpdatedAt => "Updated",
-            CoreColumn::Score => "Score",
-            CoreColumn::ScoreBand => "Score band",
-        }
-    }
-
-    /// The kind plugins see.
-    pub fn kind(self) -> FieldKind {
-        match self {
-            CoreColumn::Email => FieldKind::Email,
-            CoreColumn::Phone => FieldKind::Phone,
-            CoreColumn::Kind | CoreColumn::ScoreBand => FieldKind::Select,
-            CoreColumn::DoNotContact => FieldKind::Boolean,
-            CoreColumn::CreatedAt | CoreColumn::UpdatedAt => FieldKind::Datetime,
-            CoreColumn::Score => FieldKind::Number,
-            _ => FieldKind::Text,
-        }
-    }
-
-    /// The entity column.
-    pub fn column(self) -> contacts::Column {
-        match self {
-            CoreColumn::Name => contacts::Column::Name,
-            CoreColumn::Email => contacts::Column::Email,
-            CoreColumn::Phone => contacts::Column::Phone,
-            CoreColumn::Position => contacts::Column::Position,
-            CoreColumn::Street => contacts::Column::Street,
-            CoreColumn::City => contacts::Column::City,
-            CoreColumn::Region => contacts::Column::Region,
-            CoreColumn::Country => contacts::Column::Country,
-            CoreColumn::PostalCode => contacts::Column::PostalCode,
-            CoreColumn::Kind => contacts::Column::Kind,
-            CoreColumn::DoNotContact => contacts::Column::DoNotContact,
-            CoreColumn::CreatedAt => contacts::Column::CreatedAt,
-            CoreColumn::UpdatedAt => contacts::Column::UpdatedAt,
-            CoreColumn::Score => contacts::Column::Score,
-            CoreColumn::ScoreBand => contacts::Column::ScoreBand,
-        }
-    }
-
-    /// The column holding the folded text (`crate::text::fold`), for text columns.
-    pub fn folded(self) -> Option<&'static str> {
-        Some(match self {
-            CoreColumn::Name => "name_folded",
-            CoreColumn::Email => "email_folded",
-            CoreColumn::Phone => "phone_folded",
-            CoreColumn::Position => "position_folded",
-            CoreColumn::Street => "street_folded",
-            CoreColumn::City => "city_folded",
-            CoreColumn::Region => "region_folded",
-            CoreColumn::Country => "country_folded",
-            CoreColumn::PostalCode => "postal_code_folded",
-            _ => return None,
-        })
-    }
-
-    /// Whether the column can be NULL.
-    pub fn nullable(self) -> bool {
-        !matches!(
-            self,
-            CoreColumn::Name
-                | CoreColumn::Kind
-                | CoreColumn::DoNotContact
-                | CoreColumn::CreatedAt
-                | CoreColumn::UpdatedAt
-        )
-    }
-}
+/// The core columns filters compare directly are the contacts' column table's
+/// ([`CoreColumn::FILTERED`]); the type, the company and the owner have sources of their
+/// own below.
+pub use crate::contacts::columns::CoreColumn;
 
 /// Where a path's value lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,7 +38,7 @@ pub enum Source {
     /// An extra field in the `fields` JSON.
     Extra {
         key: String,
-        kind: ExtraKind,
+        kind: FieldKind,
     },
     /// Activities of this kind.
     Activity(String),
@@ -238,15 +99,16 @@ impl Catalog {
         builtins: Vec<String>,
     ) -> Self {
         let mut fields = Vec::new();
-        for column in CoreColumn::ALL {
+        for column in CoreColumn::FILTERED {
             let options = match column {
                 CoreColumn::Kind => vec!["person".to_owned(), "company".to_owned()],
                 _ => Vec::new(),
             };
+            let spec = column.spec();
             fields.push(FieldSpec {
-                path: column.path().to_owned(),
-                label: column.label().to_owned(),
-                kind: column.kind(),
+                path: spec.key.to_owned(),
+                label: spec.label.to_owned(),
+                kind: spec.kind,
                 options,
                 source: Source::Column(column),
             });

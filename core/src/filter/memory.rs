@@ -85,6 +85,13 @@ pub fn value<'a>(record: &'a Record, spec: &FieldSpec, catalog: &'a Catalog) -> 
             CoreColumn::UpdatedAt => Val::Datetime(c.updated_at),
             CoreColumn::Score => c.score.map_or(Val::Null, Val::Num),
             CoreColumn::ScoreBand => opt_text(&c.score_band),
+            // Not filtered as columns (`CoreColumn::FILTERED`): the type, the company and
+            // the owner have sources of their own, the coordinates are read as `location`.
+            CoreColumn::Type
+            | CoreColumn::Company
+            | CoreColumn::Owner
+            | CoreColumn::Latitude
+            | CoreColumn::Longitude => Val::Null,
         },
         Source::Type => Val::Text(Cow::Borrowed(&c.type_key)),
         Source::Company => match c.company_id {

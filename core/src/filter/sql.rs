@@ -192,14 +192,14 @@ impl Builder<'_> {
         let pg = self.pg();
         match &spec.source {
             Source::Column(c) => Operand {
-                expr: col(c.path()),
+                expr: col(c.spec().storage),
                 class: match c {
                     CoreColumn::CreatedAt | CoreColumn::UpdatedAt => Class::Timestamp,
                     CoreColumn::Score => Class::Number,
                     CoreColumn::DoNotContact => Class::Boolean,
                     _ => Class::Text,
                 },
-                nullable: c.nullable(),
+                nullable: c.spec().nullable,
             },
             Source::Type => Operand {
                 expr: Expr::cust(
@@ -245,7 +245,7 @@ impl Builder<'_> {
     /// The operand holding folded text, if the field has one.
     fn folded(&self, spec: &FieldSpec) -> Option<Expr> {
         match &spec.source {
-            Source::Column(c) => c.folded().map(col),
+            Source::Column(c) => c.spec().folded.map(col),
             Source::Company => Some(self.company("name_folded")),
             Source::Extra {
                 key,
@@ -308,7 +308,7 @@ impl Builder<'_> {
             },
             Source::Owner => col("owner_id").is_null(),
             Source::Type | Source::Activity(_) | Source::Segment => f(),
-            Source::Column(c) if !c.nullable() => f(),
+            Source::Column(c) if !c.spec().nullable => f(),
             Source::Extra { key, .. } => Expr::cust(extra_sql(self.pg(), "fields", key, Class::Text)).is_null(),
             _ => self.operand(spec).expr.is_null(),
         }
@@ -434,7 +434,7 @@ impl Builder<'_> {
             };
             cust(self.pg(), "(? GLOB ?)", [operand.clone(), Expr::val(pattern)])
         };
-        let nullable = !matches!(spec.source, Source::Column(c) if !c.nullable());
+        let nullable = !matches!(spec.source, Source::Column(c) if !c.spec().nullable);
         self.guard_with(nullable, operand, e, negated)
     }
 

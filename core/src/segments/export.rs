@@ -42,7 +42,7 @@ use serde_json::Value;
 use super::Segments;
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
-use crate::contacts::{Contact, to_contact};
+use crate::contacts::{Contact, CoreColumn, to_contact};
 use crate::entities::{contact_types, contacts, segment_members};
 use crate::fields::FieldDef;
 use crate::{Error, Result};
@@ -53,23 +53,15 @@ pub const BOM: &str = "\u{feff}";
 /// How many members one query of the export reads.
 pub const EXPORT_CHUNK: u64 = 1_000;
 
-/// The columns every export starts with.
-pub const COLUMNS: [&str; 14] = [
-    "id",
-    "kind",
-    "type",
-    "name",
-    "email",
-    "phone",
-    "position",
-    "company",
-    "city",
-    "region",
-    "country",
-    "postal_code",
-    "owner",
-    "joined_at",
-];
+/// The columns every export starts with: the id, the contacts' exported core columns
+/// ([`CoreColumn::EXPORTED`], by their paths: the company's name, the owner, the type's
+/// label), the time the contact joined.
+pub fn columns() -> Vec<&'static str> {
+    let mut out = vec!["id"];
+    out.extend(CoreColumn::EXPORTED.iter().map(|c| c.spec().path));
+    out.push("joined_at");
+    out
+}
 
 /// `text` made safe for a spreadsheet cell (see the module documentation).
 pub fn cell(text: &str) -> String {
@@ -207,7 +199,7 @@ impl SegmentCsv {
         let after = match self.stage {
             Stage::Done => return Ok(None),
             Stage::Header => {
-                let mut header: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+                let mut header: Vec<String> = columns().into_iter().map(str::to_owned).collect();
                 header.extend(self.fields.iter().map(|f| format!("fields.{}", f.key)));
                 self.stage = Stage::After(i64::MIN);
                 let mut bytes = BOM.as_bytes().to_vec();
@@ -267,34 +259,34 @@ impl SegmentCsv {
     }
 
     fn row(&self, c: &Contact, companies: &HashMap<i64, String>, joined_at: DateTime<Utc>) -> Vec<String> {
-        let text = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
-        let mut row = vec![
-            c.id.to_string(),
-            c.kind.as_str().to_owned(),
-            cell(
-                self.types
-                    .get(&c.type_key)
-                    .filter(|label| !label.trim().is_empty())
-                    .unwrap_or(&c.type_key),
-            ),
-            cell(&c.name),
-            text(&c.email),
-            text(&c.phone),
-            text(&c.position),
-            c.company_id
-                .and_then(|id| companies.get(&id))
-                .map(|n| cell(n))
-                .unwrap_or_default(),
-            text(&c.city),
-            text(&c.region),
-            text(&c.country),
-            text(&c.postal_code),
-            c.owner_id
-                .and_then(|id| self.owners.get(&id))
-                .map(|e| cell(e))
-                .unwrap_or_default(),
-            joined_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        ];
+        let draft = c.draft();
+        let mut row = vec![c.id.to_string()];
+        row.extend(CoreColumn::EXPORTED.iter().map(|column| {
+            match column {
+                CoreColumn::Type => cell(
+                    self.types
+                        .get(&c.type_key)
+                        .filter(|label| !label.trim().is_empty())
+                        .unwrap_or(&c.type_key),
+                ),
+                CoreColumn::Company => c
+                    .company_id
+                    .and_then(|id| companies.get(&id))
+                    .map(|n| cell(n))
+                    .unwrap_or_default(),
+                CoreColumn::Owner => c
+                    .owner_id
+                    .and_then(|id| self.owners.get(&id))
+                    .map(|e| cell(e))
+                    .unwrap_or_default(),
+                other => match draft.value(*other) {
+                    Value::String(text) => cell(&text),
+                    Value::Null => String::new(),
+                    value => value.to_string(),
+                },
+            }
+        }));
+        row.push(joined_at.to_rfc3339_opts(SecondsFormat::Secs, true));
         row.extend(self.fields.iter().map(|f| field_cell(c.fields.get(&f.key))));
         row
     }

@@ -17,6 +17,7 @@
 //! [`Contacts`], built by the facade with the upkeep in it.
 
 mod check;
+pub mod columns;
 pub mod cursor;
 pub mod derived;
 pub mod ownership;
@@ -30,6 +31,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Map, Value, json};
 
+pub use columns::CoreColumn;
 pub use cursor::{Cursor, Sort, SortKey};
 /// What [`ContactReader::list_contacts_where`] and [`ContactReader::count_contacts_where`] take, re-exported
 /// so that callers can AND their criteria without depending on sea-orm.
@@ -298,6 +300,32 @@ impl Contact {
     }
 }
 
+impl ContactDraft {
+    /// The value of core column `column` as the API and the audit trail write it; `null`
+    /// for one a draft doesn't hold (those the system keeps).
+    pub fn value(&self, column: CoreColumn) -> Value {
+        match column {
+            CoreColumn::Kind => json!(self.kind),
+            CoreColumn::Type => json!(self.type_key),
+            CoreColumn::Name => json!(self.name),
+            CoreColumn::Email => json!(self.email),
+            CoreColumn::Phone => json!(self.phone),
+            CoreColumn::Position => json!(self.position),
+            CoreColumn::Company => json!(self.company_id),
+            CoreColumn::Street => json!(self.street),
+            CoreColumn::City => json!(self.city),
+            CoreColumn::Region => json!(self.region),
+            CoreColumn::Country => json!(self.country),
+            CoreColumn::PostalCode => json!(self.postal_code),
+            CoreColumn::Latitude => json!(self.latitude),
+            CoreColumn::Longitude => json!(self.longitude),
+            CoreColumn::Owner => json!(self.owner_id),
+            CoreColumn::DoNotContact => json!(self.do_not_contact),
+            CoreColumn::CreatedAt | CoreColumn::UpdatedAt | CoreColumn::Score | CoreColumn::ScoreBand => Value::Null,
+        }
+    }
+}
+
 impl ContactPatch {
     /// The draft that results from applying this patch to `base`.
     fn apply(&self, mut base: ContactDraft) -> ContactDraft {
@@ -456,26 +484,13 @@ fn stale(current: i64, sent: i64) -> Error {
     }
 }
 
-/// The core columns of a draft and its extra fields, as `name -> value`.
+/// The written core columns of a draft (by their keys, [`columns::CoreColumn::WRITTEN`])
+/// and its extra fields (`fields.<key>`), as `name -> value`.
 fn columns(d: &ContactDraft) -> Vec<(String, Value)> {
-    let mut out = vec![
-        ("kind".to_owned(), json!(d.kind)),
-        ("type".to_owned(), json!(d.type_key)),
-        ("name".to_owned(), json!(d.name)),
-        ("email".to_owned(), json!(d.email)),
-        ("phone".to_owned(), json!(d.phone)),
-        ("position".to_owned(), json!(d.position)),
-        ("company_id".to_owned(), json!(d.company_id)),
-        ("street".to_owned(), json!(d.street)),
-        ("city".to_owned(), json!(d.city)),
-        ("region".to_owned(), json!(d.region)),
-        ("country".to_owned(), json!(d.country)),
-        ("postal_code".to_owned(), json!(d.postal_code)),
-        ("latitude".to_owned(), json!(d.latitude)),
-        ("longitude".to_owned(), json!(d.longitude)),
-        ("owner".to_owned(), json!(d.owner_id)),
-        ("do_not_contact".to_owned(), json!(d.do_not_contact)),
-    ];
+    let mut out: Vec<(String, Value)> = CoreColumn::WRITTEN
+        .iter()
+        .map(|c| (c.key().to_owned(), d.value(*c)))
+        .collect();
     out.extend(d.fields.iter().map(|(k, v)| (format!("fields.{k}"), v.clone())));
     out
 }

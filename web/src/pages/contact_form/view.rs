@@ -8,7 +8,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kartoteka_core::Error;
-use kartoteka_core::contacts::{CompanyChoice, Contact, ContactDraft};
+use kartoteka_core::contacts::{CompanyChoice, Contact, ContactDraft, CoreColumn};
 use kartoteka_core::error::Problem;
 use kartoteka_core::fields::value::parse_datetime;
 use kartoteka_core::fields::{FieldDef, FieldKind, Schema};
@@ -86,31 +86,18 @@ impl FormPage {
         self.errors
             .iter()
             .filter(|(input, _)| {
-                !CORE_INPUTS.contains(&input.as_str()) && !self.fields.iter().any(|f| &f.name == input)
+                !core_inputs().any(|name| name == input) && !self.fields.iter().any(|f| &f.name == input)
             })
             .map(|(_, m)| m.as_str())
             .collect()
     }
 }
 
-const CORE_INPUTS: [&str; 16] = [
-    "kind",
-    "type",
-    "name",
-    "email",
-    "phone",
-    "position",
-    "company",
-    "street",
-    "city",
-    "region",
-    "country",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "owner",
-    "do_not_contact",
-];
+/// The form's inputs for the core columns: the written columns' paths (`company` and
+/// `owner` carry the picked contact and user).
+fn core_inputs() -> impl Iterator<Item = &'static str> {
+    CoreColumn::WRITTEN.into_iter().map(|c| c.spec().path)
+}
 
 /// The input a problem at `path` (a `core` path) belongs to.
 fn input_of(path: &str) -> String {
@@ -285,7 +272,7 @@ fn stored_values(c: &ContactDraft, company: Option<&CompanyChoice>) -> HashMap<S
 
 /// The form's core inputs as submitted, every one as typed.
 fn submitted_values(form: &FormData) -> HashMap<String, String> {
-    let mut values: HashMap<String, String> = CORE_INPUTS.iter().map(|n| ((*n).to_owned(), form.text(n))).collect();
+    let mut values: HashMap<String, String> = core_inputs().map(|n| (n.to_owned(), form.text(n))).collect();
     if values.get("company").is_none_or(String::is_empty)
         && let Some(id) = form.opt("company_id")
     {
