@@ -80,6 +80,17 @@ async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, kind: Option<&str>) 
     (status, reply.json().await.unwrap_or(Value::Null))
 }
 
+/// Installs, approves and enables the example plugin (`example.longer_than`).
+pub(crate) async fn enable_example(app: &TestApp, token: &str) {
+    install(app, token, "kartoteka_example_longer_than").await;
+    app.post_json(token, "/api/v1/plugins/example/approve", &json!({}))
+        .await;
+    let (status, body) = app
+        .post_json(token, "/api/v1/plugins/example/enable", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 /// Uploads the component `file` and returns the plugin as answered.
 pub(crate) async fn install(app: &TestApp, token: &str, file: &str) -> Value {
     let (status, body) = upload(app, token, component(file).await, None).await;
@@ -763,13 +774,7 @@ async fn plugin_changes_reach_every_instance_without_a_restart(app: TestApp) {
     };
     assert!(other_operators().await.contains(&"std.eq".to_owned()));
 
-    install(&app, &admin, "kartoteka_example_longer_than").await;
-    app.post_json(&admin, "/api/v1/plugins/example/approve", &json!({}))
-        .await;
-    let (status, _) = app
-        .post_json(&admin, "/api/v1/plugins/example/enable", &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    enable_example(&app, &admin).await;
     assert!(other_operators().await.contains(&"example.longer_than".to_owned()));
 
     // The other instance runs the component it never saw uploaded (from the database).

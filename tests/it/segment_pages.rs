@@ -449,13 +449,7 @@ both!(agents_read_segments_through_their_visibility: agents_read_segments_throug
 async fn agents_read_segments_through_their_visibility(app: TestApp) {
     let (_, token) = app.admin().await;
     let (agent, _) = app.agent().await;
-    crate::plugins::install(&app, &token, "kartoteka_example_longer_than").await;
-    app.post_json(&token, "/api/v1/plugins/example/approve", &json!({}))
-        .await;
-    let (status, _) = app
-        .post_json(&token, "/api/v1/plugins/example/enable", &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    crate::plugins::enable_example(&app, &token).await;
     let anna = person(&app, &token, "Anna", "Kraków", Some(agent.id)).await;
     person(&app, &token, "Bartek", "Kraków", None).await;
     let filter = json!({"and": [f("city", "eq", json!("Kraków")), f("name", "example.longer_than", json!(1))]});

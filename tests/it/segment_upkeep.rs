@@ -303,13 +303,7 @@ async fn time_relative_segments_follow_the_clock(app: TestApp) {
 both!(a_segment_whose_plugin_goes_keeps_its_members: a_segment_whose_plugin_goes_keeps_its_members_sqlite, a_segment_whose_plugin_goes_keeps_its_members_postgres);
 async fn a_segment_whose_plugin_goes_keeps_its_members(app: TestApp) {
     let (_, token) = app.admin().await;
-    crate::plugins::install(&app, &token, "kartoteka_example_longer_than").await;
-    app.post_json(&token, "/api/v1/plugins/example/approve", &json!({}))
-        .await;
-    let (status, _) = app
-        .post_json(&token, "/api/v1/plugins/example/enable", &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    crate::plugins::enable_example(&app, &token).await;
     let long = app.person(&token, "Bartholomew").await;
     app.person(&token, "Al").await;
     let sid = create_segment(&app, &token, "Long names", f("name", "example.longer_than", json!(5))).await;

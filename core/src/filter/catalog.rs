@@ -21,7 +21,7 @@ use crate::plugin::values::FieldRef;
 use crate::{Error, Result};
 
 /// The core columns filters compare directly are the contacts' column table's
-/// ([`CoreColumn::FILTERED`]); the type, the company and the owner have sources of their
+/// ([`CoreColumn::filtered`]); the type, the company and the owner have sources of their
 /// own below.
 pub use crate::contacts::columns::CoreColumn;
 
@@ -99,7 +99,7 @@ impl Catalog {
         builtins: Vec<String>,
     ) -> Self {
         let mut fields = Vec::new();
-        for column in CoreColumn::FILTERED {
+        for column in CoreColumn::filtered() {
             let options = match column {
                 CoreColumn::Kind => vec!["person".to_owned(), "company".to_owned()],
                 _ => Vec::new(),

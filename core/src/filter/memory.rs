@@ -85,7 +85,7 @@ pub fn value<'a>(record: &'a Record, spec: &FieldSpec, catalog: &'a Catalog) -> 
             CoreColumn::UpdatedAt => Val::Datetime(c.updated_at),
             CoreColumn::Score => c.score.map_or(Val::Null, Val::Num),
             CoreColumn::ScoreBand => opt_text(&c.score_band),
-            // Not filtered as columns (`CoreColumn::FILTERED`): the type, the company and
+            // Not filtered as columns (`CoreColumn::filtered`): the type, the company and
             // the owner have sources of their own, the coordinates are read as `location`.
             CoreColumn::Type
             | CoreColumn::Company

@@ -16,6 +16,7 @@
 //! segments can't be handed a writer that skips the upkeep: the only writer it gets is
 //! [`Contacts`], built by the facade with the upkeep in it.
 
+mod audit;
 mod check;
 pub mod columns;
 pub mod cursor;
@@ -300,32 +301,6 @@ impl Contact {
     }
 }
 
-impl ContactDraft {
-    /// The value of core column `column` as the API and the audit trail write it; `null`
-    /// for one a draft doesn't hold (those the system keeps).
-    pub fn value(&self, column: CoreColumn) -> Value {
-        match column {
-            CoreColumn::Kind => json!(self.kind),
-            CoreColumn::Type => json!(self.type_key),
-            CoreColumn::Name => json!(self.name),
-            CoreColumn::Email => json!(self.email),
-            CoreColumn::Phone => json!(self.phone),
-            CoreColumn::Position => json!(self.position),
-            CoreColumn::Company => json!(self.company_id),
-            CoreColumn::Street => json!(self.street),
-            CoreColumn::City => json!(self.city),
-            CoreColumn::Region => json!(self.region),
-            CoreColumn::Country => json!(self.country),
-            CoreColumn::PostalCode => json!(self.postal_code),
-            CoreColumn::Latitude => json!(self.latitude),
-            CoreColumn::Longitude => json!(self.longitude),
-            CoreColumn::Owner => json!(self.owner_id),
-            CoreColumn::DoNotContact => json!(self.do_not_contact),
-            CoreColumn::CreatedAt | CoreColumn::UpdatedAt | CoreColumn::Score | CoreColumn::ScoreBand => Value::Null,
-        }
-    }
-}
-
 impl ContactPatch {
     /// The draft that results from applying this patch to `base`.
     fn apply(&self, mut base: ContactDraft) -> ContactDraft {
@@ -371,7 +346,7 @@ impl Contacts {
         let checked = self.check_draft(actor, &schema, draft, None, &changes).await?;
         let mut write = self.contact_write(actor).await?;
         let columns = checked.columns_with_derived(&derived::FoldSchema::read(write.txn()).await?);
-        let model = write.insert(columns, snapshot(&checked.draft)).await?;
+        let model = write.insert(columns, audit::snapshot(&checked.draft)).await?;
         write.commit().await?;
         let mut contact = to_contact((model, None))?;
         contact.type_key = checked.draft.type_key;
@@ -390,7 +365,7 @@ impl Contacts {
         let checked = self
             .check_draft(actor, &schema, patch.apply(before.clone()), Some(&current), &changes)
             .await?;
-        let diff = difference(&before, &checked.draft);
+        let diff = audit::difference(&before, &checked.draft);
         if diff.is_empty() {
             return Ok(current);
         }
@@ -436,7 +411,7 @@ impl Contacts {
         if current.kind == ContactKind::Company {
             write.detach_people(id).await?;
         }
-        if !write.delete(id, version, snapshot(&current.draft())).await? {
+        if !write.delete(id, version, audit::snapshot(&current.draft())).await? {
             write.rollback().await?;
             return Err(Error::conflict(
                 "the contact changed while it was being deleted; reload and try again",
@@ -482,35 +457,4 @@ fn stale(current: i64, sent: i64) -> Error {
         ),
         details: Some(json!({"current_version": current, "your_version": sent})),
     }
-}
-
-/// The written core columns of a draft (by their keys, [`columns::CoreColumn::WRITTEN`])
-/// and its extra fields (`fields.<key>`), as `name -> value`.
-fn columns(d: &ContactDraft) -> Vec<(String, Value)> {
-    let mut out: Vec<(String, Value)> = CoreColumn::WRITTEN
-        .iter()
-        .map(|c| (c.key().to_owned(), d.value(*c)))
-        .collect();
-    out.extend(d.fields.iter().map(|(k, v)| (format!("fields.{k}"), v.clone())));
-    out
-}
-
-fn snapshot(d: &ContactDraft) -> Value {
-    Value::Object(columns(d).into_iter().filter(|(_, v)| !v.is_null()).collect())
-}
-
-/// `{property: [old, new]}` for every property that differs.
-fn difference(before: &ContactDraft, after: &ContactDraft) -> Map<String, Value> {
-    let old: Map<String, Value> = columns(before).into_iter().collect();
-    let new: Map<String, Value> = columns(after).into_iter().collect();
-    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter_map(|k| {
-            let a = old.get(k).unwrap_or(&Value::Null);
-            let b = new.get(k).unwrap_or(&Value::Null);
-            (a != b).then(|| (k.clone(), json!([a, b])))
-        })
-        .collect()
 }
