@@ -22,8 +22,10 @@ pg_url="${KARTOTEKA_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 backends=("$@")
 [ ${#backends[@]} -eq 0 ] && backends=(sqlite postgres)
 
-# The server: the dev profile, as the tests build it.
-cargo build -p kartoteka-web --bin kartoteka
+# The server: the dev profile, built as the CLI test builds it (`--workspace`: the same
+# features as the test build, so after the tests nothing is compiled again; `-p` alone
+# would unify features differently and rebuild the dependencies).
+cargo build --workspace --bins
 # Absolute: the runs below work in temporary directories.
 bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/kartoteka"
 
