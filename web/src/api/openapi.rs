@@ -108,3 +108,40 @@ impl utoipa::Modify for CommonResponses {
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use kartoteka_core::contacts::CoreColumn;
+
+    use super::*;
+
+    /// The property names of schema `name` in the document.
+    fn properties(name: &str) -> Vec<String> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document as JSON");
+        doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no schema {name}"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The contact shapes are written by hand (the wire format is explicit); the column
+    /// table binds them: every core column is read, every written one can be sent.
+    #[test]
+    fn the_contact_shapes_carry_the_column_table() {
+        let out = properties("ContactOut");
+        let create = properties("ContactCreate");
+        let update = properties("ContactUpdate");
+        for column in CoreColumn::ALL {
+            let key = column.key().to_owned();
+            assert!(out.contains(&key), "ContactOut lacks {key}");
+            if column.spec().written {
+                assert!(create.contains(&key), "ContactCreate lacks {key}");
+                assert!(update.contains(&key), "ContactUpdate lacks {key}");
+            } else {
+                assert!(!create.contains(&key), "ContactCreate takes {key}, which the system keeps");
+            }
+        }
+    }
+}
