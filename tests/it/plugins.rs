@@ -85,9 +85,7 @@ pub(crate) async fn enable_example(app: &TestApp, token: &str) {
     install(app, token, "kartoteka_example_longer_than").await;
     app.post_json(token, "/api/v1/plugins/example/approve", &json!({}))
         .await;
-    let (status, body) = app
-        .post_json(token, "/api/v1/plugins/example/enable", &json!({}))
-        .await;
+    let (status, body) = app.post_json(token, "/api/v1/plugins/example/enable", &json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 

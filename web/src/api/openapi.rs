@@ -140,7 +140,10 @@ mod tests {
                 assert!(create.contains(&key), "ContactCreate lacks {key}");
                 assert!(update.contains(&key), "ContactUpdate lacks {key}");
             } else {
-                assert!(!create.contains(&key), "ContactCreate takes {key}, which the system keeps");
+                assert!(
+                    !create.contains(&key),
+                    "ContactCreate takes {key}, which the system keeps"
+                );
             }
         }
     }
