@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 /// The `kartoteka` binary next to this test's build (`target/<profile>/kartoteka`): built
 /// once per test process when it is missing or older than this test executable, which
 /// links the same server code, so the command tested is the code tested.
-fn kartoteka_binary() -> &'static Path {
+pub(crate) fn kartoteka_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let exe = std::env::current_exe().expect("the test executable");

@@ -12,6 +12,7 @@ mod api_fields;
 mod api_types;
 mod auth;
 mod browser;
+mod bulk_load;
 mod cli;
 mod default_type;
 mod filter_builder;

@@ -256,6 +256,8 @@ pub struct TestApp {
     pub base_url: String,
     pub addr: SocketAddr,
     pub backend: Backend,
+    /// The server's database, for another process to open.
+    pub database_url: String,
     clock: Option<Arc<ManualClock>>,
     // Field order is drop order: the server stops before its database goes.
     running: Running,
@@ -317,7 +319,7 @@ impl TestApp {
             .expect("binding 127.0.0.1:0");
         let addr = listener.local_addr().expect("the bound address");
         let config = Config {
-            database_url,
+            database_url: database_url.clone(),
             bind: addr,
             base_url: None,
             secret: None,
@@ -333,6 +335,7 @@ impl TestApp {
             base_url: format!("http://{addr}"),
             addr,
             backend,
+            database_url,
             clock,
             running,
             http: client_builder().build().expect("an HTTP client"),

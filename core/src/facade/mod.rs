@@ -153,7 +153,11 @@ impl Core {
             options.owner_ids = self.users.list_users().await?.into_iter().map(|u| u.id).collect();
         }
         let report = demo::load(&self.db, self.clock.now(), &options, progress).await?;
-        // The demo defines fields of its own.
+        // The demo defines fields of its own, in bulk: their expression indexes are made
+        // here (in whichever process loads it; a server running beside it finds them in
+        // the shared database), and the planner learns the new rows' statistics.
+        filter::indexes::ensure_all(&self.db).await?;
+        filter::indexes::refresh_statistics(&self.db).await?;
         self.segments.definitions_changed(false).await?;
         Ok(report)
     }

@@ -1,0 +1,84 @@
+//! Bulk loads from another process: `kartoteka demo` run beside a running server, on the
+//! server's database, leaves the demo's fields indexed and the planner's statistics fresh,
+//! with no restart of the server.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use kartoteka_tests::*;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::cli::kartoteka_binary;
+
+/// Names of the rows `sql` answers (its first column, text).
+async fn names(app: &TestApp, sql: &str) -> Vec<String> {
+    let db = app.core().db();
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a text column"))
+        .collect()
+}
+
+both!(a_demo_loaded_by_another_process_is_indexed_and_analysed: a_demo_loaded_by_another_process_is_indexed_and_analysed_sqlite, a_demo_loaded_by_another_process_is_indexed_and_analysed_postgres);
+async fn a_demo_loaded_by_another_process_is_indexed_and_analysed(app: TestApp) {
+    let (_, token) = app.admin().await;
+    let output = tokio::process::Command::new(kartoteka_binary())
+        .args(["demo", "--people", "60", "--companies", "6", "--activities", "2"])
+        .env("KARTOTEKA_DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), output)
+        .await
+        .expect("kartoteka demo finishes within 120 s")
+        .expect("running kartoteka demo");
+    assert!(
+        output.status.success(),
+        "kartoteka demo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The server, never restarted, lists the fields the other process defined...
+    let (status, fields) = app.get(&token, "/api/v1/fields").await;
+    assert_eq!(status, StatusCode::OK, "{fields}");
+    let comparable: Vec<String> = fields["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|f| !matches!(f["kind"].as_str(), Some("multiselect" | "geo" | "long_text")))
+        .map(|f| f["key"].as_str().expect("a key").to_owned())
+        .collect();
+    assert!(comparable.len() >= 3, "the demo defines comparable fields: {fields}");
+    // ...and each comparable one has its expression index in the shared database.
+    let indexes = names(
+        &app,
+        match app.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'contacts_f_%'",
+            Backend::Postgres => "SELECT indexname::text FROM pg_indexes WHERE indexname LIKE 'contacts_f_%'",
+        },
+    )
+    .await;
+    for key in &comparable {
+        let name = kartoteka_core::filter::indexes::index_name(key);
+        assert!(indexes.contains(&name), "no index {name} for field {key}: {indexes:?}");
+    }
+
+    // The planner has statistics of the loaded tables.
+    let analysed = names(
+        &app,
+        match app.backend {
+            Backend::Sqlite => "SELECT DISTINCT tbl FROM sqlite_stat1",
+            Backend::Postgres => "SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema()",
+        },
+    )
+    .await;
+    for table in ["contacts", "activities"] {
+        assert!(
+            analysed.iter().any(|t| t == table),
+            "no statistics of {table}: {analysed:?}"
+        );
+    }
+}
