@@ -52,3 +52,36 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
 pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
     db.get_database_backend()
 }
+
+/// How often the server copies SQLite's write-ahead log back into the database.
+pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// On SQLite, checkpoints the write-ahead log every `every` in a task of its own, off the
+/// request path; `None` on PostgreSQL.
+///
+/// Without it, the commit that takes the log past 1,000 pages runs the checkpoint itself
+/// and takes ~15 ms instead of ~2-4 ms: the tail of the contact update latency in
+/// BENCHMARKS.md (segments). `PASSIVE` never waits for a reader or a writer: it copies
+/// what it can, and the log starts again from its beginning at the next write once
+/// everything is copied, so it rarely grows to where a commit checkpoints. The automatic
+/// checkpoint stays on as the backstop when this task falls behind.
+///
+/// Alternatives: `wal_autocheckpoint = 0` with only this task (a stalled task would let
+/// the log grow without bound), a `RESTART`/`TRUNCATE` checkpoint (they wait for readers
+/// and writers, which is the latency we are moving away from), or a larger automatic
+/// threshold (rarer, longer stalls).
+pub fn spawn_wal_checkpoints(db: DatabaseConnection, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "WAL checkpoint");
+            }
+        }
+    }))
+}
