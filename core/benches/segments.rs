@@ -52,6 +52,8 @@
 //!
 //! Run against a release build; results are printed as Markdown tables.
 
+#[path = "segments/concurrent.rs"]
+mod concurrent;
 #[path = "segments/definitions.rs"]
 mod definitions;
 #[path = "support/mod.rs"]
@@ -729,6 +731,16 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
     updates(&base, &actor, &ids, &mut rng, WARM_UP, shm, &mut lowered).await?;
     let upkeep = updates(&base, &actor, &ids, &mut rng, n_updates, shm, &mut lowered).await?;
     let upkeep_load = load_average();
+    eprintln!("{label}: {} concurrent writers", concurrent::WRITERS);
+    let each = (n_updates / concurrent::WRITERS).max(1);
+    let sqlite = base.db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let mut crowds = Vec::new();
+    for queued in if sqlite { vec![true, false] } else { vec![false] } {
+        base.core.write_queue().set_enabled(queued);
+        concurrent::round(&base, &actor, &ids, WARM_UP / concurrent::WRITERS, 11).await?;
+        crowds.push((queued, concurrent::round(&base, &actor, &ids, each, 13).await?));
+    }
+    base.core.write_queue().set_enabled(sqlite);
     eprintln!("{label}: the upkeep's parts");
     let parts = parts(&base, &actor, &ids, &mut rng, &filters).await?;
 
@@ -859,6 +871,25 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
     }
     println!();
 
+    println!(
+        "#### {label}: {} concurrent writers, {SEGMENTS} dynamic segments (write + upkeep)\n",
+        concurrent::WRITERS
+    );
+    println!("| writers | updates | median | p90 | p99 | max | mean | updates/s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (queued, crowd) in &crowds {
+        let how = match (sqlite, queued) {
+            (false, _) => "each in its transaction (row locks)",
+            (true, true) => "queued in the process (`WriteQueue`)",
+            (true, false) => "not queued (SQLite's busy handler)",
+        };
+        println!(
+            "| {how} | {} | {:.0} |",
+            latency_cells(&crowd.took),
+            crowd.took.len() as f64 / crowd.wall.as_secs_f64()
+        );
+    }
+    println!();
     println!("#### {label}: the upkeep's parts, timed apart ({PARTS} random contacts)\n");
     println!("| part | median | p90 | p99 | max | mean |");
     println!("|---|---|---|---|---|---|");

@@ -45,10 +45,7 @@ impl Core {
     /// the contacts' writer gets the segments as its upkeep.
     fn wire(db: DatabaseConnection, clock: Arc<dyn Clock>, plugin_cache: Option<std::path::PathBuf>) -> Self {
         let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), plugin_cache));
-        let base = kernel::base::Base {
-            db: db.clone(),
-            clock: clock.clone(),
-        };
+        let base = kernel::base::Base::new(db.clone(), clock.clone());
         let schema = schema::SchemaService::new(base.clone());
         let users = auth::Users::new(base.clone());
         let reader = contacts::ContactReader::new(base.clone(), schema.clone());
@@ -131,6 +128,12 @@ impl Core {
         ))
     }
 
+    /// The queue of this process's contact writers (SQLite; see
+    /// [`kernel::base::WriteQueue`]).
+    pub fn write_queue(&self) -> &kernel::base::WriteQueue {
+        &self.contacts.base.writers
+    }
+
     /// The database connection.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
@@ -173,7 +176,7 @@ impl Core {
     /// for the rebuild of the segments when contacts were rewritten.
     pub(crate) async fn schema_write(&self, actor: &auth::Actor) -> Result<contacts::write::ContactWrite> {
         let stamp = contacts::write::Stamp::now(actor.user_id, self.clock.as_ref());
-        contacts::write::ContactWrite::schema_change(&self.db, stamp).await
+        contacts::write::ContactWrite::schema_change(&self.contacts.base, stamp).await
     }
 
     /// The clock.

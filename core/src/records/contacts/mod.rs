@@ -93,7 +93,7 @@ impl Contacts {
     /// Begins a write of contacts by `actor`, with the upkeep in it (see [`write`]).
     pub(crate) async fn contact_write(&self, actor: &Actor) -> Result<write::ContactWrite> {
         let stamp = write::Stamp::now(actor.user_id, self.base.clock.as_ref());
-        write::ContactWrite::begin(self.upkeep.as_ref(), stamp).await
+        write::ContactWrite::begin(&self.base.writers, self.upkeep.as_ref(), stamp).await
     }
 }
 

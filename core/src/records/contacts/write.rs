@@ -40,8 +40,11 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::derived::{Derived, FoldSchema, Source};
+use tokio::sync::OwnedMutexGuard;
+
 use crate::Result;
 use crate::entities::{contact_events, contacts};
+use crate::kernel::base::{Base, WriteQueue};
 
 /// A boxed future, as the hooks return (traits with `async fn` aren't object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -103,6 +106,9 @@ pub struct ContactWrite {
     hook: Box<dyn WriteHook>,
     stamp: Stamp,
     touched: Vec<i64>,
+    /// This writer's turn in the process's write queue (SQLite), held to the end: the
+    /// last field, so it is let go after the transaction.
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl std::fmt::Debug for ContactWrite {
@@ -115,25 +121,30 @@ impl std::fmt::Debug for ContactWrite {
 }
 
 impl ContactWrite {
-    /// A write of contacts, with the upkeep `source` provides.
-    pub async fn begin(source: &dyn UpkeepSource, stamp: Stamp) -> Result<Self> {
+    /// A write of contacts, with the upkeep `source` provides, once it is this writer's
+    /// turn in `queue` ([`crate::kernel::base::WriteQueue`]).
+    pub async fn begin(queue: &WriteQueue, source: &dyn UpkeepSource, stamp: Stamp) -> Result<Self> {
+        let turn = queue.enter().await;
         let (txn, hook) = source.begin().await?;
         Ok(ContactWrite {
             txn,
             hook,
             stamp,
             touched: Vec::new(),
+            _turn: turn,
         })
     }
 
     /// A write under the schema lock (see [`begin_schema_change`]), with no
     /// upkeep: the caller rebuilds what [`Written`] says moved.
-    pub async fn schema_change(db: &DatabaseConnection, stamp: Stamp) -> Result<Self> {
+    pub async fn schema_change(base: &Base, stamp: Stamp) -> Result<Self> {
+        let turn = base.writers.enter().await;
         Ok(ContactWrite {
-            txn: begin_schema_change(db).await?,
+            txn: begin_schema_change(&base.db).await?,
             hook: Box::new(NoUpkeep),
             stamp,
             touched: Vec::new(),
+            _turn: turn,
         })
     }
 
