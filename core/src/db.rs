@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 use crate::Result;
 
@@ -51,56 +51,4 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
 /// Whether the connection is SQLite or PostgreSQL.
 pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
     db.get_database_backend()
-}
-
-/// How often the server checkpoints SQLite's write-ahead log when nothing is written.
-pub const WAL_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// How soon it checkpoints again while writes keep coming.
-pub const WAL_CHECKPOINT_BUSY: Duration = Duration::from_millis(20);
-
-/// On SQLite, checkpoints the write-ahead log in a task of its own, off the request path;
-/// `None` on PostgreSQL.
-///
-/// Without it, the commit that takes the log past 1,000 pages runs the checkpoint itself
-/// and takes ~15 ms instead of ~2-4 ms: the tail of the contact update latency in
-/// BENCHMARKS.md (segments). A contact write with upkeep writes ~40-60 pages, so under
-/// steady writes the log reaches 1,000 pages in tens of milliseconds: the task checkpoints
-/// every [`WAL_CHECKPOINT_BUSY`] while the log grows and every `idle` when it doesn't.
-/// `PASSIVE` never waits for a reader or a writer: it copies what it can, and once all is
-/// copied the next write starts the log again from its beginning, so it seldom grows to
-/// where a commit checkpoints. The automatic checkpoint stays on as the backstop.
-///
-/// Alternatives: `wal_autocheckpoint = 0` with only this task (a stalled task would let
-/// the log grow without bound), a `RESTART`/`TRUNCATE` checkpoint (they wait for readers
-/// and writers, the latency being moved away from), or a larger automatic threshold
-/// (rarer, longer stalls).
-pub fn spawn_wal_checkpoints(db: DatabaseConnection, idle: Duration) -> Option<tokio::task::JoinHandle<()>> {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        // The log's (frames, frames copied back) at the last checkpoint: when they moved,
-        // writes are coming.
-        let mut last = None;
-        loop {
-            let sql = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
-            let now = match db.query_one_raw(sql).await {
-                Ok(row) => {
-                    row.and_then(|r| Some((r.try_get_by_index::<i64>(1).ok()?, r.try_get_by_index::<i64>(2).ok()?)))
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "WAL checkpoint");
-                    None
-                }
-            };
-            let pause = if now.is_some() && now != last {
-                WAL_CHECKPOINT_BUSY
-            } else {
-                idle
-            };
-            last = now;
-            tokio::time::sleep(pause).await;
-        }
-    }))
 }

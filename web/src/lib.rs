@@ -30,8 +30,6 @@ pub struct Running {
     task: JoinHandle<()>,
     /// Segment rebuilds and the time-relative schedule.
     worker: JoinHandle<()>,
-    /// SQLite's write-ahead log checkpointed off the request path.
-    checkpoints: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -45,9 +43,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
         self.worker.abort();
-        if let Some(checkpoints) = &self.checkpoints {
-            checkpoints.abort();
-        }
     }
 }
 
@@ -84,14 +79,11 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
         std::time::Duration::from_secs(1),
         kartoteka_core::segments::jobs::TIME_CHECK_EVERY,
     ));
-    let checkpoints =
-        kartoteka_core::db::spawn_wal_checkpoints(core.db().clone(), kartoteka_core::db::WAL_CHECKPOINT_EVERY);
     Ok(Running {
         addr,
         core,
         task,
         worker,
-        checkpoints,
     })
 }
 

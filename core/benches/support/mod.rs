@@ -227,9 +227,6 @@ pub async fn load_base(label: &str, url: &str, clock: Arc<dyn Clock>, people: us
     let indexes = started.elapsed();
     let analyze = analyze(&db).await?;
     core.plugins().start().await?;
-    // As the server does: SQLite's log checkpointed off the request path. The task ends
-    // with the benchmark's runtime.
-    kartoteka_core::db::spawn_wal_checkpoints(db.clone(), kartoteka_core::db::WAL_CHECKPOINT_EVERY);
     Ok(Base {
         db,
         core,
