@@ -10,7 +10,7 @@
 //! | [`kinds`] | the one vocabulary of kinds: [`FieldKind`] (extra fields and what filters reference), [`ActivityKind`] |
 //! | [`validate`] | the shapes of stable keys and e-mail addresses |
 //! | [`identity`] | who is acting ([`identity::Actor`]) and what each role may do |
-//! | [`base`] | the services' shared handle: the database and the clock |
+//! | [`base`] | the services' shared handle: the database, the clock and SQLite's queue of contact writers |
 //! | [`generations`] | the counters that tell every instance its prepared filters are out of date |
 //!
 //! The crate root re-exports `error`, `clock` and `text` under their old paths
