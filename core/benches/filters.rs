@@ -12,9 +12,9 @@
 //! For SQLite (a fresh file) and, when `KARTOTEKA_TEST_POSTGRES_URL` is set, PostgreSQL (a
 //! fresh database, dropped afterwards), it loads the demo generator's people, companies
 //! and activities (`Core::load_demo`: multi-row `INSERT`s in transactions, each row with
-//! the derived columns `contacts::derived` computes on every write), runs the start-up
-//! path again (`db::migrate`, which creates the extra fields' expression indexes through
-//! `filter::indexes::ensure_all`) and gathers statistics. Then, for each filter:
+//! the derived columns `contacts::derived` computes on every write; then the extra fields'
+//! expression indexes through `filter::indexes::ensure_all`, and `ANALYZE`) and gathers
+//! statistics again. Then, for each filter:
 //!
 //! - **engine, count**: `Core::prepare_filter` + `Core::count_query`, what a segment
 //!   count or `GET /api/v1/contacts/count?filter=` does;

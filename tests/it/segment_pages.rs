@@ -467,18 +467,10 @@ async fn agents_read_segments_through_their_visibility(app: TestApp) {
         .post_json(&token, "/api/v1/plugins/example/disable", &json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let start = std::time::Instant::now();
-    loop {
-        let (_, seg) = app.get(&token, &format!("/api/v1/segments/{sid}")).await;
-        if seg["status"] == "needs_attention" {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "never needs attention: {seg}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::segment_upkeep::wait_for(&app, &token, sid, "needs_attention", |s| {
+        s["status"] == "needs_attention"
+    })
+    .await;
     let (client, csrf) = app.signed_in_client(&agent.email, PASSWORD).await;
 
     let list = app.page(&client, "/segments").await;

@@ -33,7 +33,7 @@ async fn segment(app: &TestApp, token: &str, sid: i64) -> Value {
 }
 
 /// Polls segment `sid` until `done` says so (the background worker ticks every second).
-async fn wait_for(app: &TestApp, token: &str, sid: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(app: &TestApp, token: &str, sid: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let start = Instant::now();
     loop {
         let seg = segment(app, token, sid).await;

@@ -94,11 +94,10 @@ pub async fn ensure_all(db: &DatabaseConnection) -> Result<()> {
 
 /// Refreshes the planner's statistics of the tables a bulk load fills (`contacts`,
 /// `activities`): `ANALYZE` on both databases. Without them SQLite has no `sqlite_stat1`
-/// and picks the index of the first condition it meets (a geo box query chose a worse
-/// index than the covering one), and PostgreSQL plans with the estimates of an empty table
-/// until its autovacuum, which may be off or late, gets to it. Run after a bulk load, not
-/// on every write: both databases keep statistics good enough as the base changes by
-/// small steps, and `ANALYZE` reads every row (SQLite) or a sample (PostgreSQL).
+/// and chooses between indexes by its built-in guesses, and PostgreSQL plans with the
+/// estimates from before the load until its autovacuum, which may be off or late, gets to
+/// the tables. For bulk loads, not every write: `ANALYZE` reads every index (SQLite) or a
+/// sample of every table (PostgreSQL).
 pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<()> {
     match db.get_database_backend() {
         DbBackend::Postgres => {

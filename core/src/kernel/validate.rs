@@ -9,6 +9,19 @@ pub fn valid_key(key: &str) -> bool {
         && key.len() <= 63
 }
 
+/// A new stable key from `input` (trimmed), or the error at `key` that says its shape.
+pub fn check_key(input: &str) -> crate::Result<String> {
+    let key = input.trim();
+    if valid_key(key) {
+        Ok(key.to_owned())
+    } else {
+        Err(crate::Error::invalid(
+            "key",
+            "must start with a lowercase letter and contain only a-z, 0-9 and _ (at most 63)",
+        ))
+    }
+}
+
 /// Checks the shape of an email address: one `@`, something on both sides, a dot in the
 /// domain, no spaces. Deliverability is the mail server's business.
 pub fn valid_email(email: &str) -> bool {

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::entities::{contact_types, contacts, field_defs};
 use crate::kernel::identity::Actor;
+use crate::kernel::validate::check_key;
 use crate::schema::{SchemaChange, SchemaService};
 use crate::{Error, Result};
 
@@ -245,13 +246,7 @@ impl SchemaService {
         input: NewContactType,
     ) -> Result<(ContactType, SchemaChange)> {
         actor.require_admin()?;
-        let key = input.key.trim().to_owned();
-        if !valid_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "must start with a lowercase letter and contain only a-z, 0-9 and _ (at most 63)",
-            ));
-        }
+        let key = check_key(&input.key)?;
         let label = check_label(&input.label)?;
         let tree = self.type_tree().await?;
         if tree.by_key(&key).is_some() {

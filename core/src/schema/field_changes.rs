@@ -17,7 +17,7 @@ use crate::fields::{
     values_of,
 };
 use crate::kernel::identity::Actor;
-use crate::kernel::validate::valid_key;
+use crate::kernel::validate::{check_key, valid_key};
 use crate::{Error, Result};
 
 /// A checked change of a field (see [`SchemaService::plan_field_change`]).
@@ -95,13 +95,7 @@ impl SchemaService {
     /// Defines a new field; the facade makes its expression index.
     pub async fn create_field(&self, actor: &Actor, input: NewField) -> Result<FieldDef> {
         actor.require_admin()?;
-        let key = input.key.trim().to_owned();
-        if !valid_key(&key) {
-            return Err(Error::invalid(
-                "key",
-                "must start with a lowercase letter and contain only a-z, 0-9 and _ (at most 63)",
-            ));
-        }
+        let key = check_key(&input.key)?;
         let schema = self.current().await?;
         if schema.field(&key).is_some() {
             return Err(Error::conflict(format!("a field with key `{key}` already exists")));
