@@ -18,6 +18,7 @@ mod m20261123_000013_segment_jobs;
 mod m20261203_000014_sort_keys;
 mod m20261203_000015_sign_in_limits;
 mod m20261203_000016_settings;
+mod m20261204_000017_location_index_ids;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_sort_keys::Migration),
             Box::new(m20261203_000015_sign_in_limits::Migration),
             Box::new(m20261203_000016_settings::Migration),
+            Box::new(m20261204_000017_location_index_ids::Migration),
         ]
     }
 }

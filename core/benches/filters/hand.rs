@@ -1,37 +1,10 @@
-//! The hand-written side: the geo plugin's geometry for the bounding box and the
-//! exact distance, the statements written by hand, their counts and pages.
+//! The hand-written side: the statements written by hand, their counts and pages (the
+//! geo plugin's geometry is in `support::geo`).
 
 #[allow(unused_imports)]
 use super::*;
 
-// The geo plugin's geometry (`plugins/builtin/geo/src/lib.rs`), for the hand-written side.
-pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
-pub(crate) const KM_PER_DEGREE: f64 = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
-
-/// `(min_lat, max_lat, min_lon, max_lon)` around the circle (away from poles and the
-/// antimeridian, which the benchmark's circle is).
-pub(crate) fn bounding_box(lat: f64, lon: f64, km: f64) -> (f64, f64, f64, f64) {
-    let reach = km / KM_PER_DEGREE * (1.0 + 1e-9);
-    let (min_lat, max_lat) = (lat - reach, lat + reach);
-    let reach_lon = reach / min_lat.abs().max(max_lat.abs()).to_radians().cos();
-    (min_lat, max_lat, lon - reach_lon, lon + reach_lon)
-}
-
-pub(crate) fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
-    let half_dphi = (phi2 - phi1) / 2.0;
-    let half_dlambda = (lon2 - lon1).to_radians() / 2.0;
-    let h = half_dphi.sin().powi(2) + phi1.cos() * phi2.cos() * half_dlambda.sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * h.clamp(0.0, 1.0).sqrt().asin()
-}
-
-pub(crate) fn box_sql(lat: f64, lon: f64, km: f64) -> Sql {
-    let (min_lat, max_lat, min_lon, max_lon) = bounding_box(lat, lon, km);
-    Sql::new(
-        "contacts.latitude BETWEEN ? AND ? AND contacts.longitude BETWEEN ? AND ?",
-        vec![min_lat.into(), max_lat.into(), min_lon.into(), max_lon.into()],
-    )
-}
+pub(crate) use crate::support::geo::{box_sql, distance_km};
 
 /// The page query by hand: the contacts and their type key, by name (its collation key).
 pub(crate) fn page_sql(condition: &Sql, after: Option<(&[u8], i64)>, limit: u64) -> Sql {
@@ -86,25 +59,7 @@ pub(crate) async fn hand_count(db: &DatabaseConnection, backend: DbBackend, hand
             let n: i64 = row.try_get_by_index(0)?;
             Ok(u64::try_from(n)?)
         }
-        Hand::Circle { lat, lon, km } => {
-            let condition = box_sql(*lat, *lon, *km);
-            let select = Sql::new(
-                format!(
-                    "SELECT contacts.latitude, contacts.longitude FROM contacts WHERE {}",
-                    condition.text
-                ),
-                condition.values,
-            );
-            let rows = db.query_all_raw(select.statement(backend)).await?;
-            let mut n = 0u64;
-            for row in rows {
-                let (la, lo): (f64, f64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
-                if distance_km(*lat, *lon, la, lo) <= *km {
-                    n += 1;
-                }
-            }
-            Ok(n)
-        }
+        Hand::Circle { lat, lon, km } => crate::support::geo::circle_count(db, *lat, *lon, *km).await,
     }
 }
 

@@ -2,6 +2,8 @@
 //! hand-written SQL for either database, and a freshly loaded base on SQLite and, when
 //! `KARTOTEKA_TEST_POSTGRES_URL` is set, PostgreSQL.
 
+pub mod geo;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -4,7 +4,8 @@
 //!   000014): email, city, region, country, postal code, score, score band, creation and
 //!   update times (each with the id, which the table's keyset walk needs too), type,
 //!   owner, company, and latitude with longitude for the bounding box of
-//!   `within_distance`. The name is compared folded (`name_folded`) and ordered by its
+//!   `within_distance` (on PostgreSQL with the id included, migration 000017, so the
+//!   location walk's statement is an index-only scan). The name is compared folded (`name_folded`) and ordered by its
 //!   collation key (`contacts_name_sort_id`), so the raw name has no index of its own.
 //! - Activities are indexed by `(kind, contact_id, occurred_at)`: a `happened` condition
 //!   becomes `id IN (SELECT contact_id FROM activities WHERE kind = ? AND occurred_at >= ?)`,

@@ -315,7 +315,10 @@ impl Users {
     }
 
     async fn resolve_token(&self, token: &str, kind: &str) -> Result<Option<(Actor, Option<String>)>> {
-        let Some(row) = auth_tokens::Entity::find_by_id(token_hash(token))
+        // The token and its user in one round trip: every request of a signed-in user
+        // starts here.
+        let Some((row, Some(user))) = auth_tokens::Entity::find_by_id(token_hash(token))
+            .find_also_related(users::Entity)
             .one(&self.base.db)
             .await?
         else {
@@ -324,9 +327,6 @@ impl Users {
         if row.kind != kind || row.expires_at <= self.base.clock.now() {
             return Ok(None);
         }
-        let Some(user) = users::Entity::find_by_id(row.user_id).one(&self.base.db).await? else {
-            return Ok(None);
-        };
         Ok(Some((User::try_from(user)?.actor(), row.csrf_token)))
     }
 

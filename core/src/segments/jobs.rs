@@ -208,7 +208,7 @@ impl Segments {
         self.progress(id, 0, total).await?;
         let mut matches = HashSet::new();
         let mut done = 0u64;
-        let mut walk = Walk::by_id(&self.filter, &prepared, condition.clone());
+        let mut walk = Walk::by_id(&self.filter, &prepared, condition.clone()).ids_only();
         while let Some(chunk) = walk.next().await? {
             matches.extend(chunk.matching_ids());
             done += chunk.len() as u64;

@@ -153,7 +153,7 @@ impl Segments {
     /// The addition of the candidates of `wanted` (a superset) that `prepared` decides in.
     async fn add_decided(&self, id: i64, prepared: &Prepared, wanted: Condition) -> Result<Added> {
         let mut matches = Vec::new();
-        let mut walk = Walk::by_id(&self.filter, prepared, wanted);
+        let mut walk = Walk::by_id(&self.filter, prepared, wanted).ids_only();
         while let Some(chunk) = walk.next().await? {
             matches.extend(chunk.matching_ids());
         }
