@@ -17,10 +17,8 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         db.execute_unprepared("DROP INDEX IF EXISTS contacts_lat_lon").await?;
-        db.execute_unprepared(
-            "CREATE INDEX contacts_lat_lon ON contacts (latitude, longitude) INCLUDE (id)",
-        )
-        .await?;
+        db.execute_unprepared("CREATE INDEX contacts_lat_lon ON contacts (latitude, longitude) INCLUDE (id)")
+            .await?;
         Ok(())
     }
 

@@ -128,9 +128,7 @@ async fn hand_count(db: &sea_orm::DatabaseConnection, hand: &Hand) -> Res<i64> {
                 .ok_or("no row")?;
             Ok(row.try_get_by_index::<i64>(0)?)
         }
-        Hand::Circle { lat, lon, km } => Ok(i64::try_from(
-            support::geo::circle_count(db, *lat, *lon, *km).await?,
-        )?),
+        Hand::Circle { lat, lon, km } => Ok(i64::try_from(support::geo::circle_count(db, *lat, *lon, *km).await?)?),
     }
 }
 
@@ -255,7 +253,10 @@ async fn write_round(
         let token = token.to_owned();
         let cities = cities.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?;
             let mut took = Vec::with_capacity(each);
             for n in 0..each {
                 let slot = n % mine.len().max(1);

@@ -18,6 +18,7 @@ mod default_type;
 mod filter_builder;
 mod filter_engine;
 mod filter_trust;
+mod filter_walk;
 mod forms;
 mod forms_browser;
 mod forms_input;

@@ -341,5 +341,9 @@ impl<'a> Walk<'a> {
 
 /// How many candidates the first round of a table walk asks for, for a page of `limit`.
 fn first_round(limit: u64) -> u64 {
-    limit.clamp(1, MAX_PAGE).saturating_mul(2).saturating_add(1).min(MAX_PAGE)
+    limit
+        .clamp(1, MAX_PAGE)
+        .saturating_mul(2)
+        .saturating_add(1)
+        .min(MAX_PAGE)
 }
