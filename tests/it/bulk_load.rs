@@ -1,6 +1,7 @@
-//! Bulk loads from another process: `kartoteka demo` run beside a running server, on the
-//! server's database, leaves the demo's fields indexed and the planner's statistics fresh,
-//! with no restart of the server.
+//! Bulk changes leave the planner's statistics fresh: `kartoteka demo` run beside a running
+//! server, on the server's database, leaves the demo's fields indexed and the loaded tables
+//! analysed, with no restart of the server; a segment rebuild that moves many memberships
+//! analyses the membership tables.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -67,18 +68,63 @@ async fn a_demo_loaded_by_another_process_is_indexed_and_analysed(app: TestApp) 
     }
 
     // The planner has statistics of the loaded tables.
-    let analysed = names(
-        &app,
-        match app.backend {
-            Backend::Sqlite => "SELECT DISTINCT tbl FROM sqlite_stat1",
-            Backend::Postgres => "SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema()",
-        },
-    )
-    .await;
+    let analysed = analysed(&app).await;
     for table in ["contacts", "activities"] {
         assert!(
             analysed.iter().any(|t| t == table),
             "no statistics of {table}: {analysed:?}"
         );
+    }
+}
+
+/// The tables the planner has statistics of.
+async fn analysed(app: &TestApp) -> Vec<String> {
+    // SQLite makes `sqlite_stat1` with the first ANALYZE.
+    if app.backend == Backend::Sqlite
+        && names(app, "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            .await
+            .is_empty()
+    {
+        return Vec::new();
+    }
+    names(
+        app,
+        match app.backend {
+            Backend::Sqlite => "SELECT DISTINCT tbl FROM sqlite_stat1",
+            Backend::Postgres => "SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema()",
+        },
+    )
+    .await
+}
+
+both!(a_large_rebuild_refreshes_the_membership_statistics: a_large_rebuild_refreshes_the_membership_statistics_sqlite, a_large_rebuild_refreshes_the_membership_statistics_postgres);
+async fn a_large_rebuild_refreshes_the_membership_statistics(app: TestApp) {
+    let (_, token) = app.admin().await;
+    // "Large" scaled down to the test: a rebuild moving 20 memberships or more.
+    app.core().segments().segment_state().set_statistics_after(20);
+    for i in 0..24 {
+        app.person(&token, &format!("Client {i}")).await;
+    }
+    let create = |name: &str, type_key: &str| {
+        serde_json::json!({"name": name, "kind": "dynamic",
+                           "filter": {"field": "type", "op": "is", "value": type_key}})
+    };
+    // A small rebuild (no lead here) leaves the statistics alone...
+    let (status, body) = app
+        .post_json(&token, "/api/v1/segments", &create("Leads", "lead"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["count"], 0, "{body}");
+    let before = analysed(&app).await;
+    assert!(!before.iter().any(|t| t == "segment_members"), "{before:?}");
+    // ...a large one refreshes them.
+    let (status, body) = app
+        .post_json(&token, "/api/v1/segments", &create("Clients", "client"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["count"], 24, "{body}");
+    let after = analysed(&app).await;
+    for table in ["segment_members", "segment_events"] {
+        assert!(after.iter().any(|t| t == table), "no statistics of {table}: {after:?}");
     }
 }

@@ -100,14 +100,14 @@ pub async fn ensure_all(db: &DatabaseConnection) -> Result<()> {
 /// the tables. For bulk loads, not every write: `ANALYZE` reads every index (SQLite) or a
 /// sample of every table (PostgreSQL).
 pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<()> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            db.execute_unprepared("ANALYZE contacts, activities").await?;
-        }
-        _ => {
-            db.execute_unprepared("ANALYZE contacts").await?;
-            db.execute_unprepared("ANALYZE activities").await?;
-        }
+    analyze(db, &["contacts", "activities"]).await
+}
+
+/// `ANALYZE` of `tables` (names of the schema's own tables, never user input), one
+/// statement per table: the planner's statistics after a bulk change to them.
+pub async fn analyze(db: &DatabaseConnection, tables: &[&str]) -> Result<()> {
+    for table in tables {
+        db.execute_unprepared(&format!("ANALYZE {table}")).await?;
     }
     Ok(())
 }

@@ -57,6 +57,10 @@ pub const INLINE_LIMIT: u64 = 20_000;
 /// How long a saving request waits for a small base's rebuild that a worker claimed.
 const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How many memberships a rebuild moves before the membership tables' statistics are
+/// refreshed: a bulk change, like a load (each later write moves a few).
+pub const STATISTICS_AFTER: u64 = 10_000;
+
 /// How long a claimed rebuild is held without a sign of life.
 pub const LEASE: Duration = Duration::seconds(60);
 
@@ -178,7 +182,7 @@ impl Segments {
             let rebuilt = rebuild_exact(&txn, id, condition, stored(self.base.clock.now())).await?;
             self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
             txn.commit().await?;
-            return Ok(());
+            return self.after_rebuild(rebuilt).await;
         }
         let max_id = |q: sea_orm::sea_query::SelectStatement| async move {
             let row = self.base.db.query_one(&q).await?;
@@ -271,6 +275,17 @@ impl Segments {
         };
         self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
         txn.commit().await?;
+        self.after_rebuild(rebuilt).await
+    }
+
+    /// After a rebuild that moved at least [`STATISTICS_AFTER`] memberships (or what
+    /// [`super::maintain::SegmentState::set_statistics_after`] set), the planner's
+    /// statistics of the membership tables, which filters on segments join (see
+    /// [`crate::filter::indexes::analyze`]).
+    async fn after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
+        if rebuilt.joined + rebuilt.left >= self.state.statistics_after() {
+            crate::filter::indexes::analyze(&self.base.db, &["segment_members", "segment_events"]).await?;
+        }
         Ok(())
     }
 

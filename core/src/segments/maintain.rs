@@ -108,6 +108,9 @@ pub struct SegmentState {
     /// Definitions over at most this many contacts are built in the request that saved
     /// them; larger ones in the background (see [`super::jobs`]).
     inline_limit: std::sync::atomic::AtomicU64,
+    /// A rebuild that moves at least this many memberships refreshes the membership
+    /// tables' statistics (see [`super::jobs::STATISTICS_AFTER`]).
+    statistics_after: std::sync::atomic::AtomicU64,
 }
 
 impl Default for SegmentState {
@@ -116,6 +119,7 @@ impl Default for SegmentState {
             book: tokio::sync::Mutex::new(None),
             wake: tokio::sync::Notify::new(),
             inline_limit: std::sync::atomic::AtomicU64::new(super::jobs::INLINE_LIMIT),
+            statistics_after: std::sync::atomic::AtomicU64::new(super::jobs::STATISTICS_AFTER),
         }
     }
 }
@@ -129,6 +133,17 @@ impl SegmentState {
 
     pub(crate) fn inline_limit(&self) -> u64 {
         self.inline_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets how many memberships a rebuild moves before it refreshes the membership
+    /// tables' statistics.
+    pub fn set_statistics_after(&self, memberships: u64) {
+        self.statistics_after
+            .store(memberships, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn statistics_after(&self) -> u64 {
+        self.statistics_after.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
