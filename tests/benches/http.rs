@@ -26,8 +26,9 @@
 //! 2. **Concurrent writers**: ten clients, each with its own connection, PATCH the city of
 //!    contacts of their own (no two touch one contact), `--writes` each, as fast as the
 //!    server answers; first with no segments, then with `--segments` dynamic segments
-//!    (the segments benchmark's definitions, created in this process, built before the
-//!    round), whose membership every write keeps current. Latency per PATCH (p50, p99,
+//!    (the segments benchmark's definitions, created before the round through the API,
+//!    so the server builds them), whose membership every write
+//!    keeps current. Latency per PATCH (p50, p99,
 //!    max) and writes per second.
 //! 3. **Memory**: the server's resident set after each part and its peak (`VmHWM` of
 //!    `/proc/<pid>/status`).
@@ -50,7 +51,6 @@ use std::time::{Duration, Instant};
 use kartoteka_core::SystemClock;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::filter::ContactQuery;
-use kartoteka_core::segments::SegmentDraft;
 use sea_orm::{ConnectionTrait, Value};
 use serde_json::{Value as Json, json};
 
@@ -208,6 +208,82 @@ async fn serve_child(url: String) -> Res<()> {
     tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await??;
     running.stop();
     Ok(())
+}
+
+/// Where an API count's time goes, each part timed alone in this process (the median of
+/// `runs`): the parts a `GET /api/v1/contacts/count` handler calls, in its order.
+async fn parts(base: &support::Base, token: &str, actor: &Actor, runs: usize) -> Res<()> {
+    let core = &base.core;
+    let filter = json!({"field": "city", "op": "eq", "value": "Kraków"});
+    let (round_trip, _) = time_it(runs, || async {
+        hand_count(&base.db, &Hand::Sql(Sql::new("SELECT CAST(1 AS BIGINT)", Vec::new()))).await
+    })
+    .await?;
+    let (token_at, _) = time_it(runs, || async {
+        core.users()
+            .resolve_api_token(token)
+            .await?
+            .ok_or_else(|| "the token is not live".into())
+    })
+    .await?;
+    let (catalog_at, catalog) = time_it(runs, || async { Ok(core.filter().filter_catalog().await?) }).await?;
+    let (lower_at, prepared) = time_it(runs, || async {
+        Ok(core.filter().prepare_with(&filter, catalog.clone()).await?)
+    })
+    .await?;
+    let query = ContactQuery {
+        filter: Some(prepared),
+        ..ContactQuery::default()
+    };
+    let (count_at, _) = time_it(runs, || async { Ok(core.filter().count_query(actor, &query).await?) }).await?;
+    println!("Where `city eq`'s time goes, each part alone in process (median of {runs}):\n");
+    println!("| part | time |");
+    println!("|---|---|");
+    for (part, took) in [
+        ("a database round trip (`SELECT 1`)", round_trip),
+        ("the bearer token and its user", token_at),
+        ("the catalogue (its generations read; built once)", catalog_at),
+        ("parse, check, lower (the plugin's `lower`)", lower_at),
+        ("the count (visibility, the condition, `COUNT(*)`)", count_at),
+    ] {
+        println!("| {part} | {} |", ms(took));
+    }
+    println!();
+    Ok(())
+}
+
+/// Creates a dynamic segment through the API and waits until the server has built it.
+async fn create_segment(client: &reqwest::Client, root: &str, token: &str, name: &str, filter: Json) -> Res<()> {
+    let reply = client
+        .post(format!("{root}/api/v1/segments"))
+        .bearer_auth(token)
+        .json(&json!({"name": name, "kind": "dynamic", "filter": filter}))
+        .send()
+        .await?;
+    let status = reply.status();
+    let mut segment: Json = reply.json().await?;
+    let id = segment
+        .get("id")
+        .and_then(Json::as_i64)
+        .ok_or_else(|| format!("creating {name}: {status} {segment}"))?;
+    let waiting = Instant::now();
+    while segment.get("status").and_then(Json::as_str) == Some("rebuilding") {
+        if waiting.elapsed() > Duration::from_secs(600) {
+            return Err(format!("{name} was not built in 10 minutes").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        segment = client
+            .get(format!("{root}/api/v1/segments/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+    }
+    match segment.get("status").and_then(Json::as_str) {
+        Some("ok") => Ok(()),
+        other => Err(format!("{name}: status {other:?} after it was built: {segment}").into()),
+    }
 }
 
 /// What a round of concurrent writes measured.
@@ -396,6 +472,7 @@ async fn run(label: &'static str, url: &str, options: &Options) -> Res<()> {
         );
     }
     println!();
+    parts(&base, &token, &actor, runs).await?;
     let counted_rss = server.rss()?;
 
     // 2. Concurrent writers, without and with segments.
@@ -416,25 +493,10 @@ async fn run(label: &'static str, url: &str, options: &Options) -> Res<()> {
     drop(warm);
     let (alone, contacts) = write_round(&root, &token, contacts, writes).await?;
     let alone_rss = server.rss()?;
-    eprintln!("{label}: creating {segments} segments");
-    base.core.segments().segment_state().set_inline_limit(u64::MAX);
+    eprintln!("{label}: creating {segments} segments through the API");
     let created = Instant::now();
     for def in definitions::definitions()?.into_iter().take(segments) {
-        let segment = base
-            .core
-            .segments()
-            .create_segment(
-                &actor,
-                SegmentDraft {
-                    name: def.name.clone(),
-                    kind: "dynamic".into(),
-                    filter: Some(def.filter),
-                },
-            )
-            .await?;
-        if segment.status != "ok" {
-            return Err(format!("{}: status {} after creation", def.name, segment.status).into());
-        }
+        create_segment(&client, &root, &token, &def.name, def.filter).await?;
     }
     let created = created.elapsed();
     eprintln!("{label}: {WRITERS} writers, {segments} segments");

@@ -30,6 +30,8 @@ pub struct Running {
     task: JoinHandle<()>,
     /// Segment rebuilds and the time-relative schedule.
     worker: JoinHandle<()>,
+    /// SQLite's log checkpoints (`kartoteka_core::db::run_checkpoints`).
+    checkpoints: JoinHandle<()>,
 }
 
 impl Running {
@@ -43,13 +45,14 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
         self.worker.abort();
+        self.checkpoints.abort();
     }
 }
 
 /// Connects to `config.database_url`, migrates, installs or upgrades the built-in plugins
 /// and loads the installed ones, and returns the domain services.
 pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Core> {
-    let db = kartoteka_core::db::connect(&config.database_url).await?;
+    let db = kartoteka_core::db::connect_server(&config.database_url).await?;
     kartoteka_core::db::migrate(&db).await?;
     let cache = kartoteka_core::plugin::cache::default_dir(&config.database_url);
     let core = Core::new(db, clock).with_plugin_cache(cache);
@@ -79,11 +82,16 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
         std::time::Duration::from_secs(1),
         kartoteka_core::segments::jobs::TIME_CHECK_EVERY,
     ));
+    let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
+        core.db().clone(),
+        kartoteka_core::db::CHECKPOINT_EVERY,
+    ));
     Ok(Running {
         addr,
         core,
         task,
         worker,
+        checkpoints,
     })
 }
 
