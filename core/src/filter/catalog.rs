@@ -7,6 +7,7 @@
 //! through it, so they can't disagree about what `fields.industry` or `company` means.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
@@ -78,8 +79,16 @@ impl FieldSpec {
 }
 
 /// The paths and operators a filter may use, as of one query.
+///
+/// Shared, not copied: every prepared filter holds the catalogue it was checked against,
+/// and a request takes it from the engine's cache, so a clone is a reference count (the
+/// operators' argument schemas alone are JSON trees).
 #[derive(Debug, Clone)]
-pub struct Catalog {
+pub struct Catalog(Arc<Parts>);
+
+/// What a [`Catalog`] holds.
+#[derive(Debug)]
+pub struct Parts {
     fields: Vec<FieldSpec>,
     by_path: HashMap<String, usize>,
     operators: Vec<OperatorEntry>,
@@ -87,6 +96,14 @@ pub struct Catalog {
     pub types: TypeTree,
     /// Users by id: their emails (the `owner` field).
     pub owners: HashMap<i64, String>,
+}
+
+impl std::ops::Deref for Catalog {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
 }
 
 impl Catalog {
@@ -180,14 +197,14 @@ impl Catalog {
             });
         }
         let by_path = fields.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
-        Catalog {
+        Catalog(Arc::new(Parts {
             fields,
             by_path,
             operators,
             builtins,
             types,
             owners: owners.into_iter().collect(),
-        }
+        }))
     }
 
     /// Every path, in picker order.
