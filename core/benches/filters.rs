@@ -308,7 +308,7 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, runs: usi
         for (title, stmt) in [
             (
                 if prepared.has_residual() {
-                    "engine, count (the first chunk of candidates; the plugin decides the rest)"
+                    "engine, count (the candidates' statement; the plugin decides them)"
                 } else {
                     "engine, count"
                 },

@@ -4,8 +4,9 @@
 use super::*;
 
 /// The statement `Core::count_query` runs for a filter without residuals (sea-orm's
-/// `count` wraps the select in a subquery), or the first candidate chunk its walk reads
-/// for one with residuals (ids and coordinates only when they are all on `location`).
+/// `count` wraps the select in a subquery), or for one with residuals the candidates'
+/// statement of its walk: when they are all on `location`, the one streamed statement of
+/// ids and coordinates, else the first chunk by id.
 /// Built with the calls `core/src/filter/{query,walk}.rs` make; the count of the first
 /// kind is checked against the engine's.
 pub(crate) fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared) -> Statement {
@@ -13,7 +14,6 @@ pub(crate) fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared
         .filter(visibility::condition(actor, Access::Read))
         .filter(prepared.condition(backend));
     if prepared.has_residual() {
-        let first = contacts::Column::Id.gt(i64::MIN);
         let by_location = prepared
             .plan
             .predicate
@@ -25,13 +25,10 @@ pub(crate) fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared
                 .column(contacts::Column::Id)
                 .column(contacts::Column::Latitude)
                 .column(contacts::Column::Longitude)
-                .filter(first)
-                .order_by_asc(contacts::Column::Id)
-                .limit(20_000)
                 .build(backend)
         } else {
             base.find_also_related(contact_types::Entity)
-                .filter(first)
+                .filter(contacts::Column::Id.gt(i64::MIN))
                 .order_by_asc(contacts::Column::Id)
                 .limit(2_000)
                 .build(backend)
@@ -46,7 +43,8 @@ pub(crate) fn engine_count_statement(backend: DbBackend, actor: &Actor, prepared
 
 /// The first statement of `Core::query_contacts`' first page by name (`list_contacts_where`).
 pub(crate) fn engine_page_statement(backend: DbBackend, actor: &Actor, prepared: &Prepared) -> Statement {
-    let limit = if prepared.has_residual() { 500 } else { PAGE };
+    // With residuals, the walk's first round: `2 × limit + 1` candidates.
+    let limit = if prepared.has_residual() { 2 * PAGE + 1 } else { PAGE };
     contacts::Entity::find()
         .find_also_related(contact_types::Entity)
         .filter(visibility::condition(actor, Access::Read))
