@@ -63,6 +63,7 @@ use serde_json::json;
 
 use hand::*;
 use plans::*;
+use support::geo::CIRCLE;
 use support::{Res, Sql, arg, demo_size, flag, index_expression, load_base, ms, on_each_database, ratio, time_it};
 
 /// Contacts per page, as the contacts table shows them.
@@ -89,10 +90,6 @@ const COUNTRY: &str = "Polska";
 const NEEDLE: &str = "kowal";
 const REVENUE: (f64, f64) = (1_000_000.0, 10_000_000.0);
 const BIRTHDAYS: (&str, &str) = ("1980-01-01", "1989-12-31");
-/// The centre of Warsaw, as the demo places its contacts. The demo scatters a city's
-/// contacts over about ±5 km around its centre, so a 4 km circle cuts through them and
-/// the residual (the exact distance) decides for about a fifth of the box.
-const CIRCLE: (f64, f64, f64) = (52.2297, 21.0122, 4.0);
 const PAGE_VISITS: (i64, i64, &str) = (3, 30, "/pricing");
 const MIN_AMOUNT: f64 = 500.0;
 

@@ -54,6 +54,7 @@ use kartoteka_core::filter::ContactQuery;
 use sea_orm::{ConnectionTrait, Value};
 use serde_json::{Value as Json, json};
 
+use support::geo::CIRCLE;
 use support::{Res, Sql, arg, demo_size, flag, load_base, ms, on_each_database, ratio, time_it};
 
 /// Set to a database URL, the benchmark's binary is the server instead (see the module
@@ -62,9 +63,6 @@ const SERVE: &str = "KARTOTEKA_BENCH_SERVE";
 
 /// How many clients write at once.
 const WRITERS: usize = 10;
-
-/// The circle of the `within_distance` count: Warsaw, 4 km (as in the filters benchmark).
-const CIRCLE: (f64, f64, f64) = (52.2297, 21.0122, 4.0);
 
 /// How a count is written by hand.
 enum Hand {

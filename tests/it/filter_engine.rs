@@ -264,7 +264,7 @@ fn filter() -> impl Strategy<Value = Value> {
 }
 
 /// The names the engine returns for `filter` (every page), and its count.
-async fn engine_names(app: &TestApp, token: &str, filter: &Value) -> (BTreeSet<String>, u64) {
+pub(crate) async fn engine_names(app: &TestApp, token: &str, filter: &Value) -> (BTreeSet<String>, u64) {
     let mut names = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {

@@ -6,6 +6,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{Res, Sql};
 
+/// The benchmarks' circle: Warsaw, 4 km (`lat, lon, km`).
+pub const CIRCLE: (f64, f64, f64) = (52.2297, 21.0122, 4.0);
+
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 pub const KM_PER_DEGREE: f64 = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
 
