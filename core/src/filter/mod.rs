@@ -85,6 +85,8 @@ pub struct FilterEngine {
     pub(crate) users: Users,
     pub(crate) contacts: ContactReader,
     pub(crate) catalog_cache: Arc<catalog::CatalogCache>,
+    /// Turns to hold a streamed location walk open (see [`walk::STREAMS`]).
+    pub(crate) streams: Arc<tokio::sync::Semaphore>,
 }
 
 impl FilterEngine {
@@ -103,6 +105,7 @@ impl FilterEngine {
             users,
             contacts,
             catalog_cache: Arc::default(),
+            streams: Arc::new(tokio::sync::Semaphore::new(walk::STREAMS)),
         }
     }
 }

@@ -35,6 +35,12 @@
 //! the rowid) and PostgreSQL from `contacts_lat_lon ... INCLUDE (id)` with an index-only
 //! scan, read once. The stream holds one pooled connection (and on SQLite one read
 //! snapshot) until the walk ends; the chunk decisions run their own queries beside it.
+//! A stream holds its connection while the walk decides a chunk, and deciding may need
+//! a second one (the known subtrees' query): were every pooled connection held by a
+//! stream waiting for another, none would move. So at most [`STREAMS`] location walks
+//! stream at once in a process (fewer than half the smallest pool, SQLite's eight); the
+//! next one waits for a turn before it opens its statement.
+//!
 //! The alternatives: keyset chunks over the box's index (`(latitude, longitude, id) >
 //! last`) re-seek per chunk but need a row-value comparison on both databases and still
 //! sort on PostgreSQL; reading the whole box into memory first holds every candidate
@@ -117,6 +123,10 @@ impl Decided {
     }
 }
 
+/// How many location walks may hold a streamed statement open at once, per process (see
+/// the module docs).
+pub const STREAMS: usize = 3;
+
 /// A candidate's id and coordinates, as the location walk reads them.
 type Point = (i64, Option<f64>, Option<f64>);
 
@@ -140,8 +150,8 @@ pub struct Walk<'a> {
     keyset: Keyset,
     chunk: u64,
     ids_only: bool,
-    /// The location walk's statement, once opened.
-    points: Option<Points<'a>>,
+    /// The location walk's statement, once opened, with its turn.
+    points: Option<(Points<'a>, tokio::sync::OwnedSemaphorePermit)>,
     finished: bool,
 }
 
@@ -299,6 +309,13 @@ impl<'a> Walk<'a> {
     /// The next chunk of the location walk's stream (opened on the first call), decided.
     async fn next_points(&mut self) -> Result<Decided> {
         if self.points.is_none() {
+            let turn = self
+                .engine
+                .streams
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| crate::Error::Internal(format!("the location walks' turns: {e}")))?;
             let stream = contacts::Entity::find()
                 .filter(self.candidates.clone())
                 .select_only()
@@ -308,16 +325,20 @@ impl<'a> Walk<'a> {
                 .into_tuple::<Point>()
                 .stream(&self.engine.base.db)
                 .await?;
-            self.points = Some(stream);
+            self.points = Some((stream, turn));
         }
-        let Some(stream) = self.points.as_mut() else {
+        let Some((stream, _)) = self.points.as_mut() else {
             return Ok(Decided::default());
         };
         let mut rows: Vec<Point> = Vec::with_capacity(usize::try_from(self.chunk).unwrap_or(0));
         while (rows.len() as u64) < self.chunk {
             match stream.try_next().await? {
                 Some(row) => rows.push(row),
-                None => break,
+                None => {
+                    // Read to its end: its connection and turn go back before deciding.
+                    self.points = None;
+                    break;
+                }
             }
         }
         if rows.is_empty() {
