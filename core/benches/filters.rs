@@ -41,6 +41,7 @@ mod hand;
 #[path = "filters/plans.rs"]
 mod plans;
 #[path = "support/mod.rs"]
+#[allow(dead_code)] // shared by the benchmarks; each uses a part
 mod support;
 
 use std::sync::Arc;

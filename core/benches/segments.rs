@@ -94,7 +94,10 @@ use serde_json::{Value as Json, json};
 use definitions::{Round, SEGMENTS, chained, definitions, places, referring};
 use parts::*;
 use rebuilds::*;
-use support::{Base, Res, Sql, arg, demo_size, flag, index_expression, load_base, median, ms, on_each_database, ratio};
+use support::{
+    Base, Res, Sql, arg, demo_size, flag, index_expression, latency_cells, load_base, median, ms, on_each_database,
+    quantile, ratio,
+};
 use updates::*;
 
 /// Untimed updates before each timed phase.

@@ -227,30 +227,3 @@ pub(crate) fn load_average() -> String {
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into())
 }
-
-/// The `p`-quantile of sorted samples (nearest rank).
-pub(crate) fn quantile(sorted: &[Duration], p: f64) -> Duration {
-    let n = sorted.len();
-    let rank = ((p * n as f64).ceil() as usize).clamp(1, n.max(1));
-    sorted.get(rank - 1).copied().unwrap_or_default()
-}
-
-/// `| n | median | p90 | p99 | max | mean |` cells.
-pub(crate) fn latency_cells(samples: &[Duration]) -> String {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let mean = if sorted.is_empty() {
-        Duration::ZERO
-    } else {
-        sorted.iter().sum::<Duration>() / u32::try_from(sorted.len()).unwrap_or(u32::MAX)
-    };
-    format!(
-        "{} | {} | {} | {} | {} | {}",
-        sorted.len(),
-        ms(quantile(&sorted, 0.5)),
-        ms(quantile(&sorted, 0.9)),
-        ms(quantile(&sorted, 0.99)),
-        ms(sorted.last().copied().unwrap_or_default()),
-        ms(mean),
-    )
-}

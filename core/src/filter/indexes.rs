@@ -100,29 +100,32 @@ pub async fn ensure_all(db: &DatabaseConnection) -> Result<()> {
 /// the tables. For bulk loads, not every write: `ANALYZE` reads every index (SQLite) or a
 /// sample of every table (PostgreSQL).
 pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<()> {
-    analyze(db, &["contacts", "activities"]).await
+    analyze(db, &["contacts", "activities"], None).await
 }
 
 /// `ANALYZE` of `tables` (names of the schema's own tables, never user input), one
 /// statement per table: the planner's statistics after a bulk change to them.
 ///
-/// On SQLite each `ANALYZE` reads at most [`SQLITE_ANALYSIS_LIMIT`] rows of every index
-/// (`PRAGMA analysis_limit`, on the same connection in the same call): a full `ANALYZE`
-/// reads whole indexes, which made each large segment rebuild at 100,000 contacts take
-/// ~470 ms more (the membership table's million rows; the segments benchmark). PostgreSQL
-/// samples on its own.
-pub async fn analyze(db: &DatabaseConnection, tables: &[&str]) -> Result<()> {
+/// `rows_per_index` bounds what SQLite reads (`PRAGMA analysis_limit`, set and reset on
+/// the same connection in the same call, so no later `ANALYZE` on that pooled connection
+/// inherits it); `None` reads whole indexes. A whole `ANALYZE` of the membership tables
+/// after each large rebuild made the segments benchmark's large rebuild at 100,000
+/// contacts 700 ms against 256 ms with [`SQLITE_ANALYSIS_LIMIT`] (the table holds a
+/// million memberships there). PostgreSQL samples on its own and ignores the bound.
+pub async fn analyze(db: &DatabaseConnection, tables: &[&str], rows_per_index: Option<u32>) -> Result<()> {
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     for table in tables {
-        let statement = if sqlite {
-            format!("PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}; ANALYZE {table}")
-        } else {
-            format!("ANALYZE {table}")
+        let statement = match rows_per_index {
+            Some(rows) if sqlite => {
+                format!("PRAGMA analysis_limit = {rows}; ANALYZE {table}; PRAGMA analysis_limit = 0")
+            }
+            _ => format!("ANALYZE {table}"),
         };
         db.execute_unprepared(&statement).await?;
     }
     Ok(())
 }
 
-/// How many rows of each index SQLite's `ANALYZE` reads (see [`analyze`]).
+/// How many rows of each index SQLite's `ANALYZE` reads after a large rebuild (see
+/// [`analyze`]).
 pub const SQLITE_ANALYSIS_LIMIT: u32 = 1_000;

@@ -281,7 +281,6 @@ impl<'a> Walk<'a> {
                 };
                 if (decided.len() as u64) < self.chunk {
                     self.finished = true;
-                    self.points = None;
                 }
                 if let (Keyset::Id { last }, Some(end)) = (&mut self.keyset, decided.ids.last()) {
                     *last = *end;

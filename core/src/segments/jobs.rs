@@ -284,7 +284,12 @@ impl Segments {
     /// [`crate::filter::indexes::analyze`]).
     async fn after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
         if rebuilt.joined + rebuilt.left >= self.state.statistics_after() {
-            crate::filter::indexes::analyze(&self.base.db, &["segment_members", "segment_events"]).await?;
+            crate::filter::indexes::analyze(
+                &self.base.db,
+                &["segment_members", "segment_events"],
+                Some(crate::filter::indexes::SQLITE_ANALYSIS_LIMIT),
+            )
+            .await?;
         }
         Ok(())
     }
