@@ -19,6 +19,7 @@ mod m20261203_000014_sort_keys;
 mod m20261203_000015_sign_in_limits;
 mod m20261203_000016_settings;
 mod m20261204_000017_location_index_ids;
+mod m20261204_000018_segment_evaluations;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_sign_in_limits::Migration),
             Box::new(m20261203_000016_settings::Migration),
             Box::new(m20261204_000017_location_index_ids::Migration),
+            Box::new(m20261204_000018_segment_evaluations::Migration),
         ]
     }
 }

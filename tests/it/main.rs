@@ -30,6 +30,7 @@ mod segment_explain;
 mod segment_lists;
 mod segment_pages;
 mod segment_preview;
+mod segment_recheck;
 mod segment_upkeep;
 mod segments;
 mod service;

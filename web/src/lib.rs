@@ -78,10 +78,11 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             tracing::error!(error = %e, "server stopped");
         }
     });
-    let worker = tokio::spawn(core.segments().clone().run_segment_worker(
-        std::time::Duration::from_secs(1),
-        kartoteka_core::segments::jobs::TIME_CHECK_EVERY,
-    ));
+    let worker = tokio::spawn(
+        core.segments()
+            .clone()
+            .run_segment_worker(std::time::Duration::from_secs(1)),
+    );
     let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
         core.db().clone(),
         kartoteka_core::db::CHECKPOINT_EVERY,

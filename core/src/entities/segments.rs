@@ -19,6 +19,8 @@ pub struct Model {
     pub progress_total: i64,
     /// Until when the instance running a rebuild holds it.
     pub lease_until: Option<DateTimeUtc>,
+    /// What the members were last decided against (`segments::jobs::Evaluated`).
+    pub evaluated: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

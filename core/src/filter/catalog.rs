@@ -343,7 +343,7 @@ impl FilterEngine {
 }
 
 /// `(catalog_generation, plugin_generation)` in one round trip.
-async fn generations(db: &impl sea_orm::ConnectionTrait) -> Result<(i64, i64)> {
+pub(crate) async fn generations(db: &impl sea_orm::ConnectionTrait) -> Result<(i64, i64)> {
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(

@@ -47,6 +47,7 @@
 //! See [`indexes`]: core columns that filters compare have B-tree indexes, extra fields
 //! get expression indexes over exactly the expressions [`sql`] writes.
 
+pub mod boundary;
 pub mod catalog;
 pub mod describe;
 pub mod indexes;

@@ -59,12 +59,18 @@ impl Prepared {
 
     /// The condition the database runs (exact without residuals, a superset with).
     pub fn condition(&self, backend: sea_orm::DbBackend) -> Condition {
+        self.condition_of(&self.plan.predicate, backend)
+    }
+
+    /// The condition of another predicate over the same catalogue and viewer (the
+    /// boundary of [`super::boundary::moved`]).
+    pub fn condition_of(&self, predicate: &Predicate, backend: sea_orm::DbBackend) -> Condition {
         let builder = Builder {
             backend,
             catalog: &self.catalog,
             viewer: self.viewer.as_ref(),
         };
-        match &self.plan.predicate {
+        match predicate {
             Predicate::Always => Condition::all(),
             p => Condition::all().add(builder.condition(p)),
         }

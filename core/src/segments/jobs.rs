@@ -1,5 +1,6 @@
-//! Rebuilding segments as jobs: after a definition change, on a schedule for
-//! time-relative segments, and when a broken segment can be evaluated again.
+//! Rebuilding segments as jobs: after a definition change, when a broken segment can be
+//! evaluated again, and when a time-relative segment's check ([`super::recheck`]) can't
+//! bound what moved. The worker here also runs those checks on their schedule.
 //!
 //! The job is the segment row itself: `status = 'rebuilding'` asks for a rebuild,
 //! `lease_until` says an instance is running it (renewed as it goes; an expired lease
@@ -36,20 +37,18 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::Segments;
+use super::recheck::{Evaluated, generations, marks, written_since};
 use super::{NEEDS_ATTENTION, Rebuilt, SegmentKind, lock, rebuild_exact, record, segment_refs};
+use crate::Result;
 use crate::clock::stored;
-use crate::entities::{
-    activities, catalog_generation, contact_events, contact_types, contacts, plugin_generation, segment_members,
-    segments,
-};
+use crate::entities::{contact_types, contacts, segment_members, segments};
 use crate::filter::Walk;
-use crate::{Error, Result};
 
 /// Definitions over at most this many contacts are built in the saving request.
 pub const INLINE_LIMIT: u64 = 20_000;
@@ -76,6 +75,21 @@ pub(crate) async fn request(db: &impl ConnectionTrait, id: i64) -> Result<()> {
         .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
         .filter(segments::Column::Id.eq(id))
         .filter(segments::Column::Status.ne(NEEDS_ATTENTION))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Asks for a rebuild of segment `id` if it is `ok` (a time-relative check that can't
+/// bound what moved, [`super::recheck`]).
+pub(crate) async fn request_ok(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    segments::Entity::update_many()
+        .col_expr(segments::Column::Status, Expr::value("rebuilding"))
+        .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
+        .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
+        .filter(segments::Column::Id.eq(id))
+        .filter(segments::Column::Status.eq("ok"))
         .exec(db)
         .await?;
     Ok(())
@@ -171,40 +185,32 @@ impl Segments {
         let Some(filter) = m.filter.filter(|_| m.kind == SegmentKind::Dynamic.as_str()) else {
             return self.finish(id, m.version, None).await;
         };
+        // Read before lowering: if they move in between, the stored evaluation is older
+        // than the plan, and the next time-relative check rebuilds again.
+        let (catalog, plugins) = generations(&self.base.db).await?;
         let prepared = match self.prepare_segment_filter(Some(id), &filter).await {
             Ok(p) => p,
             Err(e) => return self.needs_attention(id, &e.to_string()).await,
+        };
+        // What the members are decided against, with the marks read under the lock.
+        let evaluated = |(events, activities): (i64, i64)| Evaluated {
+            at: prepared.plan.now,
+            catalog,
+            plugins,
+            events,
+            activities,
         };
         let condition = prepared.condition(self.base.db.get_database_backend());
         if !prepared.has_residual() {
             let txn = self.base.db.begin().await?;
             lock(&txn, id).await?;
+            let done = evaluated(marks(&txn).await?);
             let rebuilt = rebuild_exact(&txn, id, condition, stored(self.base.clock.now())).await?;
-            self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
+            self.finish_in(&txn, id, m.version, Some(rebuilt), Some(done)).await?;
             txn.commit().await?;
             return self.after_rebuild(rebuilt).await;
         }
-        let max_id = |q: sea_orm::sea_query::SelectStatement| async move {
-            let row = self.base.db.query_one(&q).await?;
-            Ok::<i64, Error>(
-                row.and_then(|r| r.try_get_by_index::<Option<i64>>(0).ok().flatten())
-                    .unwrap_or(0),
-            )
-        };
-        let events_mark = max_id(
-            sea_orm::sea_query::Query::select()
-                .expr(Expr::col(contact_events::Column::Id).max())
-                .from(contact_events::Entity)
-                .to_owned(),
-        )
-        .await?;
-        let activities_mark = max_id(
-            sea_orm::sea_query::Query::select()
-                .expr(Expr::col(activities::Column::Id).max())
-                .from(activities::Entity)
-                .to_owned(),
-        )
-        .await?;
+        let (events_mark, activities_mark) = marks(&self.base.db).await?;
         let total = contacts::Entity::find()
             .filter(condition.clone())
             .count(&self.base.db)
@@ -221,24 +227,8 @@ impl Segments {
         let txn = self.base.db.begin().await?;
         lock(&txn, id).await?;
         // Contacts written since the walk began are decided again, as they are now.
-        let mut changed: HashSet<i64> = contact_events::Entity::find()
-            .select_only()
-            .column(contact_events::Column::ContactId)
-            .filter(contact_events::Column::Id.gt(events_mark))
-            .into_tuple::<i64>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .collect();
-        changed.extend(
-            activities::Entity::find()
-                .select_only()
-                .column(activities::Column::ContactId)
-                .filter(activities::Column::Id.gt(activities_mark))
-                .into_tuple::<i64>()
-                .all(&txn)
-                .await?,
-        );
+        let done = evaluated(marks(&txn).await?);
+        let changed = written_since(&txn, events_mark, activities_mark).await?;
         matches.retain(|c| !changed.contains(c));
         let changed: Vec<i64> = changed.into_iter().collect();
         for ids in changed.chunks(500) {
@@ -273,7 +263,7 @@ impl Segments {
             joined: joined.len() as u64,
             left: left.len() as u64,
         };
-        self.finish_in(&txn, id, m.version, Some(rebuilt)).await?;
+        self.finish_in(&txn, id, m.version, Some(rebuilt), Some(done)).await?;
         txn.commit().await?;
         self.after_rebuild(rebuilt).await
     }
@@ -282,7 +272,7 @@ impl Segments {
     /// [`super::maintain::SegmentState::set_statistics_after`] set), the planner's
     /// statistics of the membership tables, which filters on segments join (see
     /// [`crate::filter::indexes::analyze`]).
-    async fn after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
+    pub(super) async fn after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
         if rebuilt.joined + rebuilt.left >= self.state.statistics_after() {
             crate::filter::indexes::analyze(
                 &self.base.db,
@@ -309,19 +299,21 @@ impl Segments {
 
     async fn finish(&self, id: i64, built: i64, rebuilt: Option<Rebuilt>) -> Result<()> {
         let txn = self.base.db.begin().await?;
-        self.finish_in(&txn, id, built, rebuilt).await?;
+        self.finish_in(&txn, id, built, rebuilt, None).await?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Ends a rebuild of version `built`: `ok`, unless the definition changed meanwhile;
-    /// dependants are asked to rebuild when members moved.
-    async fn finish_in(
+    /// Ends a rebuild of version `built`, which decided the members against `evaluated`:
+    /// `ok`, unless the definition changed meanwhile; dependants are asked to rebuild when
+    /// members moved.
+    pub(super) async fn finish_in(
         &self,
         txn: &sea_orm::DatabaseTransaction,
         id: i64,
         built: i64,
         rebuilt: Option<Rebuilt>,
+        evaluated: Option<Evaluated>,
     ) -> Result<()> {
         let current = segments::Entity::find_by_id(id).one(txn).await?;
         let Some(current) = current else { return Ok(()) };
@@ -330,8 +322,10 @@ impl Segments {
         } else {
             current.status.as_str()
         };
+        let evaluated = evaluated.filter(|_| current.version == built).map(|e| e.to_json());
         segments::Entity::update_many()
             .col_expr(segments::Column::Status, Expr::value(status))
+            .col_expr(segments::Column::Evaluated, Expr::value(evaluated))
             .col_expr(segments::Column::StatusMessage, Expr::value(Option::<String>::None))
             .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(
@@ -418,43 +412,15 @@ impl Segments {
         Ok(())
     }
 
-    /// Asks for a rebuild of every time-relative dynamic segment (the schedule's work);
-    /// returns how many were asked.
-    pub async fn recheck_time_relative_segments(&self) -> Result<usize> {
-        let Some(book) = self.current_book().await? else {
-            return Ok(0);
-        };
-        let mut asked = 0;
-        for entry in book.entries.iter().filter(|e| e.time_relative) {
-            let r = segments::Entity::update_many()
-                .col_expr(segments::Column::Status, Expr::value("rebuilding"))
-                .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
-                .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
-                .filter(segments::Column::Id.eq(entry.id))
-                .filter(segments::Column::Status.eq("ok"))
-                .exec(&self.base.db)
-                .await?;
-            asked += r.rows_affected as usize;
-        }
-        Ok(asked)
-    }
-
     /// One round of the worker: the health check when the catalogue or the plugins
     /// changed, the time-relative schedule when due, then the pending rebuilds.
-    pub async fn segment_tick(&self, state: &mut WorkerState, time_every: Duration) -> Result<()> {
-        let catalog = catalog_generation::Entity::find_by_id(1)
-            .one(&self.base.db)
-            .await?
-            .map_or(0, |g| g.generation);
-        let plugins = plugin_generation::Entity::find_by_id(1)
-            .one(&self.base.db)
-            .await?
-            .map_or(0, |g| g.generation);
-        if state.checked != Some((catalog, plugins)) {
+    pub async fn segment_tick(&self, state: &mut WorkerState) -> Result<()> {
+        let generations = generations(&self.base.db).await?;
+        if state.checked != Some(generations) {
             self.check_segment_health().await?;
-            state.checked = Some((catalog, plugins));
+            state.checked = Some(generations);
         }
+        let time_every = self.state.time_check_every();
         let now = self.base.clock.now();
         match state.next_time_check {
             None => state.next_time_check = Some(now + time_every),
@@ -470,10 +436,10 @@ impl Segments {
 
     /// The background worker: a tick every `poll` and whenever this instance asks for a
     /// rebuild. Runs until the task is dropped.
-    pub async fn run_segment_worker(self, poll: std::time::Duration, time_every: Duration) {
+    pub async fn run_segment_worker(self, poll: std::time::Duration) {
         let mut state = WorkerState::default();
         loop {
-            if let Err(e) = self.segment_tick(&mut state, time_every).await {
+            if let Err(e) = self.segment_tick(&mut state).await {
                 tracing::warn!(error = %e, "segment worker");
             }
             tokio::select! {

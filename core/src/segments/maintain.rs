@@ -79,7 +79,7 @@ pub(crate) struct Stamp {
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub id: i64,
-    filter: Value,
+    pub filter: Value,
     prepared: Mutex<Arc<Prepared>>,
     /// Whether lowering depends on the clock.
     pub time_relative: bool,
@@ -111,6 +111,9 @@ pub struct SegmentState {
     /// A rebuild that moves at least this many memberships refreshes the membership
     /// tables' statistics (see [`super::jobs::STATISTICS_AFTER`]).
     statistics_after: std::sync::atomic::AtomicU64,
+    /// How often the worker checks time-relative segments, in seconds of the clock (see
+    /// [`super::jobs::TIME_CHECK_EVERY`]).
+    time_check_every: std::sync::atomic::AtomicI64,
 }
 
 impl Default for SegmentState {
@@ -120,6 +123,7 @@ impl Default for SegmentState {
             wake: tokio::sync::Notify::new(),
             inline_limit: std::sync::atomic::AtomicU64::new(super::jobs::INLINE_LIMIT),
             statistics_after: std::sync::atomic::AtomicU64::new(super::jobs::STATISTICS_AFTER),
+            time_check_every: std::sync::atomic::AtomicI64::new(super::jobs::TIME_CHECK_EVERY.num_seconds()),
         }
     }
 }
@@ -133,6 +137,16 @@ impl SegmentState {
 
     pub(crate) fn inline_limit(&self) -> u64 {
         self.inline_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets how often the worker checks time-relative segments (measured on the clock).
+    pub fn set_time_check_every(&self, every: Duration) {
+        self.time_check_every
+            .store(every.num_seconds(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn time_check_every(&self) -> Duration {
+        Duration::seconds(self.time_check_every.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Sets how many memberships a rebuild moves before it refreshes the membership

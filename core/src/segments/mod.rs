@@ -10,9 +10,10 @@
 //! - Contact and activity writes re-decide the written contacts' memberships in their own
 //!   transaction, in memory ([`maintain`]).
 //! - A new or changed definition is rebuilt as a job, in the saving request on a small
-//!   base and by the background worker otherwise; the worker also re-evaluates
-//!   time-relative segments on a schedule and marks segments whose filters can't be
-//!   evaluated any more as `needs_attention` ([`jobs`]).
+//!   base and by the background worker otherwise; the worker also marks segments whose
+//!   filters can't be evaluated any more as `needs_attention` ([`jobs`]), and decides
+//!   time-relative segments again on a schedule, only where their boundary moved
+//!   ([`recheck`]).
 //!
 //! ## Rebuilding a dynamic segment
 //!
@@ -56,7 +57,8 @@
 //! | `members` | a page of members; adding to and removing from a static list |
 //! | `store` | `segment_members` and `segment_events`, the row lock, the set-based rebuild |
 //! | `maintain` | memberships kept current on contact and activity writes |
-//! | `jobs` | rebuilds in the background, time-relative re-evaluation |
+//! | `jobs` | rebuilds in the background, the worker and its schedule |
+//! | `recheck` | time-relative segments decided again where their boundary moved |
 //! | `lists` | adding to a static list in one go (chosen contacts, or what a filter finds) |
 //! | `preview` | what saving a filter would do: count, who joins, who leaves |
 //! | `explain` | why a contact is or isn't in a segment |
@@ -73,6 +75,7 @@ pub mod lists;
 pub mod maintain;
 mod members;
 pub mod preview;
+pub mod recheck;
 mod refs;
 mod store;
 pub mod usage;
