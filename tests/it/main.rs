@@ -22,6 +22,7 @@ mod filter_walk;
 mod forms;
 mod forms_browser;
 mod forms_input;
+mod freshness;
 mod ownership;
 mod pages;
 mod plugins;

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::{Value as Json, json};
 
@@ -16,6 +17,7 @@ use crate::activities::KINDS;
 use crate::auth::Actor;
 use crate::contact_types::TypeTree;
 use crate::fields::FieldDef;
+use crate::kernel::generations;
 use crate::kernel::kinds::FieldKind;
 use crate::plugin::registry::OperatorEntry;
 use crate::plugin::values::FieldRef;
@@ -107,6 +109,12 @@ impl std::ops::Deref for Catalog {
 }
 
 impl Catalog {
+    /// Whether `other` is this very catalogue (built once from the same generations),
+    /// not only an equal one.
+    pub fn same_as(&self, other: &Catalog) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The catalogue from its parts.
     pub fn new(
         extra: &[FieldDef],
@@ -299,20 +307,63 @@ impl Catalog {
 /// takes one, which reads `catalog_generation` (bumped by every change of fields, types
 /// and users) and `plugin_generation` (bumped by every plugin change) together. A change
 /// on any instance moves one of them, and the next read here builds the catalogue again.
+///
+/// A request's read ([`FilterEngine::filter_catalog`]) trusts the kept catalogue without
+/// that query for [`generations::RECHECK`] after it was last confirmed, unless this
+/// process changed fields, types, users or plugins since (see [`generations`]): an
+/// index-served count is a few tenths of a millisecond, and the query was a third of it
+/// on SQLite (BENCHMARKS.md, "The server from outside"). The segments' book, rebuilds and
+/// time-relative checks read the generations every time ([`FilterEngine::current_catalog`]).
 #[derive(Debug, Default)]
 pub struct CatalogCache {
-    slot: std::sync::Mutex<Option<((i64, i64), Catalog)>>,
+    slot: std::sync::Mutex<Option<Kept>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    generations: (i64, i64),
+    catalog: Catalog,
+    /// When the generations were last read and found the same.
+    confirmed: Instant,
+    /// This process's changes of the catalogue's sources and of the plugins then.
+    local: (u64, u64),
 }
 
 impl FilterEngine {
-    /// The filter catalogue as of now.
+    /// The filter catalogue, as of at most [`generations::RECHECK`] ago for changes made
+    /// by other instances (see [`CatalogCache`]).
     pub async fn filter_catalog(&self) -> Result<Catalog> {
-        let key = generations(&self.base.db).await?;
+        let local = self.local_changes();
         if let Ok(slot) = self.catalog_cache.slot.lock()
-            && let Some((at, catalog)) = slot.as_ref()
-            && *at == key
+            && let Some(kept) = slot.as_ref()
+            && kept.local == local
+            && kept.confirmed.elapsed() < generations::RECHECK
         {
-            return Ok(catalog.clone());
+            return Ok(kept.catalog.clone());
+        }
+        self.read_catalog(local).await
+    }
+
+    /// The filter catalogue as of now: the generations read in this call.
+    pub async fn current_catalog(&self) -> Result<Catalog> {
+        let local = self.local_changes();
+        self.read_catalog(local).await
+    }
+
+    fn local_changes(&self) -> (u64, u64) {
+        (self.base.changes.count(), self.plugins.local_changes())
+    }
+
+    async fn read_catalog(&self, local: (u64, u64)) -> Result<Catalog> {
+        let asked = Instant::now();
+        let key = read_generations(&self.base.db).await?;
+        if let Ok(mut slot) = self.catalog_cache.slot.lock()
+            && let Some(kept) = slot.as_mut()
+            && kept.generations == key
+        {
+            kept.confirmed = asked;
+            kept.local = local;
+            return Ok(kept.catalog.clone());
         }
         let schema = self.schema.list_fields().await?;
         let types = self.schema.type_tree().await?;
@@ -336,14 +387,19 @@ impl FilterEngine {
         // Keyed by the generations read before it was built: a change meanwhile makes the
         // next read build it again.
         if let Ok(mut slot) = self.catalog_cache.slot.lock() {
-            *slot = Some((key, catalog.clone()));
+            *slot = Some(Kept {
+                generations: key,
+                catalog: catalog.clone(),
+                confirmed: asked,
+                local,
+            });
         }
         Ok(catalog)
     }
 }
 
 /// `(catalog_generation, plugin_generation)` in one round trip.
-pub(crate) async fn generations(db: &impl sea_orm::ConnectionTrait) -> Result<(i64, i64)> {
+pub(crate) async fn read_generations(db: &impl sea_orm::ConnectionTrait) -> Result<(i64, i64)> {
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(

@@ -6,6 +6,9 @@
 //! field's kind is the plugin's error, never a bad statement. Constant and single-child
 //! groups are folded away ([`simplify`]), so `{"and": []}` is [`Predicate::Always`] and
 //! costs no condition at all.
+//!
+//! The same filter against the same catalogue in the same second lowers once: the
+//! engine keeps its plans for the second ([`PlanCache`]).
 
 use chrono::{DateTime, Utc};
 
@@ -56,6 +59,53 @@ impl Filter<Checked> {
             conditions: lowered,
             now,
         })
+    }
+}
+
+/// How many lowered plans an engine keeps (see [`PlanCache`]).
+pub const PLANS_KEPT: usize = 256;
+
+/// The plans lowered lately, by filter and second, for the catalogue they were lowered
+/// against.
+///
+/// A plugin's `lower` sees the operator, the field, the value and `now` in whole seconds,
+/// and nothing else (the sandbox gives it no other clock, no database and no network);
+/// its answer is a function of those (`plugins/wit/filter.wit`). So the same filter,
+/// against the same catalogue (the same fields, users and plugins: a change builds a new
+/// one), in the same second, lowers to the same plan, and the engine takes it from here
+/// instead of calling every condition's plugin again: a page and its count, a count asked
+/// twice, the writes of one second re-lowering the segments' time-relative plans.
+///
+/// Alternatives considered: keying by the catalogue's generations instead of the
+/// catalogue itself (the same, but the generations aren't at hand where a catalogue is
+/// passed in); keeping plans across seconds for filters that aren't time-relative (one
+/// more lowering per filter to find out, for a saving of one call a second).
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    plans: std::sync::Mutex<std::collections::HashMap<(String, i64), (Catalog, Plan)>>,
+}
+
+impl PlanCache {
+    /// The plan `filter` lowered to at `now`'s second against `catalog`, if kept; with
+    /// `now` as its instant.
+    pub(crate) fn get(&self, filter: &str, catalog: &Catalog, now: DateTime<Utc>) -> Option<Plan> {
+        let plans = self.plans.lock().ok()?;
+        let (at, plan) = plans.get(&(filter.to_owned(), now.timestamp()))?;
+        at.same_as(catalog).then(|| Plan { now, ..plan.clone() })
+    }
+
+    /// Keeps `plan`, lowered from `filter` against `catalog`; the oldest second's plans
+    /// make room when [`PLANS_KEPT`] are kept.
+    pub(crate) fn put(&self, filter: String, catalog: &Catalog, plan: &Plan) {
+        let Ok(mut plans) = self.plans.lock() else { return };
+        if plans.len() >= PLANS_KEPT {
+            let oldest = plans.keys().map(|(_, second)| *second).min();
+            plans.retain(|(_, second), _| Some(*second) != oldest);
+            if plans.len() >= PLANS_KEPT {
+                plans.clear();
+            }
+        }
+        plans.insert((filter, plan.now.timestamp()), (catalog.clone(), plan.clone()));
     }
 }
 

@@ -7,7 +7,8 @@
 //!    node (`and[1].or[0]`), and is checked against the [`catalog`] (fields of the schema,
 //!    operators of the enabled plugins, the operator applies to the field's kind) into
 //!    `Filter<Checked>`. Errors are 400s at the path of the bad node.
-//! 2. **Lower** ([`lower`]): each condition calls its plugin's `lower` once per query.
+//! 2. **Lower** ([`lower`]): each condition calls its plugin's `lower` once per query
+//!    (at most: the plan is kept for the same catalogue and second).
 //!    The plugin's answer is the predicate IR (`plugin::ir::Predicate`), checked for
 //!    shape by the registry and against the catalogue here ([`validate`]): fields exist,
 //!    values fit their field's kind. Value errors a plugin reports come back at `<node>.value...`.
@@ -86,6 +87,8 @@ pub struct FilterEngine {
     pub(crate) users: Users,
     pub(crate) contacts: ContactReader,
     pub(crate) catalog_cache: Arc<catalog::CatalogCache>,
+    /// Plans lowered lately (see [`lower::PlanCache`]).
+    pub(crate) plans: Arc<lower::PlanCache>,
     /// Turns to hold a streamed location walk open (see [`walk::STREAMS`]).
     pub(crate) streams: Arc<tokio::sync::Semaphore>,
 }
@@ -106,6 +109,7 @@ impl FilterEngine {
             users,
             contacts,
             catalog_cache: Arc::default(),
+            plans: Arc::default(),
             streams: Arc::new(tokio::sync::Semaphore::new(walk::STREAMS)),
         }
     }

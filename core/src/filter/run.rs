@@ -211,8 +211,17 @@ impl FilterEngine {
         now: chrono::DateTime<chrono::Utc>,
         ctx: CallContext,
     ) -> Result<Prepared> {
+        let text = filter.to_string();
+        if let Some(plan) = self.plans.get(&text, &catalog, now) {
+            return Ok(Prepared {
+                catalog,
+                plan,
+                viewer: None,
+            });
+        }
         let checked = Filter::<super::tree::Unchecked>::parse(filter)?.check(&catalog)?;
         let plan = checked.lower(&self.plugins, &catalog, now, ctx).await?;
+        self.plans.put(text, &catalog, &plan);
         Ok(Prepared {
             catalog,
             plan,

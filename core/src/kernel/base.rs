@@ -1,4 +1,5 @@
-//! What every service holds: the database and the clock.
+//! What every service holds: the database, the clock, the SQLite writers' queue and the
+//! count of this process's changes of what filters refer to.
 
 use std::sync::Arc;
 
@@ -14,6 +15,9 @@ pub struct Base {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub writers: Arc<WriteQueue>,
+    /// The changes of fields, types, users and plugins this process made (see
+    /// [`crate::kernel::generations`]).
+    pub changes: Arc<crate::kernel::generations::LocalChanges>,
 }
 
 impl Base {
@@ -24,6 +28,7 @@ impl Base {
             db,
             clock,
             writers: Arc::new(WriteQueue::new(sqlite)),
+            changes: Arc::default(),
         }
     }
 

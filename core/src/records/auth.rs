@@ -6,14 +6,23 @@
 //!   (`auth_tokens`), so a leaked table does not leak live credentials, and every server
 //!   instance sharing the database sees the same sessions.
 //! - A web session carries its own CSRF token, checked on every form post by `web`.
+//! - Every request of a signed-in user starts by resolving its token. An instance trusts a
+//!   token it read for [`TOKEN_RECHECK`] before reading it again ([`TokenCache`]): a
+//!   sign-out on this instance ends it here at once, on another instance within that
+//!   time, and its expiry is checked on every request. That read was a fifth of an
+//!   index-served count through the API on SQLite (BENCHMARKS.md, "The server from
+//!   outside"). Alternatives: reading it every time (exact everywhere, that cost on every
+//!   request), or a signed token that needs no read (no revocation before it expires).
 //! - Failed sign-ins are counted in the database, atomically, per client address, per
 //!   account from that address and per account from unknown addresses: after
 //!   [`MAX_FAILED_LOGINS`] from one address the account is locked *for that address* for
 //!   [`LOCKOUT`] (longer each time). The design and its alternatives are in
 //!   [`crate::sign_in_limits`].
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -149,16 +158,64 @@ fn new_salt() -> Result<SaltString> {
 
 const BAD_CREDENTIALS: &str = "wrong email or password";
 
+/// How long an instance trusts a session or API token it read (the same as the
+/// generations, [`crate::kernel::generations::RECHECK`]).
+pub const TOKEN_RECHECK: std::time::Duration = crate::kernel::generations::RECHECK;
+
+/// How many tokens an instance keeps; when full, it starts again empty.
+const TOKENS_KEPT: usize = 10_000;
+
+/// The tokens an instance resolved lately, by hash (see the module docs).
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    kept: Mutex<HashMap<String, KeptToken>>,
+}
+
+#[derive(Debug, Clone)]
+struct KeptToken {
+    kind: String,
+    actor: Actor,
+    csrf_token: Option<String>,
+    expires_at: DateTime<Utc>,
+    read: Instant,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<KeptToken> {
+        let kept = self.kept.lock().ok()?;
+        kept.get(hash).filter(|k| k.read.elapsed() < TOKEN_RECHECK).cloned()
+    }
+
+    fn put(&self, hash: String, token: KeptToken) {
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.len() >= TOKENS_KEPT {
+                kept.clear();
+            }
+            kept.insert(hash, token);
+        }
+    }
+
+    fn forget(&self, hash: &str) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.remove(hash);
+        }
+    }
+}
+
 /// The users service: accounts, sign-in, sessions and tokens.
 #[derive(Debug, Clone)]
 pub struct Users {
     base: Base,
+    tokens: Arc<TokenCache>,
 }
 
 impl Users {
     /// The service over `base`.
     pub fn new(base: Base) -> Self {
-        Users { base }
+        Users {
+            base,
+            tokens: Arc::default(),
+        }
     }
 
     /// Creates a user. The password must have at least 8 characters.
@@ -193,6 +250,7 @@ impl Users {
         .await?;
         // Filters name owners by email: the prepared ones know one user less.
         crate::kernel::generations::catalog_changed(&self.base.db).await?;
+        self.base.changes.mark();
         User::try_from(model)
     }
 
@@ -315,19 +373,35 @@ impl Users {
     }
 
     async fn resolve_token(&self, token: &str, kind: &str) -> Result<Option<(Actor, Option<String>)>> {
-        // The token and its user in one round trip: every request of a signed-in user
-        // starts here.
-        let Some((row, Some(user))) = auth_tokens::Entity::find_by_id(token_hash(token))
-            .find_also_related(users::Entity)
-            .one(&self.base.db)
-            .await?
-        else {
-            return Ok(None);
+        let hash = token_hash(token);
+        let kept = match self.tokens.get(&hash) {
+            Some(kept) => kept,
+            None => {
+                // The token and its user in one round trip.
+                let read = Instant::now();
+                let Some((row, Some(user))) = auth_tokens::Entity::find_by_id(hash.clone())
+                    .find_also_related(users::Entity)
+                    .one(&self.base.db)
+                    .await?
+                else {
+                    self.tokens.forget(&hash);
+                    return Ok(None);
+                };
+                let kept = KeptToken {
+                    kind: row.kind,
+                    actor: User::try_from(user)?.actor(),
+                    csrf_token: row.csrf_token,
+                    expires_at: row.expires_at,
+                    read,
+                };
+                self.tokens.put(hash, kept.clone());
+                kept
+            }
         };
-        if row.kind != kind || row.expires_at <= self.base.clock.now() {
+        if kept.kind != kind || kept.expires_at <= self.base.clock.now() {
             return Ok(None);
         }
-        Ok(Some((User::try_from(user)?.actor(), row.csrf_token)))
+        Ok(Some((kept.actor, kept.csrf_token)))
     }
 
     /// The session behind a cookie value, if it is live.
@@ -348,9 +422,11 @@ impl Users {
 
     /// Ends a session or revokes a token.
     pub async fn end_session(&self, token: &str) -> Result<()> {
-        auth_tokens::Entity::delete_by_id(token_hash(token))
+        let hash = token_hash(token);
+        auth_tokens::Entity::delete_by_id(hash.clone())
             .exec(&self.base.db)
             .await?;
+        self.tokens.forget(&hash);
         Ok(())
     }
 

@@ -386,7 +386,7 @@ impl Segments {
         if rows.is_empty() {
             return Ok(());
         }
-        let catalog = self.filter.filter_catalog().await?;
+        let catalog = self.filter.current_catalog().await?;
         let mut repaired = false;
         for m in rows {
             let Some(filter) = &m.filter else { continue };

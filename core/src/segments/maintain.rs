@@ -263,6 +263,7 @@ impl Segments {
     /// dynamic segment is rebuilt.
     pub(crate) async fn definitions_changed(&self, rebuild: bool) -> Result<()> {
         crate::kernel::generations::catalog_changed(&self.base.db).await?;
+        self.base.changes.mark();
         if rebuild {
             let dynamic: Vec<i64> = segments::Entity::find()
                 .select_only()
@@ -286,7 +287,7 @@ impl Segments {
 
     /// Prepares every dynamic segment (see the module docs).
     async fn compile_book(&self, stamp: Stamp) -> Result<Book> {
-        let catalog = self.filter.filter_catalog().await?;
+        let catalog = self.filter.current_catalog().await?;
         let now = self.base.clock.now();
         let rows = segments::Entity::find()
             .filter(segments::Column::Kind.eq(SegmentKind::Dynamic.as_str()))

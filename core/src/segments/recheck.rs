@@ -49,7 +49,7 @@ use crate::Result;
 use crate::clock::stored;
 use crate::entities::{activities, contact_events, contact_types, contacts, segment_members, segments};
 use crate::filter::boundary;
-pub(super) use crate::filter::catalog::generations;
+pub(super) use crate::filter::catalog::read_generations as generations;
 use crate::plugin::ir::Predicate;
 
 /// What a dynamic segment's members were last decided against (`segments.evaluated`).
@@ -188,7 +188,7 @@ impl Segments {
         if (last.catalog, last.plugins) != (catalog_generation, plugins_generation) {
             return self.whole(id, "fields, types, users or plugins changed since").await;
         }
-        let catalog = self.filter.filter_catalog().await?;
+        let catalog = self.filter.current_catalog().await?;
         let (Ok(before), Ok(after)) = (
             self.filter.prepare_at(filter, catalog.clone(), last.at).await,
             self.filter.prepare_at(filter, catalog, now).await,

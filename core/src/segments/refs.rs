@@ -18,9 +18,12 @@ impl Segments {
     /// segment the filter is for, when it exists: a filter that leads back to it through
     /// `in_segment` is refused with the cycle (`segment 3 -> segment 5 -> segment 3`).
     pub(super) async fn prepare_segment_filter(&self, own: Option<i64>, filter: &Value) -> Result<Prepared> {
+        // As of now, not as of the catalogue a request may trust for a moment: the
+        // members are decided with it, and the stored evaluation names its generations.
+        let catalog = self.filter.current_catalog().await?;
         let prepared = self
             .filter
-            .prepare_filter(filter)
+            .prepare_with(filter, catalog)
             .await
             .map_err(|e| e.under("filter"))?;
         let mut refs = Vec::new();

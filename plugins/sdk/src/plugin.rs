@@ -14,7 +14,8 @@ pub trait FilterOperator {
     fn describe() -> filter::Description;
 
     /// Turns one filter node (`op` on `field` with the filter's `value` as `args`) into a
-    /// predicate; called once per query, never per row.
+    /// predicate; called at most once per query, never per row. The answer must follow
+    /// from the arguments and `context` alone: the host reuses it within the same second.
     fn lower(op: &str, field: &FieldRef, args: &Args, context: &LowerContext) -> Result<Predicate, PluginError>;
 
     /// The exact test behind a `residual` node: one answer per value of `values`.

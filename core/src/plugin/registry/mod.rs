@@ -63,6 +63,8 @@ pub struct Registry {
     cache: OnceLock<Option<DiskCache>>,
     snapshot: RwLock<Arc<Snapshot>>,
     checked_at: Mutex<Option<Instant>>,
+    /// How often this process changed the plugins ([`Registry::invalidate`]).
+    local_changes: std::sync::atomic::AtomicU64,
     reload: tokio::sync::Mutex<()>,
     builtins: tokio::sync::OnceCell<()>,
 }
@@ -99,6 +101,7 @@ impl Registry {
             cache: OnceLock::new(),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             checked_at: Mutex::new(None),
+            local_changes: std::sync::atomic::AtomicU64::new(0),
             reload: tokio::sync::Mutex::new(()),
             builtins: tokio::sync::OnceCell::new(),
         }

@@ -161,6 +161,13 @@ impl Registry {
         if let Ok(mut at) = self.checked_at.lock() {
             *at = None;
         }
+        self.local_changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How often this process changed the plugins: what was read of them before a
+    /// change is stale.
+    pub(crate) fn local_changes(&self) -> u64 {
+        self.local_changes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn current(&self) -> Arc<Snapshot> {
