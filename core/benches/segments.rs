@@ -49,6 +49,12 @@
 //!    segment_members ... SELECT` with the condition written by hand. Each run's member
 //!    count and id sum are checked against the condition's. Also the engine's rebuild
 //!    when nothing changed (the diff alone).
+//! 5. **The time-relative segments on the schedule.** The engine's clock is the system
+//!    clock moved forward on demand (`support::ShiftedClock`): five minutes, then the
+//!    schedule's check of every time-relative segment (`recheck_time_relative_segments`,
+//!    decided again where the boundary moved), then, at the same instant, a whole
+//!    rebuild of each as a job (what the schedule did before), whose membership changes
+//!    count what the check missed.
 //!
 //! Run against a release build; results are printed as Markdown tables.
 
@@ -63,6 +69,8 @@ mod rebuilds;
 #[path = "support/mod.rs"]
 #[allow(dead_code)] // shared by the benchmarks; each uses a part
 mod support;
+#[path = "segments/time_checks.rs"]
+mod time_checks;
 #[path = "segments/updates.rs"]
 mod updates;
 
@@ -95,9 +103,10 @@ use definitions::{Round, SEGMENTS, chained, definitions, places, referring};
 use parts::*;
 use rebuilds::*;
 use support::{
-    Base, Res, Sql, arg, demo_size, flag, index_expression, latency_cells, load_base, median, ms, on_each_database,
-    quantile, ratio,
+    Base, Res, ShiftedClock, Sql, arg, demo_size, flag, index_expression, latency_cells, load_base, median, ms,
+    on_each_database, quantile, ratio,
 };
+use time_checks::*;
 use updates::*;
 
 /// Untimed updates before each timed phase.
@@ -110,7 +119,9 @@ const PARTS: usize = 500;
 // ---------------------------------------------------------------------------------------------
 
 async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates: usize, runs: usize) -> Res<()> {
-    let base = load_base(label, url, Arc::new(SystemClock), people, activities).await?;
+    // The system clock until the time-relative checks move it on.
+    let clock = Arc::new(ShiftedClock::default());
+    let base = load_base(label, url, clock.clone(), people, activities).await?;
     let (db, core) = (&base.db, &base.core);
     let actor = base.admin.actor();
     base.print_heading(label);
@@ -195,6 +206,10 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
     // 4. Rebuilds.
     eprintln!("{label}: rebuilds");
     let rebuilt = rebuilds(&base, &actor, &created, runs).await?;
+
+    // 5. The time-relative checks.
+    eprintln!("{label}: time-relative checks");
+    let timely = time_checks(&base, &clock, &actor, runs).await?;
 
     // The tables.
     println!("#### {label}: {SEGMENTS} dynamic segments created\n");
@@ -416,8 +431,30 @@ async fn run(label: &str, url: &str, people: usize, activities: usize, n_updates
             ms(r.unchanged),
         );
     }
-    println!();
+    println!(
+        "\n#### {label}: the {} time-relative segments ({} members) checked after 5 minutes of the clock, median of {runs}\n",
+        timely.segments, timely.members
+    );
+    println!(
+        "| the schedule's check: where the boundary moved | each rebuilt whole, as jobs | ratio | contacts decided again | memberships moved | memberships the whole rebuilds moved after it |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let (check, rebuild) = (median(timely.checks.clone()), median(timely.rebuilds.clone()));
+    println!(
+        "| {} | {} | {} | {} | {} | {} |\n",
+        ms(check),
+        ms(rebuild),
+        ratio(check, rebuild),
+        join(&timely.candidates),
+        join(&timely.moved),
+        join(&timely.missed),
+    );
     Ok(())
+}
+
+/// `a / b / c`.
+fn join<T: ToString>(values: &[T]) -> String {
+    values.iter().map(ToString::to_string).collect::<Vec<_>>().join(" / ")
 }
 
 #[tokio::main]
