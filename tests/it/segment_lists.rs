@@ -37,17 +37,8 @@ async fn add(app: &TestApp, token: &str, list: i64, body: Value) -> (StatusCode,
 
 /// The names of the members `token` sees, by name.
 async fn member_names(app: &TestApp, token: &str, list: i64) -> Vec<String> {
-    let (status, page) = app
-        .get(token, &format!("/api/v1/segments/{list}/members?limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page["next"].is_null(), "one page: {page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect()
+    app.item_names(token, &format!("/api/v1/segments/{list}/members?limit=500"))
+        .await
 }
 
 async fn count(app: &TestApp, token: &str, list: i64) -> u64 {

@@ -43,16 +43,8 @@ fn sample(items: &[(&Value, &str)]) -> Value {
 
 /// The names of the members of `segment` that `token` sees, in name order.
 async fn member_names(app: &TestApp, token: &str, segment: i64) -> Vec<String> {
-    let (status, page) = app
-        .get(token, &format!("/api/v1/segments/{segment}/members?limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect()
+    app.item_names(token, &format!("/api/v1/segments/{segment}/members?limit=500"))
+        .await
 }
 
 both!(preview_compares_with_the_saved_members: preview_compares_with_the_saved_members_sqlite, preview_compares_with_the_saved_members_postgres);

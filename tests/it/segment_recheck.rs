@@ -13,33 +13,14 @@ const CENTRE: (f64, f64) = (52.2297, 21.0122);
 const KM: f64 = 30.0;
 
 async fn members(app: &TestApp, token: &str, sid: i64) -> BTreeSet<String> {
-    let (status, page) = app
-        .get(token, &format!("/api/v1/segments/{sid}/members?limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect()
+    let path = format!("/api/v1/segments/{sid}/members?limit=500");
+    app.item_names(token, &path).await.into_iter().collect()
 }
 
 /// The names the filter finds now, evaluated whole through the API.
 async fn found(app: &TestApp, token: &str, filter: &Value) -> BTreeSet<String> {
-    let (status, page) = app
-        .get(
-            token,
-            &format!("/api/v1/contacts?limit=500&filter={}", urlencode(&filter.to_string())),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect()
+    let path = format!("/api/v1/contacts?limit=500&filter={}", urlencode(&filter.to_string()));
+    app.item_names(token, &path).await.into_iter().collect()
 }
 
 /// Buyers whose purchase was `day` days (less an hour) before the clock's start.

@@ -49,16 +49,8 @@ pub(crate) async fn wait_for(app: &TestApp, token: &str, sid: i64, what: &str, d
 }
 
 async fn members(app: &TestApp, token: &str, sid: i64) -> BTreeSet<String> {
-    let (status, page) = app
-        .get(token, &format!("/api/v1/segments/{sid}/members?limit=500"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect()
+    let path = format!("/api/v1/segments/{sid}/members?limit=500");
+    app.item_names(token, &path).await.into_iter().collect()
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {

@@ -455,6 +455,20 @@ impl TestApp {
         (r.status, r.json())
     }
 
+    /// The `name` of each item of the one page `GET path` answers (a contacts or members
+    /// list); fails the test unless it answers 200 with no further page.
+    pub async fn item_names(&self, token: &str, path: &str) -> Vec<String> {
+        let (status, page) = self.get(token, path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {page}");
+        assert!(page["next"].is_null(), "GET {path}: more than one page: {page}");
+        page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("GET {path}: no items: {page}"))
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// `POST path` with a JSON body and a bearer token.
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
         let r = self.send(Method::POST, Some(token), path, Some(body)).await;

@@ -68,28 +68,23 @@ pub const TIME_CHECK_EVERY: Duration = Duration::minutes(5);
 
 /// Asks for a rebuild of segment `id` (not of one that needs attention).
 pub(crate) async fn request(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    segments::Entity::update_many()
-        .col_expr(segments::Column::Status, Expr::value("rebuilding"))
-        .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
-        .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
-        .filter(segments::Column::Id.eq(id))
-        .filter(segments::Column::Status.ne(NEEDS_ATTENTION))
-        .exec(db)
-        .await?;
-    Ok(())
+    ask(db, id, segments::Column::Status.ne(NEEDS_ATTENTION)).await
 }
 
 /// Asks for a rebuild of segment `id` if it is `ok` (a time-relative check that can't
 /// bound what moved, [`super::recheck`]).
 pub(crate) async fn request_ok(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    ask(db, id, segments::Column::Status.eq("ok")).await
+}
+
+async fn ask(db: &impl ConnectionTrait, id: i64, when: sea_orm::sea_query::SimpleExpr) -> Result<()> {
     segments::Entity::update_many()
         .col_expr(segments::Column::Status, Expr::value("rebuilding"))
         .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(segments::Column::ProgressDone, Expr::value(0i64))
         .col_expr(segments::Column::ProgressTotal, Expr::value(0i64))
         .filter(segments::Column::Id.eq(id))
-        .filter(segments::Column::Status.eq("ok"))
+        .filter(when)
         .exec(db)
         .await?;
     Ok(())

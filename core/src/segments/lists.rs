@@ -162,16 +162,7 @@ impl Segments {
         lock(&txn, id).await?;
         let mut joined = Vec::new();
         for chunk in matches.chunks(IDS) {
-            let present: HashSet<i64> = segment_members::Entity::find()
-                .select_only()
-                .column(segment_members::Column::ContactId)
-                .filter(segment_members::Column::SegmentId.eq(id))
-                .filter(segment_members::Column::ContactId.is_in(chunk.to_vec()))
-                .into_tuple::<i64>()
-                .all(&txn)
-                .await?
-                .into_iter()
-                .collect();
+            let present = super::members_among(&txn, id, chunk).await?;
             joined.extend(chunk.iter().copied().filter(|c| !present.contains(c)));
         }
         record(&txn, id, &joined, &[], now).await?;

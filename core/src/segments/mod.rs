@@ -124,7 +124,7 @@ impl Segments {
 }
 
 use refs::segment_refs;
-use store::{contact_id, lock, matching, members_of, rebuild_exact, record};
+use store::{contact_id, lock, matching, members_among, members_of, rebuild_exact, record};
 
 /// The status of a segment whose filter can't be evaluated any more.
 pub const NEEDS_ATTENTION: &str = "needs_attention";

@@ -44,10 +44,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::jobs::LEASE;
-use super::{Rebuilt, Segments, lock, record};
+use super::{Rebuilt, Segments, lock, members_among, record};
 use crate::Result;
 use crate::clock::stored;
-use crate::entities::{activities, contact_events, contact_types, contacts, segment_members, segments};
+use crate::entities::{activities, contact_events, contact_types, contacts, segments};
 use crate::filter::boundary;
 pub(super) use crate::filter::catalog::read_generations as generations;
 use crate::plugin::ir::Predicate;
@@ -166,11 +166,13 @@ impl Segments {
         }
         let checked = self.recheck_claimed(id, filter, now).await;
         if !matches!(checked, Ok(Recheck::Moved { .. })) {
-            // Whole rebuilds were asked for with the lease cleared; skips and failures let go.
+            // A check that moved members let go in its transaction, and a whole rebuild
+            // was asked for with the lease cleared; otherwise this lease, if still ours,
+            // is let go here (a rebuild may be waiting for it).
             segments::Entity::update_many()
                 .col_expr(segments::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
                 .filter(segments::Column::Id.eq(id))
-                .filter(segments::Column::Status.eq("ok"))
+                .filter(segments::Column::LeaseUntil.eq(held + LEASE))
                 .exec(&self.base.db)
                 .await?;
         }
@@ -253,16 +255,7 @@ impl Segments {
                     .into_iter()
                     .collect()
             };
-            let members: HashSet<i64> = segment_members::Entity::find()
-                .select_only()
-                .column(segment_members::Column::ContactId)
-                .filter(segment_members::Column::SegmentId.eq(id))
-                .filter(segment_members::Column::ContactId.is_in(chunk.to_vec()))
-                .into_tuple::<i64>()
-                .all(&txn)
-                .await?
-                .into_iter()
-                .collect();
+            let members = members_among(&txn, id, chunk).await?;
             joined.extend(chunk.iter().filter(|c| matches.contains(c) && !members.contains(c)));
             left.extend(chunk.iter().filter(|c| !matches.contains(c) && members.contains(c)));
         }

@@ -7,7 +7,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use std::collections::HashSet;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::Rebuilt;
 use crate::entities::{contacts, segment_events, segment_members, segments};
@@ -20,6 +22,20 @@ pub(super) fn members_of(id: i64) -> SelectStatement {
         .from(segment_members::Entity)
         .and_where(segment_members::Column::SegmentId.eq(id))
         .to_owned()
+}
+
+/// Which of `ids` are members of segment `id`, as `db` sees them.
+pub(super) async fn members_among(db: &impl ConnectionTrait, id: i64, ids: &[i64]) -> Result<HashSet<i64>> {
+    Ok(segment_members::Entity::find()
+        .select_only()
+        .column(segment_members::Column::ContactId)
+        .filter(segment_members::Column::SegmentId.eq(id))
+        .filter(segment_members::Column::ContactId.is_in(ids.to_vec()))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// `SELECT id FROM contacts WHERE condition`.
