@@ -60,6 +60,12 @@ const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// refreshed: a bulk change, like a load (each later write moves a few).
 pub const STATISTICS_AFTER: u64 = 10_000;
 
+/// ... and at least one in this many of the rows the statistics last counted, as
+/// PostgreSQL's autovacuum asks (`autovacuum_analyze_scale_factor`, a tenth). Without it,
+/// creating 200 segments at 1,000,000 contacts refreshed them after most builds, each a
+/// read of a table of millions (BENCHMARKS.md, the time-relative checks' section).
+pub const STATISTICS_SHARE: u64 = 10;
+
 /// How long a claimed rebuild is held without a sign of life.
 pub const LEASE: Duration = Duration::seconds(60);
 
@@ -95,8 +101,9 @@ async fn ask(db: &impl ConnectionTrait, id: i64, when: sea_orm::sea_query::Simpl
 pub struct WorkerState {
     /// The generations the last health check saw.
     checked: Option<(i64, i64)>,
-    /// When time-relative segments are next evaluated.
-    next_time_check: Option<DateTime<Utc>>,
+    /// When time-relative segments were last checked (the interval is read each tick,
+    /// so a changed one applies at once).
+    last_time_check: Option<DateTime<Utc>>,
 }
 
 impl Segments {
@@ -264,11 +271,17 @@ impl Segments {
     }
 
     /// After a rebuild that moved at least [`STATISTICS_AFTER`] memberships (or what
-    /// [`super::maintain::SegmentState::set_statistics_after`] set), the planner's
-    /// statistics of the membership tables, which filters on segments join (see
+    /// [`super::maintain::SegmentState::set_statistics_after`] set), and a tenth of the
+    /// rows the last statistics counted ([`STATISTICS_SHARE`]), the planner's statistics
+    /// of the membership tables, which filters on segments join (see
     /// [`crate::filter::indexes::analyze`]).
     pub(super) async fn after_rebuild(&self, rebuilt: Rebuilt) -> Result<()> {
-        if rebuilt.joined + rebuilt.left >= self.state.statistics_after() {
+        let moved = rebuilt.joined + rebuilt.left;
+        if moved < self.state.statistics_after() {
+            return Ok(());
+        }
+        let counted = crate::filter::indexes::analysed_rows(&self.base.db, "segment_members").await?;
+        if counted.is_none_or(|rows| moved * STATISTICS_SHARE >= rows) {
             crate::filter::indexes::analyze(
                 &self.base.db,
                 &["segment_members", "segment_events"],
@@ -417,11 +430,11 @@ impl Segments {
         }
         let time_every = self.state.time_check_every();
         let now = self.base.clock.now();
-        match state.next_time_check {
-            None => state.next_time_check = Some(now + time_every),
-            Some(due) if now >= due => {
+        match state.last_time_check {
+            None => state.last_time_check = Some(now),
+            Some(last) if now >= last + time_every => {
                 self.recheck_time_relative_segments().await?;
-                state.next_time_check = Some(now + time_every);
+                state.last_time_check = Some(now);
             }
             Some(_) => {}
         }

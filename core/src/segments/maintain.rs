@@ -79,7 +79,7 @@ pub(crate) struct Stamp {
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub id: i64,
-    pub filter: Value,
+    filter: Value,
     prepared: Mutex<Arc<Prepared>>,
     /// Whether lowering depends on the clock.
     pub time_relative: bool,

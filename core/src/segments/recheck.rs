@@ -141,13 +141,13 @@ impl Segments {
         };
         let mut done = Vec::new();
         for entry in book.entries.iter().filter(|e| e.time_relative) {
-            done.push(self.recheck(entry.id, &entry.filter).await?);
+            done.push(self.recheck(entry.id).await?);
         }
         Ok(done)
     }
 
     /// Checks segment `id` if no rebuild or other check holds it.
-    async fn recheck(&self, id: i64, filter: &Value) -> Result<Recheck> {
+    async fn recheck(&self, id: i64) -> Result<Recheck> {
         let now = self.base.clock.now();
         let held = stored(now);
         let claimed = segments::Entity::update_many()
@@ -164,7 +164,7 @@ impl Segments {
         if claimed.rows_affected == 0 {
             return Ok(Recheck::Skipped { segment: id });
         }
-        let checked = self.recheck_claimed(id, filter, now).await;
+        let checked = self.recheck_claimed(id, now).await;
         if !matches!(checked, Ok(Recheck::Moved { .. })) {
             // A check that moved members let go in its transaction, and a whole rebuild
             // was asked for with the lease cleared; otherwise this lease, if still ours,
@@ -179,10 +179,15 @@ impl Segments {
         checked
     }
 
-    async fn recheck_claimed(&self, id: i64, filter: &Value, now: DateTime<Utc>) -> Result<Recheck> {
+    async fn recheck_claimed(&self, id: i64, now: DateTime<Utc>) -> Result<Recheck> {
+        // The definition as claimed (the book's may be older), checked again under the lock.
         let Some(m) = segments::Entity::find_by_id(id).one(&self.base.db).await? else {
             return Ok(Recheck::Skipped { segment: id });
         };
+        let Some(filter) = m.filter.clone() else {
+            return Ok(Recheck::Skipped { segment: id });
+        };
+        let filter = &filter;
         let Some(last) = m.evaluated.and_then(|j| serde_json::from_value::<Evaluated>(j).ok()) else {
             return self.whole(id, "it has not been evaluated since it was saved").await;
         };
