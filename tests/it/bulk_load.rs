@@ -127,4 +127,42 @@ async fn a_large_rebuild_refreshes_the_membership_statistics(app: TestApp) {
     for table in ["segment_members", "segment_events"] {
         assert!(after.iter().any(|t| t == table), "no statistics of {table}: {after:?}");
     }
+    let counted = || async {
+        kartoteka_core::filter::indexes::analysed_rows(app.core().db(), "segment_members")
+            .await
+            .unwrap()
+    };
+    assert_eq!(counted().await, Some(24));
+
+    // Once counted, a rebuild must also move a tenth of what was counted: 2 of 24 don't...
+    app.core().segments().segment_state().set_statistics_after(1);
+    let named = |name: &str, names: Value| {
+        serde_json::json!({"name": name, "kind": "dynamic",
+                           "filter": {"field": "name", "op": "in_list", "value": names}})
+    };
+    let (status, body) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &named("Two", json!(["Client 0", "Client 1"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["count"], 2, "{body}");
+    assert_eq!(
+        counted().await,
+        Some(24),
+        "two memberships of 24 counted refresh nothing"
+    );
+    // ...and 3 do.
+    let (status, body) = app
+        .post_json(
+            &token,
+            "/api/v1/segments",
+            &named("Three", json!(["Client 2", "Client 3", "Client 4"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["count"], 3, "{body}");
+    assert_eq!(counted().await, Some(29));
 }

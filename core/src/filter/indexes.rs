@@ -126,6 +126,29 @@ pub async fn analyze(db: &DatabaseConnection, tables: &[&str], rows_per_index: O
     Ok(())
 }
 
+/// How many rows `table` had when its statistics were last gathered (`sqlite_stat1`'s
+/// first figure; `pg_class.reltuples`), `None` when they never were.
+pub async fn analysed_rows(db: &DatabaseConnection, table: &str) -> Result<Option<u64>> {
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Sqlite {
+        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1"
+    } else {
+        "SELECT CAST(reltuples AS BIGINT)::TEXT FROM pg_class WHERE relname = $1 AND relkind = 'r'"
+    };
+    let statement = sea_orm::Statement::from_sql_and_values(backend, sql, [table.into()]);
+    let row = match db.query_one_raw(statement).await {
+        Ok(row) => row,
+        // SQLite has no `sqlite_stat1` until its first `ANALYZE`.
+        Err(_) if backend == DbBackend::Sqlite => None,
+        Err(e) => return Err(e.into()),
+    };
+    let stat = row.map(|r| r.try_get_by_index::<String>(0)).transpose()?;
+    Ok(stat
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse::<i64>().ok()))
+        .filter(|rows| *rows >= 0)
+        .map(|rows| rows as u64))
+}
+
 /// How many rows of each index SQLite's `ANALYZE` reads after a large rebuild (see
 /// [`analyze`]).
 pub const SQLITE_ANALYSIS_LIMIT: u32 = 1_000;
