@@ -38,7 +38,9 @@ async fn events(db: &DatabaseConnection, ids: &[i64]) -> Res<i64> {
 }
 
 /// Moves `clock` by [`STEP`] `runs + 1` times (the first round untimed); each time checks
-/// every time-relative segment, then rebuilds each whole as a job at the same instant.
+/// every time-relative segment, then rebuilds each whole as a job at the same instant (the
+/// clock held still for both, so a whole rebuild's change is a miss of the check's, not
+/// time that passed between them).
 pub(crate) async fn time_checks(base: &Base, clock: &ShiftedClock, actor: &Actor, runs: usize) -> Res<TimeChecks> {
     let (db, core) = (&base.db, &base.core);
     let segments = core.segments();
@@ -66,6 +68,7 @@ pub(crate) async fn time_checks(base: &Base, clock: &ShiftedClock, actor: &Actor
     };
     for round in 0..=runs {
         clock.advance(STEP);
+        clock.hold();
         let started = Instant::now();
         let done = segments.recheck_time_relative_segments().await?;
         let check = started.elapsed();
@@ -96,6 +99,7 @@ pub(crate) async fn time_checks(base: &Base, clock: &ShiftedClock, actor: &Actor
             return Err(format!("{ran} rebuilds ran, expected {}", ids.len()).into());
         }
         let missed = events(db, &ids).await? - before;
+        clock.release();
         if round > 0 {
             out.checks.push(check);
             out.rebuilds.push(rebuild);

@@ -175,23 +175,42 @@ pub async fn analyze(db: &DatabaseConnection) -> Res<Duration> {
     Ok(started.elapsed())
 }
 
-/// The system clock, moved forward on demand: the benchmarks' own timing reads the
-/// system clock, and the engine's time-relative work sees time pass without waiting.
+/// The system clock, moved forward on demand, or held still: the benchmarks' own timing
+/// reads the system clock, and the engine's time-relative work sees time pass without
+/// waiting.
 #[derive(Debug, Default)]
-pub struct ShiftedClock(std::sync::Mutex<chrono::Duration>);
+pub struct ShiftedClock(std::sync::Mutex<(chrono::Duration, Option<chrono::DateTime<chrono::Utc>>)>);
 
 impl ShiftedClock {
     pub fn advance(&self, by: chrono::Duration) {
-        if let Ok(mut shift) = self.0.lock() {
-            *shift += by;
+        if let Ok(mut state) = self.0.lock() {
+            state.0 += by;
+        }
+    }
+
+    /// Stops the clock where it is until [`ShiftedClock::release`]; returns that instant.
+    pub fn hold(&self) -> chrono::DateTime<chrono::Utc> {
+        let now = self.now();
+        if let Ok(mut state) = self.0.lock() {
+            state.1 = Some(now);
+        }
+        now
+    }
+
+    /// Lets the clock run again from where it was held.
+    pub fn release(&self) {
+        if let Ok(mut state) = self.0.lock()
+            && let Some(held) = state.1.take()
+        {
+            state.0 = held - kartoteka_core::SystemClock.now();
         }
     }
 }
 
 impl Clock for ShiftedClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        let shift = self.0.lock().map(|s| *s).unwrap_or_default();
-        kartoteka_core::SystemClock.now() + shift
+        let (shift, held) = self.0.lock().map(|s| *s).unwrap_or_default();
+        held.unwrap_or_else(|| kartoteka_core::SystemClock.now() + shift)
     }
 }
 
