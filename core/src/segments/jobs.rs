@@ -234,18 +234,7 @@ impl Segments {
         matches.retain(|c| !changed.contains(c));
         let changed: Vec<i64> = changed.into_iter().collect();
         for ids in changed.chunks(500) {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(condition.clone())
-                .filter(contacts::Column::Id.is_in(ids.to_vec()))
-                .all(&txn)
-                .await?;
-            let chunk = rows
-                .into_iter()
-                .map(crate::contacts::to_contact)
-                .collect::<Result<Vec<_>>>()?;
-            let keep = self.filter.decide_candidates(&prepared, &chunk).await?;
-            matches.extend(chunk.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id));
+            matches.extend(self.matching_among(&txn, &prepared, &condition, ids).await?);
         }
         let old: HashSet<i64> = segment_members::Entity::find()
             .select_only()
@@ -268,6 +257,44 @@ impl Segments {
         self.finish_in(&txn, id, m.version, Some(rebuilt), Some(done)).await?;
         txn.commit().await?;
         self.after_rebuild(rebuilt).await
+    }
+
+    /// Which of `ids` match `prepared` exactly as `txn` sees them: `condition` (the
+    /// prepared filter's) in SQL, then the residuals' plugins on what it keeps.
+    pub(super) async fn matching_among(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        prepared: &crate::filter::Prepared,
+        condition: &sea_orm::Condition,
+        ids: &[i64],
+    ) -> Result<HashSet<i64>> {
+        let found = contacts::Entity::find()
+            .filter(condition.clone())
+            .filter(contacts::Column::Id.is_in(ids.to_vec()));
+        if !prepared.has_residual() {
+            return Ok(found
+                .select_only()
+                .column(contacts::Column::Id)
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .collect());
+        }
+        let candidates = found
+            .find_also_related(contact_types::Entity)
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(crate::contacts::to_contact)
+            .collect::<Result<Vec<_>>>()?;
+        let keep = self.filter.decide_candidates(prepared, &candidates).await?;
+        Ok(candidates
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c.id)
+            .collect())
     }
 
     /// After a rebuild that moved at least [`STATISTICS_AFTER`] memberships (or what

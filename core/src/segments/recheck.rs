@@ -47,7 +47,7 @@ use super::jobs::LEASE;
 use super::{Rebuilt, Segments, lock, members_among, record};
 use crate::Result;
 use crate::clock::stored;
-use crate::entities::{activities, contact_events, contact_types, contacts, segments};
+use crate::entities::{activities, contact_events, contacts, segments};
 use crate::filter::boundary;
 pub(super) use crate::filter::catalog::read_generations as generations;
 use crate::plugin::ir::Predicate;
@@ -235,31 +235,7 @@ impl Segments {
         let candidates: Vec<i64> = candidates.into_iter().collect();
         let (mut joined, mut left) = (Vec::new(), Vec::new());
         for chunk in candidates.chunks(500) {
-            let matches: HashSet<i64> = if after.has_residual() {
-                let rows = contacts::Entity::find()
-                    .find_also_related(contact_types::Entity)
-                    .filter(condition.clone())
-                    .filter(contacts::Column::Id.is_in(chunk.to_vec()))
-                    .all(&txn)
-                    .await?;
-                let chunk_ = rows
-                    .into_iter()
-                    .map(crate::contacts::to_contact)
-                    .collect::<Result<Vec<_>>>()?;
-                let keep = self.filter.decide_candidates(&after, &chunk_).await?;
-                chunk_.iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c.id).collect()
-            } else {
-                contacts::Entity::find()
-                    .select_only()
-                    .column(contacts::Column::Id)
-                    .filter(condition.clone())
-                    .filter(contacts::Column::Id.is_in(chunk.to_vec()))
-                    .into_tuple::<i64>()
-                    .all(&txn)
-                    .await?
-                    .into_iter()
-                    .collect()
-            };
+            let matches = self.matching_among(&txn, &after, &condition, chunk).await?;
             let members = members_among(&txn, id, chunk).await?;
             joined.extend(chunk.iter().filter(|c| matches.contains(c) && !members.contains(c)));
             left.extend(chunk.iter().filter(|c| !matches.contains(c) && members.contains(c)));
