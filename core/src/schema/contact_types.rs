@@ -319,7 +319,11 @@ impl SchemaService {
                 }
             });
         }
-        active.update(&self.base.db).await?;
+        // Removed by another request since it was read.
+        active.update(&self.base.db).await.map_err(|e| match e {
+            sea_orm::DbErr::RecordNotUpdated => Error::NotFound { what: "contact type" },
+            e => e.into(),
+        })?;
         let updated = self
             .type_tree()
             .await?

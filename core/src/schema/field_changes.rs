@@ -222,7 +222,11 @@ impl SchemaService {
         }
         active.applies_to = Set(json!(applies_to));
         active.updated_at = Set(self.base.now());
-        active.update(txn).await?;
+        // Removed by a request that took the schema lock between the plan and here.
+        active.update(txn).await.map_err(|e| match e {
+            sea_orm::DbErr::RecordNotUpdated => Error::NotFound { what: "field" },
+            e => e.into(),
+        })?;
         Ok(FieldChange {
             report,
             rewrites,
