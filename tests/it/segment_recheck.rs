@@ -34,13 +34,7 @@ fn buyers(days: impl IntoIterator<Item = i64>, near: bool) -> BTreeSet<String> {
 /// Runs the schedule's check once; what it did with each segment, by id.
 async fn recheck(app: &TestApp) -> HashMap<i64, Recheck> {
     let done = app.core().segments().recheck_time_relative_segments().await.unwrap();
-    done.into_iter()
-        .map(|r| match r {
-            Recheck::Moved { segment, .. } | Recheck::Whole { segment, .. } | Recheck::Skipped { segment } => {
-                (segment, r)
-            }
-        })
-        .collect()
+    done.into_iter().map(|r| (r.segment(), r)).collect()
 }
 
 fn moved(sid: i64, candidates: u64, joined: u64, left: u64) -> Recheck {

@@ -47,12 +47,7 @@ pub(crate) async fn time_checks(base: &Base, clock: &ShiftedClock, actor: &Actor
     // Catch up with the time the benchmark took so far.
     let first = segments.recheck_time_relative_segments().await?;
     segments.run_pending_rebuilds().await?;
-    let ids: Vec<i64> = first
-        .iter()
-        .map(|r| match r {
-            Recheck::Moved { segment, .. } | Recheck::Whole { segment, .. } | Recheck::Skipped { segment } => *segment,
-        })
-        .collect();
+    let ids: Vec<i64> = first.iter().map(Recheck::segment).collect();
     let mut members = 0;
     for id in &ids {
         members += members_tally(db, *id).await?.0;

@@ -61,9 +61,11 @@ const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub const STATISTICS_AFTER: u64 = 10_000;
 
 /// ... and at least one in this many of the rows the statistics last counted, as
-/// PostgreSQL's autovacuum asks (`autovacuum_analyze_scale_factor`, a tenth). Without it,
-/// creating 200 segments at 1,000,000 contacts refreshed them after most builds, each a
-/// read of a table of millions (BENCHMARKS.md, the time-relative checks' section).
+/// PostgreSQL's autovacuum asks (`autovacuum_analyze_scale_factor`, a tenth): a large
+/// build into tables that already hold millions of memberships changes their statistics
+/// little, and on PostgreSQL each refresh samples them (`ANALYZE` of two such tables of
+/// 1,040,000 rows: 113-134 ms, BENCHMARKS.md). Whether it shortens creating many
+/// segments is not shown: on SQLite, whose refresh is bounded, it did not.
 pub const STATISTICS_SHARE: u64 = 10;
 
 /// How long a claimed rebuild is held without a sign of life.
@@ -187,10 +189,9 @@ impl Segments {
         let Some(filter) = m.filter.filter(|_| m.kind == SegmentKind::Dynamic.as_str()) else {
             return self.finish(id, m.version, None).await;
         };
-        // Read before lowering: if they move in between, the stored evaluation is older
-        // than the plan, and the next time-relative check rebuilds again.
-        let (catalog, plugins) = generations(&self.base.db).await?;
-        let prepared = match self.prepare_segment_filter(Some(id), &filter).await {
+        // The generations the catalogue was read at: if they moved while it was built,
+        // the stored evaluation is older than the plan, and the next check rebuilds again.
+        let (prepared, (catalog, plugins)) = match self.prepare_segment_filter_at(Some(id), &filter).await {
             Ok(p) => p,
             Err(e) => return self.needs_attention(id, &e.to_string()).await,
         };

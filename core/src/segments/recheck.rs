@@ -88,25 +88,33 @@ pub enum Recheck {
     Skipped { segment: i64 },
 }
 
+impl Recheck {
+    /// The segment checked.
+    pub fn segment(&self) -> i64 {
+        match self {
+            Recheck::Moved { segment, .. } | Recheck::Whole { segment, .. } | Recheck::Skipped { segment } => *segment,
+        }
+    }
+}
+
 /// The last `contact_events` and `activities` ids.
 pub(super) async fn marks(db: &impl ConnectionTrait) -> Result<(i64, i64)> {
-    let events = contact_events::Entity::find()
+    Ok((
+        last_id::<contact_events::Entity>(db, contact_events::Column::Id).await?,
+        last_id::<activities::Entity>(db, activities::Column::Id).await?,
+    ))
+}
+
+/// The largest `id` of `E`, 0 when it has no rows.
+async fn last_id<E: EntityTrait>(db: &impl ConnectionTrait, id: E::Column) -> Result<i64> {
+    Ok(E::find()
         .select_only()
-        .expr(Expr::col(contact_events::Column::Id).max())
+        .expr(Expr::col(id).max())
         .into_tuple::<Option<i64>>()
         .one(db)
         .await?
         .flatten()
-        .unwrap_or(0);
-    let activities = activities::Entity::find()
-        .select_only()
-        .expr(Expr::col(activities::Column::Id).max())
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten()
-        .unwrap_or(0);
-    Ok((events, activities))
+        .unwrap_or(0))
 }
 
 /// The contacts written or given activities after the marks.
@@ -191,11 +199,10 @@ impl Segments {
         let Some(last) = m.evaluated.and_then(|j| serde_json::from_value::<Evaluated>(j).ok()) else {
             return self.whole(id, "it has not been evaluated since it was saved").await;
         };
-        let (catalog_generation, plugins_generation) = generations(&self.base.db).await?;
+        let (catalog, (catalog_generation, plugins_generation)) = self.filter.current_catalog_at().await?;
         if (last.catalog, last.plugins) != (catalog_generation, plugins_generation) {
             return self.whole(id, "fields, types, users or plugins changed since").await;
         }
-        let catalog = self.filter.current_catalog().await?;
         let (Ok(before), Ok(after)) = (
             self.filter.prepare_at(filter, catalog.clone(), last.at).await,
             self.filter.prepare_at(filter, catalog, now).await,

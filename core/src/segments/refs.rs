@@ -18,9 +18,18 @@ impl Segments {
     /// segment the filter is for, when it exists: a filter that leads back to it through
     /// `in_segment` is refused with the cycle (`segment 3 -> segment 5 -> segment 3`).
     pub(super) async fn prepare_segment_filter(&self, own: Option<i64>, filter: &Value) -> Result<Prepared> {
+        Ok(self.prepare_segment_filter_at(own, filter).await?.0)
+    }
+
+    /// [`Segments::prepare_segment_filter`] with the generations its catalogue was read at.
+    pub(super) async fn prepare_segment_filter_at(
+        &self,
+        own: Option<i64>,
+        filter: &Value,
+    ) -> Result<(Prepared, (i64, i64))> {
         // As of now, not as of the catalogue a request may trust for a moment: the
         // members are decided with it, and the stored evaluation names its generations.
-        let catalog = self.filter.current_catalog().await?;
+        let (catalog, generations) = self.filter.current_catalog_at().await?;
         let prepared = self
             .filter
             .prepare_with(filter, catalog)
@@ -29,7 +38,7 @@ impl Segments {
         let mut refs = Vec::new();
         segment_refs(filter, "filter", &mut refs);
         if refs.is_empty() {
-            return Ok(prepared);
+            return Ok((prepared, generations));
         }
         let graph: HashMap<i64, Vec<i64>> = segments::Entity::find()
             .all(&self.base.db)
@@ -58,7 +67,7 @@ impl Segments {
                 ));
             }
         }
-        Ok(prepared)
+        Ok((prepared, generations))
     }
 }
 
