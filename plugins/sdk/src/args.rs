@@ -1,4 +1,5 @@
-//! Reading arguments: [`Arg`], a typed view over the flat [`Args`] tree.
+//! Reading arguments: deserializing the flat [`Args`] tree into a type ([`Args::parse`]),
+//! or walking it with [`Arg`], a view that keeps the path.
 //!
 //! An argument tree travels as a list of [`ArgNode`]s whose root is the last node; a node
 //! refers to its items by index, always to smaller indices. [`Arg`] walks that list and
@@ -226,10 +227,16 @@ impl<'a> Arg<'a> {
     }
 }
 
-#[cfg(feature = "json")]
 mod json {
-    use crate::{ArgNode, Args};
+    use std::any::{Any, TypeId};
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator};
+    use serde::de::{DeserializeOwned, Deserializer};
+    use serde::{Deserialize, Serialize, Serializer};
     use serde_json::Value as Json;
+    use serde_path_to_error::Segment;
+
+    use crate::{ArgNode, Args, PluginError};
 
     impl Args {
         /// The tree of a JSON value, as the host builds it from a filter's `value`:
@@ -247,6 +254,67 @@ mod json {
                 return None;
             }
             read(&self.nodes, self.nodes.len().checked_sub(1)?)
+        }
+    }
+
+    impl Args {
+        /// The tree deserialized as `T` (serde), or an error at the path of the part that
+        /// doesn't fit, under `root`: `value.within.amount: invalid type: string "x",
+        /// expected f64`. No argument reads as `null`, so `()` and `Option<T>` accept it.
+        pub fn parse<T: DeserializeOwned + 'static>(&self, root: &str) -> Result<T, PluginError> {
+            // `Args` itself: the tree as it is.
+            if TypeId::of::<T>() == TypeId::of::<Args>() {
+                let tree: Box<dyn Any> = Box::new(self.clone());
+                if let Ok(tree) = tree.downcast::<T>() {
+                    return Ok(*tree);
+                }
+            }
+            if !self.is_well_formed() {
+                return Err(PluginError::at(
+                    root,
+                    "malformed argument tree (an item must come before its parent)",
+                ));
+            }
+            let json = self.to_json().unwrap_or(Json::Null);
+            serde_path_to_error::deserialize(json).map_err(|error| {
+                let mut path = root.to_owned();
+                for segment in error.path().iter() {
+                    match segment {
+                        Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+                        Segment::Map { key } | Segment::Enum { variant: key } => {
+                            path.push('.');
+                            path.push_str(key);
+                        }
+                        Segment::Unknown => {}
+                    }
+                }
+                PluginError::at(path, error.into_inner().to_string())
+            })
+        }
+    }
+
+    /// Any JSON value, kept as a tree: the type of an operator's arguments that reads them
+    /// with [`Args::value`] (its schema is "anything"; give one with `ARGS_SCHEMA`).
+    impl<'de> Deserialize<'de> for Args {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let json = Json::deserialize(deserializer)?;
+            Ok(Args::from_json(&json))
+        }
+    }
+
+    impl Serialize for Args {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.to_json().unwrap_or(Json::Null).serialize(serializer)
+        }
+    }
+
+    impl JsonSchema for Args {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Args".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            Schema::default()
         }
     }
 

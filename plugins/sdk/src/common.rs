@@ -19,6 +19,21 @@ impl PluginError {
         }
     }
 
+    /// The error for an operator name the plugin doesn't offer.
+    pub fn unknown_operator(name: &str) -> Self {
+        Self::new(format!("unknown operator `{name}`"))
+    }
+
+    /// The error for a criterion name the plugin doesn't offer.
+    pub fn unknown_criterion(name: &str) -> Self {
+        Self::new(format!("unknown criterion `{name}`"))
+    }
+
+    /// The error for an action name the plugin doesn't offer.
+    pub fn unknown_action(name: &str) -> Self {
+        Self::new(format!("unknown action `{name}`"))
+    }
+
     /// `path: message`, or the message alone: how the error reads to a user.
     pub fn to_text(&self) -> String {
         match &self.path {
@@ -93,6 +108,14 @@ impl FieldKind {
         }
     }
 }
+
+impl std::fmt::Display for PluginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl std::error::Error for PluginError {}
 
 impl From<bool> for Value {
     fn from(value: bool) -> Self {

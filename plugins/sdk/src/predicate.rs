@@ -3,10 +3,10 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::filter::{
-    ActivityExists, Compare, CompareOp, GeoBox, InSet, IrNode, Predicate, Range, Residual, TextMatch, TextMode,
+use crate::{
+    ActivityExists, ArgNode, Args, Compare, CompareOp, GeoBox, InSet, IrNode, PluginError, Predicate, Range, Residual,
+    TextMatch, TextMode, Value,
 };
-use crate::{ArgNode, Args, PluginError, Value};
 
 /// A node pushed on a [`PredicateBuilder`]; only valid with the builder that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,7 +22,7 @@ impl Node {
 /// Builds a [`Predicate`]: each method pushes one node and returns its handle.
 ///
 /// ```
-/// use kartoteka_plugin_sdk::{PredicateBuilder, filter::TextMode};
+/// use kartoteka_plugin_sdk::{PredicateBuilder, TextMode};
 ///
 /// let mut b = PredicateBuilder::new();
 /// let empty = b.is_empty("name");
@@ -77,7 +77,13 @@ impl PredicateBuilder {
         }))
     }
 
-    /// A text match; `fold` makes it case- and accent-insensitive.
+    /// A text match: `needle` is where `mode` says in the field's text. With `fold`
+    /// false, the bytes must be equal (case and accents count: `"Ab"` does not match
+    /// `"ab"`). With `fold` true, both sides are compared in their folded form (see
+    /// [`TextMatch`]): case, accents and compatibility forms don't count, so `"lodz"`
+    /// matches `"Łódź"` and `"gmail"` matches `"gmaíl"`. A folded match is a superset
+    /// of a case-insensitive one: for "ignoring case only", put the folded match next
+    /// to a residual that checks the case (see the guide).
     pub fn text(&mut self, field: &str, mode: TextMode, needle: &str, fold: bool) -> Node {
         self.push(IrNode::Text(TextMatch {
             field: field.to_owned(),

@@ -1,37 +1,38 @@
 //! Native test harness: call a plugin's functions in `cargo test`, without WASM.
 //!
-//! The harness builds the arguments the way the host does (from JSON), calls the trait
-//! methods directly, and checks what the host would check on the answers: a predicate's
-//! shape, one answer per value, effects only on the contacts given. A malformed answer is
-//! a bug in the plugin, so the harness panics with the reason; an `Err` from the plugin
-//! comes back as `Err`.
+//! The harness builds the arguments the way the host does (from JSON), calls the plugin
+//! the way the component's exports would (through what [`plugin!`](crate::plugin)
+//! generated: the field-kind check, deserializing the arguments, the dispatch by name),
+//! and checks what the host would check on the answers: a predicate's shape, one answer
+//! per value, effects only on the contacts given and only of the capabilities asked for.
+//! A malformed answer is a bug in the plugin, so the harness panics with the reason; an
+//! `Err` from the plugin comes back as `Err`.
 //!
 //! ```
-//! use kartoteka_plugin_sdk::filter::*;
 //! use kartoteka_plugin_sdk::prelude::*;
 //! use kartoteka_plugin_sdk::testing::{self, field, json};
 //!
-//! struct Shout;
+//! /// `shout.shouting`: the text is all capitals.
+//! #[derive(Default)]
+//! struct Shouting;
 //!
-//! impl FilterOperator for Shout {
-//!     fn describe() -> Description {
-//!         let shouting = OperatorInfo {
-//!             name: "shouting".into(),
-//!             label: "is all capitals".into(),
-//!             applies_to: vec![FieldKind::Text],
-//!             args_schema: r#"{"type": "null"}"#.into(),
-//!         };
-//!         Description { manifest: Manifest::new("shout", "0.1.0", "Capitals."), operators: vec![shouting] }
+//! impl Operator for Shouting {
+//!     const NAME: &'static str = "shouting";
+//!     const LABEL: &'static str = "is all capitals";
+//!     const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Text];
+//!     type Args = ();
+//!
+//!     fn lower(&self, _: &Field, _: &(), plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+//!         Ok(plan.residual())
 //!     }
-//!     fn lower(op: &str, field: &FieldRef, args: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
-//!         let mut b = PredicateBuilder::new();
-//!         let root = b.residual(op, &field.path, args);
-//!         Ok(b.finish(root))
-//!     }
-//!     fn matches(_: &str, _: &Args, values: &Batch) -> Result<Vec<bool>, PluginError> {
+//!
+//!     fn matches(&mut self, _: &(), values: &Batch) -> Result<Vec<bool>, PluginError> {
 //!         Ok(values.texts()?.map(|v| v.is_some_and(|s| s == s.to_uppercase())).collect())
 //!     }
 //! }
+//!
+//! struct Shout;
+//! plugin!(Shout { name: "shout", description: "Capitals.", operators: [Shouting] });
 //!
 //! let p = testing::lower::<Shout>("shouting", field("name", FieldKind::Text), json!(null), 0).unwrap();
 //! assert_eq!(p.to_string(), "residual(shouting, name, null)");
@@ -40,14 +41,14 @@
 
 pub use serde_json::json;
 
-use crate::action::{self, Contact, Effect};
-use crate::criterion;
-use crate::filter::{self, FieldRef, IrNode, LowerContext, Predicate};
-use crate::{Args, Batch, BulkAction, FieldKind, FilterOperator, Manifest, PluginError, SegmentCriterion};
+use crate::{
+    ActionPlugin, Args, Batch, Contact, CriterionPlugin, Description, Effect, Field, FieldKind, FilterPlugin, IrNode,
+    Manifest, PluginError, Predicate,
+};
 
 /// A field reference as the host passes it to `lower`.
-pub fn field(path: &str, kind: FieldKind) -> FieldRef {
-    FieldRef {
+pub fn field(path: &str, kind: FieldKind) -> Field {
+    Field {
         path: path.to_owned(),
         kind,
         options: Vec::new(),
@@ -55,40 +56,40 @@ pub fn field(path: &str, kind: FieldKind) -> FieldRef {
 }
 
 /// A select or multiselect field reference with its options.
-pub fn field_with_options(path: &str, kind: FieldKind, options: &[&str]) -> FieldRef {
-    FieldRef {
+pub fn field_with_options(path: &str, kind: FieldKind, options: &[&str]) -> Field {
+    Field {
         path: path.to_owned(),
         kind,
         options: options.iter().map(|&option| option.to_owned()).collect(),
     }
 }
 
-/// Calls `P::lower(op, field, args, {now})` and checks the predicate's shape.
+/// Calls `P::lower(op, field, args, now)` and checks the predicate's shape.
 ///
 /// `args` is usually a `json!(...)` value (the filter's `value`); [`Args::none()`] is a
 /// filter node without a value. Panics if the predicate is malformed or names a residual
-/// operator that `P::describe()` doesn't list.
-pub fn lower<P: FilterOperator>(
+/// operator that `P::description()` doesn't list.
+pub fn lower<P: FilterPlugin>(
     op: &str,
-    field: FieldRef,
+    field: Field,
     args: impl Into<Args>,
     now: i64,
 ) -> Result<Predicate, PluginError> {
     let args = args.into();
-    let predicate = P::lower(op, &field, &args, &LowerContext { now })?;
+    let predicate = P::lower(op, &field, &args, now)?;
     if let Err(error) = predicate.check() {
         panic!(
             "`{op}` lowered to a predicate the host would refuse: {}",
             error.to_text()
         );
     }
-    let described = P::describe();
+    let described = P::description();
     for node in &predicate.nodes {
         if let IrNode::Residual(residual) = node
-            && !described.operators.iter().any(|info| info.name == residual.op)
+            && !described.entries.iter().any(|info| info.name == residual.op)
         {
             panic!(
-                "`{op}` lowered to a residual of `{}`, which describe() doesn't list",
+                "`{op}` lowered to a residual of `{}`, which the description doesn't list",
                 residual.op
             );
         }
@@ -100,7 +101,7 @@ pub fn lower<P: FilterOperator>(
 ///
 /// `values` may be a `&[&str]`, `&[Option<&str>]`, `&[f64]`, `&[i64]`, `&[bool]` (or
 /// arrays of them) or a [`Batch`].
-pub fn matches<P: FilterOperator>(
+pub fn matches<P: FilterPlugin>(
     op: &str,
     args: impl Into<Args>,
     values: impl IntoBatch,
@@ -117,8 +118,8 @@ pub fn matches<P: FilterOperator>(
     Ok(answers)
 }
 
-/// Calls `C::score(criterion, params, values)` and checks there is one score per value.
-pub fn score<C: SegmentCriterion>(
+/// Calls `C::score(criterion, params, values)` and checks there is one finite score per value.
+pub fn score<C: CriterionPlugin>(
     criterion: &str,
     params: impl Into<Args>,
     values: impl IntoBatch,
@@ -139,14 +140,14 @@ pub fn score<C: SegmentCriterion>(
 }
 
 /// Calls `A::run(action, params, contacts)` and checks every effect is on one of
-/// `contacts`, that every capability it uses is asked for in the manifest.
-pub fn run<A: BulkAction>(
+/// `contacts` and needs only capabilities the manifest asks for.
+pub fn run<A: ActionPlugin>(
     action: &str,
     params: impl Into<Args>,
     contacts: &[Contact],
 ) -> Result<Vec<Effect>, PluginError> {
     let effects = A::run(action, &params.into(), contacts)?;
-    let asked = A::describe().manifest.capabilities;
+    let asked = A::description().manifest.capabilities;
     for effect in &effects {
         if !contacts.iter().any(|contact| contact.id == effect.contact_id) {
             panic!(
@@ -154,11 +155,7 @@ pub fn run<A: BulkAction>(
                 effect.contact_id
             );
         }
-        let needs = match effect.effect {
-            action::EffectKind::SendEmail(_) => crate::Capability::SendEmail,
-            action::EffectKind::CreateTask(_) => crate::Capability::CreateTask,
-            action::EffectKind::GrantAccess(_) => crate::Capability::GrantAccess,
-        };
+        let needs = effect.capability();
         if !asked.contains(&needs) {
             panic!("`{action}` returned a {needs:?} effect, which the manifest doesn't ask for");
         }
@@ -179,43 +176,39 @@ pub fn contact(id: i64, name: &str) -> Contact {
     }
 }
 
-/// `P::describe()`, checked as at install: see [`check_manifest`]; operator names are
-/// unique names, argument schemas are JSON.
-pub fn describe_filter_operator<P: FilterOperator>() -> filter::Description {
-    let description = P::describe();
-    check_manifest(&description.manifest);
-    check_entries(
-        description
-            .operators
-            .iter()
-            .map(|o| (o.name.as_str(), o.args_schema.as_str())),
-    );
-    description
+/// `P::description()` of a filter plugin, checked as at install: see [`check_description`].
+pub fn describe_filter_operator<P: FilterPlugin>() -> Description {
+    check_description(P::description())
 }
 
-/// `C::describe()`, checked as at install.
-pub fn describe_segment_criterion<C: SegmentCriterion>() -> criterion::Description {
-    let description = C::describe();
-    check_manifest(&description.manifest);
-    check_entries(
-        description
-            .criteria
-            .iter()
-            .map(|c| (c.name.as_str(), c.params_schema.as_str())),
-    );
-    description
+/// `C::description()` of a criterion plugin, checked as at install.
+pub fn describe_segment_criterion<C: CriterionPlugin>() -> Description {
+    check_description(C::description())
 }
 
-/// `A::describe()`, checked as at install.
-pub fn describe_bulk_action<A: BulkAction>() -> action::Description {
-    let description = A::describe();
+/// `A::description()` of an action plugin, checked as at install.
+pub fn describe_bulk_action<A: ActionPlugin>() -> Description {
+    check_description(A::description())
+}
+
+/// Panics unless the manifest is valid (see [`check_manifest`]), the names are unique
+/// slugs and the schemas are JSON; returns the description.
+pub fn check_description(description: Description) -> Description {
     check_manifest(&description.manifest);
-    check_entries(
-        description
-            .actions
-            .iter()
-            .map(|a| (a.name.as_str(), a.params_schema.as_str())),
-    );
+    let mut seen = Vec::new();
+    for entry in &description.entries {
+        let name = entry.name.as_str();
+        if !is_name(name) {
+            panic!("name {name:?} is not a slug");
+        }
+        if seen.contains(&name) {
+            panic!("name {name:?} is listed twice");
+        }
+        seen.push(name);
+        if let Err(error) = serde_json::from_str::<serde_json::Value>(&entry.schema) {
+            panic!("the schema of {name:?} is not JSON: {error}");
+        }
+    }
     description
 }
 
@@ -233,22 +226,6 @@ pub fn check_manifest(manifest: &Manifest) {
             .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         panic!("manifest version {:?} is not a semantic version", manifest.version);
-    }
-}
-
-fn check_entries<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) {
-    let mut seen = Vec::new();
-    for (name, schema) in entries {
-        if !is_name(name) {
-            panic!("name {name:?} is not a slug");
-        }
-        if seen.contains(&name) {
-            panic!("name {name:?} is listed twice");
-        }
-        seen.push(name);
-        if let Err(error) = serde_json::from_str::<serde_json::Value>(schema) {
-            panic!("the schema of {name:?} is not JSON: {error}");
-        }
     }
 }
 

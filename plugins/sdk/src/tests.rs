@@ -1,5 +1,6 @@
-use crate::filter::{CompareOp, IrNode, TextMode};
-use crate::{ArgNode, Args, Batch, Column, PluginError, PredicateBuilder, TextColumn, Value};
+use crate::{
+    ArgNode, Args, Batch, Column, CompareOp, IrNode, PluginError, PredicateBuilder, TextColumn, TextMode, Value,
+};
 
 /// `{"within": {"amount": 30, "unit": "days"}, "tags": ["a", 2.5]}`, built by hand.
 fn nested() -> Args {
@@ -87,7 +88,6 @@ fn args_refuse_forward_references() {
     assert!(nested().is_well_formed());
 }
 
-#[cfg(feature = "json")]
 #[test]
 fn args_from_json_put_children_first() {
     let json = serde_json::json!({"within": {"amount": 30, "unit": "days"}, "tags": ["a", 2.5]});
@@ -142,7 +142,7 @@ fn builder_orders_children_first_and_roots_last() {
 
 #[test]
 fn check_finds_what_the_host_refuses() {
-    use crate::filter::Predicate;
+    use crate::Predicate;
     assert!(Predicate { nodes: vec![] }.check().is_err());
     assert!(
         Predicate {

@@ -2,7 +2,7 @@
 //!
 //! `happened` on an `activity.<kind>` field (`activity.page_visit`, `activity.purchase`)
 //! lowers to one exact `activity` node: at least `times` activities of that kind, in the
-//! last `within` (counted back from `context.now`, the only clock a plugin sees, with the
+//! last `within` (counted back from `plan.now()`, the only clock a plugin sees, with the
 //! calendar arithmetic of [`Period`]), each with every `where` property equal to
 //! the given value and an amount of at least `min_amount`. Without a value (or with
 //! `null` or `{}`) it is "at least once, ever".
@@ -17,7 +17,6 @@
 //! any activity then match.
 
 use kartoteka_plugin_sdk::calendar::Period;
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 /// The plugin.
@@ -29,31 +28,24 @@ const KEYS: &[&str] = &["times", "within", "where", "min_amount"];
 /// At most this many `where` properties (the host's limit too).
 const MAX_PROPERTIES: usize = 64;
 
-impl FilterOperator for Behaviour {
-    fn describe() -> Description {
-        let schema = format!(
+/// `behaviour.happened`.
+#[derive(Default)]
+pub struct Happened;
+
+impl Operator for Happened {
+    const NAME: &'static str = "happened";
+    const LABEL: &'static str = "happened";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Activity];
+    type Args = Args;
+
+    fn args_schema() -> String {
+        format!(
             r#"{{"type": ["object", "null"], "properties": {{"times": {{"type": "integer", "minimum": 1, "title": "At least this many times"}}, "within": {within}, "where": {{"type": "object", "title": "With these properties", "propertyNames": {{"pattern": "^[A-Za-z0-9_./-]{{1,64}}$"}}, "additionalProperties": {{"type": ["string", "number", "boolean"]}}, "maxProperties": {MAX_PROPERTIES}}}, "min_amount": {{"type": "number", "title": "With an amount of at least"}}}}, "additionalProperties": false}}"#,
             within = Period::SCHEMA.replacen('{', r#"{"title": "Within the last", "#, 1),
-        );
-        Description {
-            manifest: Manifest::new(
-                "behaviour",
-                env!("CARGO_PKG_VERSION"),
-                "What contacts did: page visits, clicks, purchases, ... how often, how recently, with which properties.",
-            ),
-            operators: vec![OperatorInfo {
-                name: "happened".into(),
-                label: "happened".into(),
-                applies_to: vec![FieldKind::Activity],
-                args_schema: schema,
-            }],
-        }
+        )
     }
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, context: &LowerContext) -> Result<Predicate, PluginError> {
-        if op != "happened" {
-            return Err(PluginError::unknown_operator(op));
-        }
+    fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
         let kind = field
             .path
             .strip_prefix("activity.")
@@ -84,7 +76,7 @@ impl FilterOperator for Behaviour {
             }
             if let Some(within) = value.get("within")?.optional() {
                 let period = Period::from_arg(&within)?;
-                let Some(since) = period.before_instant(context.now) else {
+                let Some(since) = period.before_instant(plan.now()) else {
                     return Err(within.get("amount")?.error("reaches back before the year 1"));
                 };
                 activity.since = Some(since);
@@ -96,11 +88,15 @@ impl FilterOperator for Behaviour {
                 activity.min_amount = Some(min_amount.as_f64()?);
             }
         }
-        let mut b = PredicateBuilder::new();
-        let root = b.activity(activity);
-        Ok(b.finish(root))
+        Ok(plan.activity(activity))
     }
 }
+
+plugin!(Behaviour {
+    name: "behaviour",
+    description: "What contacts did: page visits, clicks, purchases, ... how often, how recently, with which properties.",
+    operators: [Happened],
+});
 
 /// The `where` object: property names to the scalar each must equal.
 fn where_properties(properties: &Arg<'_>) -> Result<Vec<(String, Value)>, PluginError> {
@@ -138,8 +134,6 @@ fn is_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
 }
-
-export_filter_operator!(Behaviour);
 
 #[cfg(test)]
 mod tests;

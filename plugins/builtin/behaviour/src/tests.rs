@@ -1,17 +1,16 @@
 use super::Behaviour;
-use kartoteka_plugin_sdk::filter::FieldRef;
 use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::testing::{self, field, json};
 
 /// 2024-03-31T10:30:00Z.
 const NOW: i64 = 1_711_881_000;
 
-fn activity(kind: &str) -> FieldRef {
+fn activity(kind: &str) -> Field {
     field(&format!("activity.{kind}"), FieldKind::Activity)
 }
 
 /// `happened` on `field` with `args`, rendered; panics on an error.
-fn lower(field: FieldRef, args: impl Into<Args>) -> String {
+fn lower(field: Field, args: impl Into<Args>) -> String {
     match testing::lower::<Behaviour>("happened", field, args, NOW) {
         Ok(predicate) => predicate.to_string(),
         Err(error) => panic!("happened: {}", error.to_text()),
@@ -19,7 +18,7 @@ fn lower(field: FieldRef, args: impl Into<Args>) -> String {
 }
 
 /// The error of `happened` on `field` with `args`, as `path: message`.
-fn error(field: FieldRef, args: impl Into<Args>) -> String {
+fn error(field: Field, args: impl Into<Args>) -> String {
     match testing::lower::<Behaviour>("happened", field, args, NOW) {
         Ok(predicate) => panic!("happened lowered to {predicate}, expected an error"),
         Err(error) => error.to_text(),
@@ -30,11 +29,11 @@ fn error(field: FieldRef, args: impl Into<Args>) -> String {
 fn describes_happened() {
     let description = testing::describe_filter_operator::<Behaviour>();
     assert_eq!(description.manifest.name, "behaviour");
-    assert_eq!(description.operators.len(), 1);
-    let happened = &description.operators[0];
+    assert_eq!(description.entries.len(), 1);
+    let happened = &description.entries[0];
     assert_eq!(happened.name, "happened");
     assert_eq!(happened.applies_to, [FieldKind::Activity]);
-    let schema: serde_json::Value = serde_json::from_str(&happened.args_schema).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&happened.schema).unwrap();
     assert_eq!(schema["properties"]["times"]["minimum"], 1);
     assert_eq!(schema["properties"]["within"]["title"], "Within the last");
     assert_eq!(
@@ -190,7 +189,7 @@ fn refuses_bad_arguments_with_their_path() {
 fn applies_to_activities_only() {
     assert_eq!(
         error(field("name", FieldKind::Text), json!(null)),
-        "behaviour.happened applies to activity fields (activity.<kind>), not to name"
+        "behaviour.happened applies to activity fields, not to name (a text field)"
     );
     assert_eq!(
         error(field("activity.", FieldKind::Activity), json!(null)),

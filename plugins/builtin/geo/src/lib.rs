@@ -14,7 +14,6 @@
 
 pub mod gazetteer;
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 /// The plugin.
@@ -35,64 +34,57 @@ const CIRCLE_KEYS: &[&str] = &["lat", "lon", "place", "km"];
 const IN_LOCATION: &str = r#"{"type": "string", "minLength": 1, "title": "City, region or country"}"#;
 const WITHIN_DISTANCE: &str = r#"{"type": "object", "properties": {"place": {"type": "string", "minLength": 1, "title": "City", "examples": ["Warszawa", "Kraków", "Київ", "București"]}, "lat": {"type": "number", "minimum": -90, "maximum": 90, "title": "Latitude"}, "lon": {"type": "number", "minimum": -180, "maximum": 180, "title": "Longitude"}, "km": {"type": "number", "exclusiveMinimum": 0, "title": "Distance (km)"}}, "oneOf": [{"required": ["place", "km"], "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]}}, {"required": ["lat", "lon", "km"], "not": {"required": ["place"]}}], "additionalProperties": false}"#;
 
-impl FilterOperator for Geo {
-    fn describe() -> Description {
-        let operator = |name: &str, label: &str, schema: &str| OperatorInfo {
-            name: name.to_owned(),
-            label: label.to_owned(),
-            applies_to: vec![FieldKind::Location],
-            args_schema: schema.to_owned(),
-        };
-        Description {
-            manifest: Manifest::new(
-                "geo",
-                env!("CARGO_PKG_VERSION"),
-                "Where contacts are: in a city, region or country; within a distance of a point or a city.",
-            ),
-            operators: vec![
-                operator("in_location", "is in", IN_LOCATION),
-                operator("within_distance", "is within", WITHIN_DISTANCE),
-            ],
-        }
+/// `geo.in_location`: the city, region or country equals the text, folded.
+#[derive(Default)]
+pub struct InLocation;
+
+impl Operator for InLocation {
+    const NAME: &'static str = "in_location";
+    const LABEL: &'static str = "is in";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Location];
+    type Args = Args;
+
+    fn args_schema() -> String {
+        IN_LOCATION.to_owned()
     }
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, _context: &LowerContext) -> Result<Predicate, PluginError> {
-        if !matches!(op, "in_location" | "within_distance") {
-            return Err(PluginError::unknown_operator(op));
+    fn lower(&self, _: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        let value = args.value();
+        let needle = value.as_str()?;
+        if needle.trim().is_empty() {
+            return Err(value.error("expected a city, region or country, found an empty string"));
         }
-        if field.kind != FieldKind::Location {
-            return Err(PluginError::new(format!(
-                "geo.{op} applies to location, not to {} (a {} field)",
-                field.path,
-                field.kind.as_str()
-            )));
-        }
-        let mut b = PredicateBuilder::new();
-        let root = if op == "in_location" {
-            let value = args.value();
-            let needle = value.as_str()?;
-            if needle.trim().is_empty() {
-                return Err(value.error("expected a city, region or country, found an empty string"));
-            }
-            let each: Vec<Node> = ADDRESS
-                .iter()
-                .map(|path| b.text(path, TextMode::Equals, needle, true))
-                .collect();
-            b.or(&each)
-        } else {
-            let circle = Circle::from_args(args)?;
-            let (min_lat, max_lat, min_lon, max_lon) = bounding_box(circle.lat, circle.lon, circle.km);
-            let candidates = b.geo_box(min_lat, max_lat, min_lon, max_lon);
-            let exact = b.residual(op, &field.path, args);
-            b.and(&[candidates, exact])
-        };
-        Ok(b.finish(root))
+        let each: Vec<Node> = ADDRESS
+            .iter()
+            .map(|path| plan.text(path, TextMode::Equals, needle, true))
+            .collect();
+        Ok(plan.or(&each))
+    }
+}
+
+/// `geo.within_distance`: a bounding box in the database, the exact distance here.
+#[derive(Default)]
+pub struct WithinDistance;
+
+impl Operator for WithinDistance {
+    const NAME: &'static str = "within_distance";
+    const LABEL: &'static str = "is within";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Location];
+    type Args = Args;
+
+    fn args_schema() -> String {
+        WITHIN_DISTANCE.to_owned()
     }
 
-    fn matches(op: &str, args: &Args, values: &Batch) -> Result<Vec<bool>, PluginError> {
-        if op != "within_distance" {
-            return Err(PluginError::unknown_operator(op));
-        }
+    fn lower(&self, _: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        let circle = Circle::from_args(args)?;
+        let (min_lat, max_lat, min_lon, max_lon) = bounding_box(circle.lat, circle.lon, circle.km);
+        let candidates = plan.geo_box(min_lat, max_lat, min_lon, max_lon);
+        let exact = plan.residual();
+        Ok(plan.and(&[candidates, exact]))
+    }
+
+    fn matches(&mut self, args: &Args, values: &Batch) -> Result<Vec<bool>, PluginError> {
         let circle = Circle::from_args(args)?;
         Ok(values
             .points()?
@@ -100,6 +92,12 @@ impl FilterOperator for Geo {
             .collect())
     }
 }
+
+plugin!(Geo {
+    name: "geo",
+    description: "Where contacts are: in a city, region or country; within a distance of a point or a city.",
+    operators: [InLocation, WithinDistance],
+});
 
 /// The argument of `within_distance`: a centre and a radius.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -192,8 +190,6 @@ pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let h = half_dphi.sin().powi(2) + phi1.cos() * phi2.cos() * half_dlambda.sin().powi(2);
     2.0 * EARTH_RADIUS_KM * h.clamp(0.0, 1.0).sqrt().asin()
 }
-
-export_filter_operator!(Geo);
 
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,13 @@
 use super::{Geo, KM_PER_DEGREE, bounding_box, distance_km, gazetteer};
-use kartoteka_plugin_sdk::filter::{FieldRef, GeoBox, IrNode, Predicate};
 use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::testing::{self, field, json};
+use kartoteka_plugin_sdk::{Field, GeoBox, IrNode, Predicate};
 
 const KRAKOW: (f64, f64) = (50.0647, 19.9450);
 const WARSZAWA: (f64, f64) = (52.2297, 21.0122);
 const GDANSK: (f64, f64) = (54.3520, 18.6466);
 
-fn location() -> FieldRef {
+fn location() -> Field {
     field("location", FieldKind::Location)
 }
 
@@ -52,12 +52,12 @@ fn destination(lat: f64, lon: f64, km: f64, bearing: f64) -> (f64, f64) {
 fn describes_both_operators() {
     let description = testing::describe_filter_operator::<Geo>();
     assert_eq!(description.manifest.name, "geo");
-    let names: Vec<&str> = description.operators.iter().map(|o| o.name.as_str()).collect();
+    let names: Vec<&str> = description.entries.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["in_location", "within_distance"]);
-    for operator in &description.operators {
+    for operator in &description.entries {
         assert_eq!(operator.applies_to, [FieldKind::Location]);
     }
-    let schema: serde_json::Value = serde_json::from_str(&description.operators[1].args_schema).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&description.entries[1].schema).unwrap();
     assert_eq!(schema["properties"]["km"]["exclusiveMinimum"], 0);
     assert_eq!(schema["oneOf"].as_array().map(Vec::len), Some(2));
 }
@@ -91,7 +91,7 @@ fn applies_to_location_only() {
     let error = testing::lower::<Geo>("in_location", field("city", FieldKind::Text), json!("Kraków"), 0).unwrap_err();
     assert_eq!(
         error.to_text(),
-        "geo.in_location applies to location, not to city (a text field)"
+        "geo.in_location applies to location fields, not to city (a text field)"
     );
     let error = testing::lower::<Geo>("near", location(), json!("Kraków"), 0).unwrap_err();
     assert_eq!(error.to_text(), "unknown operator `near`");
@@ -204,7 +204,10 @@ fn matches_checks_its_input() {
         "value.km: expected a distance in km, greater than 0"
     );
     let error = testing::matches::<Geo>("in_location", json!("Kraków"), &points);
-    assert_eq!(error.unwrap_err().to_text(), "unknown operator `in_location`");
+    assert_eq!(
+        error.unwrap_err().to_text(),
+        "`in_location`: this operator has no residual"
+    );
 }
 
 #[test]

@@ -11,7 +11,6 @@
 //!
 //! Every operator lowers to exact IR (`in-set`, `not`): no residual.
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 /// The plugin.
@@ -24,78 +23,95 @@ const TYPE_KEY: &str = r#"{"type": "string", "minLength": 1, "title": "Contact t
 const BANDS: &str = r#"{"anyOf": [{"type": "string", "minLength": 1, "title": "Band"}, {"type": "array", "items": {"type": "string", "minLength": 1}, "title": "Any of these bands"}]}"#;
 const SEGMENT_ID: &str = r#"{"type": "integer", "minimum": 1, "title": "Segment"}"#;
 
-/// The operators: name, label, the kind of field, argument schema.
-const OPERATORS: &[(&str, &str, FieldKind, &str)] = &[
-    ("is", "is a", FieldKind::ContactType, TYPE_KEY),
-    ("in_band", "is in band", FieldKind::Select, BANDS),
-    ("in_segment", "is in segment", FieldKind::Segment, SEGMENT_ID),
-    ("not_in_segment", "is not in segment", FieldKind::Segment, SEGMENT_ID),
-];
+/// `membership.is`: the contact's type, or one of its subtypes.
+#[derive(Default)]
+pub struct Is;
 
-impl FilterOperator for Membership {
-    fn describe() -> Description {
-        Description {
-            manifest: Manifest::new(
-                "membership",
-                env!("CARGO_PKG_VERSION"),
-                "What a contact belongs to: its contact type (with the subtypes), its score band, segments.",
-            ),
-            operators: OPERATORS
-                .iter()
-                .map(|&(name, label, kind, schema)| OperatorInfo {
-                    name: name.to_owned(),
-                    label: label.to_owned(),
-                    applies_to: vec![kind],
-                    args_schema: schema.to_owned(),
-                })
-                .collect(),
-        }
+impl Operator for Is {
+    const NAME: &'static str = "is";
+    const LABEL: &'static str = "is a";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::ContactType];
+    type Args = Args;
+
+    fn args_schema() -> String {
+        TYPE_KEY.to_owned()
     }
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, _context: &LowerContext) -> Result<Predicate, PluginError> {
-        let Some(&(_, _, kind, _)) = OPERATORS.iter().find(|entry| entry.0 == op) else {
-            return Err(PluginError::unknown_operator(op));
-        };
-        if field.kind != kind || (op == "in_band" && field.path != SCORE_BAND) {
-            let applies = match kind {
-                FieldKind::ContactType => "type",
-                FieldKind::Select => SCORE_BAND,
-                _ => "segment",
-            };
+    fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        let keys = subtree(&field.options, &args.value())?;
+        Ok(plan.in_set(&field.path, keys.into_iter().map(Value::from).collect()))
+    }
+}
+
+/// `membership.in_band`: the score band is one of the given ones.
+#[derive(Default)]
+pub struct InBand;
+
+impl Operator for InBand {
+    const NAME: &'static str = "in_band";
+    const LABEL: &'static str = "is in band";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Select];
+    type Args = Args;
+
+    fn args_schema() -> String {
+        BANDS.to_owned()
+    }
+
+    fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        if field.path != SCORE_BAND {
             return Err(PluginError::new(format!(
-                "membership.{op} applies to {applies}, not to {} (a {} field)",
+                "membership.in_band applies to {SCORE_BAND}, not to {} (a {} field)",
                 field.path,
                 field.kind.as_str()
             )));
         }
-        let path = field.path.as_str();
-        let value = args.value();
-        let mut b = PredicateBuilder::new();
-        let root = match op {
-            "is" => {
-                let keys = subtree(&field.options, &value)?;
-                b.in_set(path, keys.into_iter().map(Value::from).collect())
+        let bands = bands(field, &args.value())?;
+        Ok(if bands.is_empty() {
+            plan.never()
+        } else {
+            plan.in_set(&field.path, bands.into_iter().map(Value::from).collect())
+        })
+    }
+}
+
+/// `membership.in_segment` and `not_in_segment`.
+macro_rules! segment_operator {
+    ($ty:ident, $name:literal, $label:literal, $negated:literal) => {
+        #[doc = concat!("`membership.", $name, "`: the contact ", $label, " with the given id.")]
+        #[derive(Default)]
+        pub struct $ty;
+
+        impl Operator for $ty {
+            const NAME: &'static str = $name;
+            const LABEL: &'static str = $label;
+            const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Segment];
+            type Args = Args;
+
+            fn args_schema() -> String {
+                SEGMENT_ID.to_owned()
             }
-            "in_band" => {
-                let bands = bands(field, &value)?;
-                if bands.is_empty() {
-                    b.never()
-                } else {
-                    b.in_set(path, bands.into_iter().map(Value::from).collect())
-                }
-            }
-            _ => {
+
+            fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+                let value = args.value();
                 let id = value.as_i64()?;
                 if id < 1 {
                     return Err(value.error("expected a segment id, a whole number 1 or more"));
                 }
-                let member = b.in_set(path, vec![Value::Integer(id)]);
-                if op == "not_in_segment" { b.not(member) } else { member }
+                let member = plan.in_set(&field.path, vec![Value::Integer(id)]);
+                Ok(if $negated { plan.not(member) } else { member })
             }
-        };
-        Ok(b.finish(root))
-    }
+        }
+    };
 }
+
+segment_operator!(InSegment, "in_segment", "is in segment", false);
+segment_operator!(NotInSegment, "not_in_segment", "is not in segment", true);
+
+plugin!(Membership {
+    name: "membership",
+    description: "What a contact belongs to: its contact type (with the subtypes), its score band, segments.",
+    operators: [Is, InBand, InSegment, NotInSegment],
+});
 
 /// The key of the type `value` names and the keys of all its descendants, from the
 /// lineage paths of every type (`lead`, `lead/cold`, ...). `value` is a type key
@@ -134,7 +150,7 @@ fn subtree<'a>(lineages: &'a [String], value: &Arg<'_>) -> Result<Vec<&'a str>, 
 
 /// The band names of `in_band`: a name or a list of names, each one of the field's
 /// options when the host lists them.
-fn bands<'a>(field: &FieldRef, value: &Arg<'a>) -> Result<Vec<&'a str>, PluginError> {
+fn bands<'a>(field: &Field, value: &Arg<'a>) -> Result<Vec<&'a str>, PluginError> {
     let items = match value.node() {
         Some(ArgNode::List(_)) => value.items()?,
         _ => vec![value.clone()],
@@ -158,8 +174,6 @@ fn bands<'a>(field: &FieldRef, value: &Arg<'a>) -> Result<Vec<&'a str>, PluginEr
         })
         .collect()
 }
-
-export_filter_operator!(Membership);
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,4 @@
 use super::Membership;
-use kartoteka_plugin_sdk::filter::FieldRef;
 use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::testing::{self, field, field_with_options, json};
 
@@ -20,20 +19,20 @@ const TYPES: &[&str] = &[
     "contractor",
 ];
 
-fn types() -> FieldRef {
+fn types() -> Field {
     field_with_options("type", FieldKind::ContactType, TYPES)
 }
 
-fn band() -> FieldRef {
+fn band() -> Field {
     field("score_band", FieldKind::Select)
 }
 
-fn segment() -> FieldRef {
+fn segment() -> Field {
     field("segment", FieldKind::Segment)
 }
 
 /// `op` on `field` with `value`, rendered; panics on an error.
-fn lower(op: &str, field: FieldRef, value: serde_json::Value) -> String {
+fn lower(op: &str, field: Field, value: serde_json::Value) -> String {
     match testing::lower::<Membership>(op, field, value, 0) {
         Ok(predicate) => predicate.to_string(),
         Err(error) => panic!("{op}: {}", error.to_text()),
@@ -41,7 +40,7 @@ fn lower(op: &str, field: FieldRef, value: serde_json::Value) -> String {
 }
 
 /// The error of `op` on `field` with `args`, as `path: message`.
-fn error(op: &str, field: FieldRef, args: impl Into<Args>) -> String {
+fn error(op: &str, field: Field, args: impl Into<Args>) -> String {
     match testing::lower::<Membership>(op, field, args, 0) {
         Ok(predicate) => panic!("{op} lowered to {predicate}, expected an error"),
         Err(error) => error.to_text(),
@@ -53,7 +52,7 @@ fn describes_every_operator() {
     let description = testing::describe_filter_operator::<Membership>();
     assert_eq!(description.manifest.name, "membership");
     let described: Vec<(&str, FieldKind)> = description
-        .operators
+        .entries
         .iter()
         .map(|o| (o.name.as_str(), o.applies_to[0]))
         .collect();
@@ -167,7 +166,7 @@ fn in_band_is_for_the_score_band_only() {
     );
     assert_eq!(
         error("in_band", field("score", FieldKind::Number), json!("Ideal")),
-        "membership.in_band applies to score_band, not to score (a number field)"
+        "membership.in_band applies to select fields, not to score (a number field)"
     );
 }
 
@@ -193,11 +192,11 @@ fn segments_by_id() {
 fn refuses_fields_an_operator_does_not_apply_to() {
     assert_eq!(
         error("is", field("kind", FieldKind::Select), json!("person")),
-        "membership.is applies to type, not to kind (a select field)"
+        "membership.is applies to contact_type fields, not to kind (a select field)"
     );
     assert_eq!(
         error("in_segment", field("score", FieldKind::Number), json!(1)),
-        "membership.in_segment applies to segment, not to score (a number field)"
+        "membership.in_segment applies to segment fields, not to score (a number field)"
     );
     assert_eq!(error("member_of", segment(), json!(1)), "unknown operator `member_of`");
 }

@@ -3,7 +3,7 @@ use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::testing::{self, field, field_with_options, json};
 
 /// `op` on `field` with `value`, rendered; panics on an error.
-fn lower(op: &str, field: kartoteka_plugin_sdk::filter::FieldRef, value: serde_json::Value) -> String {
+fn lower(op: &str, field: Field, value: serde_json::Value) -> String {
     match testing::lower::<Std>(op, field, value, 1_700_000_000) {
         Ok(predicate) => predicate.to_string(),
         Err(error) => panic!("{op}: {}", error.to_text()),
@@ -11,14 +11,14 @@ fn lower(op: &str, field: kartoteka_plugin_sdk::filter::FieldRef, value: serde_j
 }
 
 /// The error of `op` on `field` with `args`, as `path: message`.
-fn error(op: &str, field: kartoteka_plugin_sdk::filter::FieldRef, args: impl Into<Args>) -> String {
+fn error(op: &str, field: Field, args: impl Into<Args>) -> String {
     match testing::lower::<Std>(op, field, args, 1_700_000_000) {
         Ok(predicate) => panic!("{op} lowered to {predicate}, expected an error"),
         Err(error) => error.to_text(),
     }
 }
 
-fn text() -> kartoteka_plugin_sdk::filter::FieldRef {
+fn text() -> Field {
     field("name", FieldKind::Text)
 }
 
@@ -26,7 +26,7 @@ fn text() -> kartoteka_plugin_sdk::filter::FieldRef {
 fn describes_every_operator() {
     let description = testing::describe_filter_operator::<Std>();
     assert_eq!(description.manifest.name, "std");
-    let names: Vec<&str> = description.operators.iter().map(|o| o.name.as_str()).collect();
+    let names: Vec<&str> = description.entries.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -135,11 +135,11 @@ fn rejects_values_of_the_wrong_type() {
 fn refuses_fields_an_operator_does_not_apply_to() {
     assert_eq!(
         error("gt", field("do_not_contact", FieldKind::Boolean), json!(true)),
-        "std.gt does not apply to do_not_contact (a boolean field)"
+        "std.gt applies to text, number, integer, money, date, datetime fields, not to do_not_contact (a boolean field)"
     );
     assert_eq!(
         error("contains", field("score", FieldKind::Number), json!("1")),
-        "std.contains does not apply to score (a number field)"
+        "std.contains applies to text, long_text, email, phone, url fields, not to score (a number field)"
     );
     assert_eq!(error("like", text(), json!("a")), "unknown operator `like`");
 }

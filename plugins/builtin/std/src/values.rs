@@ -1,7 +1,6 @@
 //! An argument read as a value of the field's kind.
 
 use kartoteka_plugin_sdk::calendar::{parse_date, parse_datetime};
-use kartoteka_plugin_sdk::filter::FieldRef;
 use kartoteka_plugin_sdk::prelude::*;
 
 /// `arg` as a value the field can hold, or an error at the argument's path.
@@ -9,7 +8,7 @@ use kartoteka_plugin_sdk::prelude::*;
 /// Text kinds take a string; number and money a number; integer a whole number; date a
 /// `YYYY-MM-DD` string; datetime seconds since the epoch or an RFC 3339 string; boolean
 /// a boolean; select and multiselect one of the field's options.
-pub fn field_value(field: &FieldRef, arg: &Arg<'_>) -> Result<Value, PluginError> {
+pub fn field_value(field: &Field, arg: &Arg<'_>) -> Result<Value, PluginError> {
     Ok(match field.kind {
         FieldKind::Text | FieldKind::LongText | FieldKind::Email | FieldKind::Phone | FieldKind::Url => {
             Value::Text(arg.as_str()?.to_owned())

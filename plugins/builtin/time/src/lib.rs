@@ -12,7 +12,7 @@
 //!   value is a day, which means that whole UTC day, or an instant (RFC 3339 or seconds
 //!   since the epoch): `before 2024-05-31` is before its midnight, `after 2024-05-31` is
 //!   from the next midnight on, `on` is the UTC day of the value.
-//! - `within_last` is relative to `context.now`, the only clock a plugin sees: on a date
+//! - `within_last` is relative to `plan.now()`, the only clock a plugin sees: on a date
 //!   field from the UTC date of now back by the period to that date, on a datetime field
 //!   from now back by the period to now, both ends included. Months and years count on
 //!   the calendar and clamp the day to the month's length (March 31 minus one month is
@@ -24,7 +24,6 @@
 mod moment;
 
 use kartoteka_plugin_sdk::calendar::{self, DAY, Period, date_of_instant, format_date, midnight};
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 use moment::Moment;
@@ -38,105 +37,120 @@ const KINDS: &[FieldKind] = &[FieldKind::Date, FieldKind::Datetime];
 /// A day, or on datetime fields an instant.
 const MOMENT: &str = r#"{"anyOf": [{"type": "string", "format": "date", "title": "Date (YYYY-MM-DD)"}, {"type": "string", "format": "date-time", "title": "Date and time (datetime fields)"}, {"type": "integer", "title": "Seconds since the epoch (datetime fields)"}]}"#;
 
-/// The operators: name, label, whether the value is a period (else a moment).
-const OPERATORS: &[(&str, &str, bool)] = &[
-    ("before", "is before", false),
-    ("after", "is after", false),
-    ("on", "is on", false),
-    ("within_last", "is within the last", true),
-    ("not_within_last", "is not within the last", true),
-];
+/// An operator on a moment (`before`, `after`, `on`).
+macro_rules! moment_operator {
+    ($ty:ident, $name:literal, $label:literal) => {
+        #[doc = concat!("`time.", $name, "`: ", $label, " a day or an instant.")]
+        #[derive(Default)]
+        pub struct $ty;
 
-impl FilterOperator for Time {
-    fn describe() -> Description {
-        Description {
-            manifest: Manifest::new(
-                "time",
-                env!("CARGO_PKG_VERSION"),
-                "Dates and times: before, after, on a day, within the last N days, months or years.",
-            ),
-            operators: OPERATORS
-                .iter()
-                .map(|&(name, label, period)| OperatorInfo {
-                    name: name.to_owned(),
-                    label: label.to_owned(),
-                    applies_to: KINDS.to_vec(),
-                    args_schema: if period { Period::SCHEMA } else { MOMENT }.to_owned(),
-                })
-                .collect(),
-        }
-    }
+        impl Operator for $ty {
+            const NAME: &'static str = $name;
+            const LABEL: &'static str = $label;
+            const APPLIES_TO: &'static [FieldKind] = KINDS;
+            type Args = Args;
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, context: &LowerContext) -> Result<Predicate, PluginError> {
-        if !OPERATORS.iter().any(|entry| entry.0 == op) {
-            return Err(PluginError::unknown_operator(op));
-        }
-        if !KINDS.contains(&field.kind) {
-            return Err(PluginError::new(format!(
-                "time.{op} does not apply to {} (a {} field)",
-                field.path,
-                field.kind.as_str()
-            )));
-        }
-        let datetime = field.kind == FieldKind::Datetime;
-        let path = field.path.as_str();
-        let value = args.value();
-        let mut b = PredicateBuilder::new();
-        let root = match op {
-            "before" | "after" | "on" => {
-                let moment = Moment::from_arg(&value, datetime)?;
-                match (op, moment) {
-                    ("before", Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Lt, date(day)),
-                    ("before", Moment::Day(day)) => b.compare(path, CompareOp::Lt, Value::Datetime(midnight(day))),
-                    ("before", Moment::Instant(at)) => b.compare(path, CompareOp::Lt, Value::Datetime(at)),
-                    ("on", Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Eq, date(day)),
-                    ("on", moment) => {
-                        let day = match moment {
-                            Moment::Day(day) => day,
-                            Moment::Instant(at) => date_of_instant(at),
-                        };
-                        let start = midnight(day);
-                        b.range(path, Value::Datetime(start), Value::Datetime(start + DAY - 1))
-                    }
-                    // "after"
-                    (_, Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Gt, date(day)),
-                    // Strictly after that whole day: from the next midnight on.
-                    (_, Moment::Day(day)) => b.compare(path, CompareOp::Ge, Value::Datetime(midnight(day) + DAY)),
-                    (_, Moment::Instant(at)) => b.compare(path, CompareOp::Gt, Value::Datetime(at)),
-                }
+            fn args_schema() -> String {
+                MOMENT.to_owned()
             }
-            _ => {
-                let period = Period::from_arg(&value)?;
-                let too_far = || {
-                    let amount = value.get("amount");
-                    amount.map_or_else(|error| error, |amount| amount.error("reaches back before the year 1"))
-                };
-                let within = if datetime {
-                    let now = context.now;
-                    let Some(since) = period.before_instant(now) else {
-                        return Err(too_far());
-                    };
-                    b.range(path, Value::Datetime(since), Value::Datetime(now))
-                } else {
-                    let today = date_of_instant(context.now);
-                    let Some(since) = period.before_date(today) else {
-                        return Err(too_far());
-                    };
-                    b.range(path, date(since), date(today))
-                };
-                if op == "not_within_last" { b.not(within) } else { within }
+
+            fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+                moment(Self::NAME, field, &args.value(), plan)
             }
+        }
+    };
+}
+
+/// An operator on a period back from now (`within_last`, `not_within_last`).
+macro_rules! period_operator {
+    ($ty:ident, $name:literal, $label:literal, $negated:literal) => {
+        #[doc = concat!("`time.", $name, "`: ", $label, " N days, weeks, months or years.")]
+        #[derive(Default)]
+        pub struct $ty;
+
+        impl Operator for $ty {
+            const NAME: &'static str = $name;
+            const LABEL: &'static str = $label;
+            const APPLIES_TO: &'static [FieldKind] = KINDS;
+            type Args = Args;
+
+            fn args_schema() -> String {
+                Period::SCHEMA.to_owned()
+            }
+
+            fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+                within(field, &args.value(), plan, $negated)
+            }
+        }
+    };
+}
+
+moment_operator!(Before, "before", "is before");
+moment_operator!(After, "after", "is after");
+moment_operator!(On, "on", "is on");
+period_operator!(WithinLast, "within_last", "is within the last", false);
+period_operator!(NotWithinLast, "not_within_last", "is not within the last", true);
+
+plugin!(Time {
+    name: "time",
+    description: "Dates and times: before, after, on a day, within the last N days, months or years.",
+    operators: [Before, After, On, WithinLast, NotWithinLast],
+});
+
+/// `before`, `after`, `on`.
+fn moment(op: &str, field: &Field, value: &Arg<'_>, b: &mut Plan<'_>) -> Result<Node, PluginError> {
+    let datetime = field.kind == FieldKind::Datetime;
+    let path = field.path.as_str();
+    let moment = Moment::from_arg(value, datetime)?;
+    Ok(match (op, moment) {
+        ("before", Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Lt, date(day)),
+        ("before", Moment::Day(day)) => b.compare(path, CompareOp::Lt, Value::Datetime(midnight(day))),
+        ("before", Moment::Instant(at)) => b.compare(path, CompareOp::Lt, Value::Datetime(at)),
+        ("on", Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Eq, date(day)),
+        ("on", moment) => {
+            let day = match moment {
+                Moment::Day(day) => day,
+                Moment::Instant(at) => date_of_instant(at),
+            };
+            let start = midnight(day);
+            b.range(path, Value::Datetime(start), Value::Datetime(start + DAY - 1))
+        }
+        // "after"
+        (_, Moment::Day(day)) if !datetime => b.compare(path, CompareOp::Gt, date(day)),
+        // Strictly after that whole day: from the next midnight on.
+        (_, Moment::Day(day)) => b.compare(path, CompareOp::Ge, Value::Datetime(midnight(day) + DAY)),
+        (_, Moment::Instant(at)) => b.compare(path, CompareOp::Gt, Value::Datetime(at)),
+    })
+}
+
+/// `within_last`, or negated `not_within_last`.
+fn within(field: &Field, value: &Arg<'_>, b: &mut Plan<'_>, negated: bool) -> Result<Node, PluginError> {
+    let path = field.path.as_str();
+    let period = Period::from_arg(value)?;
+    let too_far = || {
+        let amount = value.get("amount");
+        amount.map_or_else(|error| error, |amount| amount.error("reaches back before the year 1"))
+    };
+    let now = b.now();
+    let within = if field.kind == FieldKind::Datetime {
+        let Some(since) = period.before_instant(now) else {
+            return Err(too_far());
         };
-        Ok(b.finish(root))
-    }
+        b.range(path, Value::Datetime(since), Value::Datetime(now))
+    } else {
+        let today = date_of_instant(now);
+        let Some(since) = period.before_date(today) else {
+            return Err(too_far());
+        };
+        b.range(path, date(since), date(today))
+    };
+    Ok(if negated { b.not(within) } else { within })
 }
 
 /// A day as the IR's `Value::Date`.
 fn date(day: calendar::Date) -> Value {
     Value::Date(format_date(day))
 }
-
-export_filter_operator!(Time);
 
 #[cfg(test)]
 mod tests;

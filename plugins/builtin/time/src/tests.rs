@@ -1,5 +1,4 @@
 use super::Time;
-use kartoteka_plugin_sdk::filter::FieldRef;
 use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::testing::{self, field, json};
 
@@ -7,19 +6,19 @@ use kartoteka_plugin_sdk::testing::{self, field, json};
 const NOW: i64 = 1_711_881_000;
 
 /// `op` on `field` with `value` at `now`, rendered; panics on an error.
-fn lower_at(op: &str, field: FieldRef, value: serde_json::Value, now: i64) -> String {
+fn lower_at(op: &str, field: Field, value: serde_json::Value, now: i64) -> String {
     match testing::lower::<Time>(op, field, value, now) {
         Ok(predicate) => predicate.to_string(),
         Err(error) => panic!("{op}: {}", error.to_text()),
     }
 }
 
-fn lower(op: &str, field: FieldRef, value: serde_json::Value) -> String {
+fn lower(op: &str, field: Field, value: serde_json::Value) -> String {
     lower_at(op, field, value, NOW)
 }
 
 /// The error of `op` on `field` with `args`, as `path: message`.
-fn error(op: &str, field: FieldRef, args: impl Into<Args>) -> String {
+fn error(op: &str, field: Field, args: impl Into<Args>) -> String {
     match testing::lower::<Time>(op, field, args, NOW) {
         Ok(predicate) => panic!("{op} lowered to {predicate}, expected an error"),
         Err(error) => error.to_text(),
@@ -27,11 +26,11 @@ fn error(op: &str, field: FieldRef, args: impl Into<Args>) -> String {
 }
 
 /// An extra field of kind date.
-fn signed() -> FieldRef {
+fn signed() -> Field {
     field("fields.signed", FieldKind::Date)
 }
 
-fn created() -> FieldRef {
+fn created() -> Field {
     field("created_at", FieldKind::Datetime)
 }
 
@@ -43,13 +42,13 @@ fn period(amount: i64, unit: &str) -> serde_json::Value {
 fn describes_every_operator() {
     let description = testing::describe_filter_operator::<Time>();
     assert_eq!(description.manifest.name, "time");
-    let names: Vec<&str> = description.operators.iter().map(|o| o.name.as_str()).collect();
+    let names: Vec<&str> = description.entries.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["before", "after", "on", "within_last", "not_within_last"]);
-    for operator in &description.operators {
+    for operator in &description.entries {
         assert_eq!(operator.applies_to, [FieldKind::Date, FieldKind::Datetime]);
         assert!(!operator.label.is_empty());
     }
-    let within: serde_json::Value = serde_json::from_str(&description.operators[3].args_schema).unwrap();
+    let within: serde_json::Value = serde_json::from_str(&description.entries[3].schema).unwrap();
     assert_eq!(within["properties"]["unit"]["enum"], json!(["days", "months", "years"]));
     assert_eq!(within["required"], json!(["amount", "unit"]));
 }
@@ -156,11 +155,11 @@ fn refuses_moments_the_field_cannot_hold() {
 fn refuses_fields_it_does_not_apply_to() {
     assert_eq!(
         error("before", field("name", FieldKind::Text), json!("2024-01-01")),
-        "time.before does not apply to name (a text field)"
+        "time.before applies to date, datetime fields, not to name (a text field)"
     );
     assert_eq!(
         error("within_last", field("score", FieldKind::Number), period(3, "days")),
-        "time.within_last does not apply to score (a number field)"
+        "time.within_last applies to date, datetime fields, not to score (a number field)"
     );
     assert_eq!(
         error("since", signed(), json!("2024-01-01")),

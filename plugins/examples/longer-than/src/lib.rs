@@ -4,49 +4,31 @@
 //! exact test runs in the plugin as a residual; the database only drops empty and null
 //! values first, a cheap superset of the answer.
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
-/// The plugin; it has no state.
+/// `longer_than N`: the text has more than N characters.
+#[derive(Default)]
 pub struct LongerThan;
 
-impl FilterOperator for LongerThan {
-    fn describe() -> Description {
-        Description {
-            manifest: Manifest::new(
-                "example",
-                env!("CARGO_PKG_VERSION"),
-                "Example operators from the plugin author's guide.",
-            ),
-            operators: vec![OperatorInfo {
-                name: "longer_than".into(),
-                label: "is longer than".into(),
-                applies_to: vec![FieldKind::Text, FieldKind::LongText],
-                args_schema: r#"{"type": "integer", "minimum": 0}"#.into(),
-            }],
-        }
-    }
+impl Operator for LongerThan {
+    const NAME: &'static str = "longer_than";
+    const LABEL: &'static str = "is longer than";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Text, FieldKind::LongText, FieldKind::Email, FieldKind::Url];
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, _context: &LowerContext) -> Result<Predicate, PluginError> {
-        if op != "longer_than" {
-            return Err(PluginError::unknown_operator(op));
-        }
-        limit(args)?; // fail at planning time, not on the first batch
-        let mut b = PredicateBuilder::new();
+    /// N, a whole number of characters (the schema says `"minimum": 0`).
+    type Args = u32;
+
+    fn lower(&self, field: &Field, _n: &u32, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
         // Superset pushed down to SQL: a longer-than-N text is never null or empty...
-        let empty = b.is_empty(&field.path);
-        let not_empty = b.not(empty);
+        let empty = plan.is_empty(&field.path);
+        let not_empty = plan.not(empty);
         // ...and the exact test, on the candidates only.
-        let exact = b.residual(op, &field.path, args);
-        let root = b.and(&[not_empty, exact]);
-        Ok(b.finish(root))
+        let exact = plan.residual();
+        Ok(plan.and(&[not_empty, exact]))
     }
 
-    fn matches(op: &str, args: &Args, values: &Batch) -> Result<Vec<bool>, PluginError> {
-        if op != "longer_than" {
-            return Err(PluginError::unknown_operator(op));
-        }
-        let n = limit(args)?;
+    fn matches(&mut self, n: &u32, values: &Batch) -> Result<Vec<bool>, PluginError> {
+        let n = *n as usize;
         let texts = values.texts()?;
         Ok(texts
             .map(|text| text.is_some_and(|text| text.chars().count() > n))
@@ -54,31 +36,35 @@ impl FilterOperator for LongerThan {
     }
 }
 
-/// The argument: a whole number N >= 0.
-fn limit(args: &Args) -> Result<usize, PluginError> {
-    let value = args.value();
-    let n = value.as_i64()?;
-    usize::try_from(n).map_err(|_| value.error("expected a whole number of characters, 0 or more"))
-}
+/// The plugin: its name, and the operators it offers.
+pub struct Example;
 
-export_filter_operator!(LongerThan);
+plugin!(Example {
+    name: "example",
+    description: "Example operators from the plugin author's guide.",
+    operators: [LongerThan],
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kartoteka_plugin_sdk::serde_json::Value as Json;
     use kartoteka_plugin_sdk::testing::{self, field, json};
 
     #[test]
     fn describes_itself() {
-        let description = testing::describe_filter_operator::<LongerThan>();
+        let description = testing::describe_filter_operator::<Example>();
         assert_eq!(description.manifest.name, "example");
-        assert_eq!(description.operators[0].name, "longer_than");
+        assert_eq!(description.entries[0].name, "longer_than");
+        assert_eq!(description.entries[0].label, "is longer than");
+        let schema: Json = kartoteka_plugin_sdk::serde_json::from_str(&description.entries[0].schema).unwrap();
+        assert_eq!(schema["type"], "integer");
+        assert_eq!(schema["minimum"], 0);
     }
 
     #[test]
     fn lowers_to_a_superset_and_a_residual() {
-        let predicate =
-            testing::lower::<LongerThan>("longer_than", field("name", FieldKind::Text), json!(3), 0).unwrap();
+        let predicate = testing::lower::<Example>("longer_than", field("name", FieldKind::Text), json!(3), 0).unwrap();
         assert_eq!(
             predicate.to_string(),
             "and(not(is-empty(name)), residual(longer_than, name, 3))"
@@ -87,25 +73,31 @@ mod tests {
 
     #[test]
     fn counts_characters_not_bytes() {
-        let answers = testing::matches::<LongerThan>("longer_than", json!(3), &["ab", "abcd", "Łódź", "Łód"]);
+        let answers = testing::matches::<Example>("longer_than", json!(3), &["ab", "abcd", "Łódź", "Łód"]);
         assert_eq!(answers.unwrap(), [false, true, true, false]);
     }
 
     #[test]
     fn null_values_never_match() {
-        let answers = testing::matches::<LongerThan>("longer_than", json!(0), &[Some("a"), None, Some("")]);
+        let answers = testing::matches::<Example>("longer_than", json!(0), &[Some("a"), None, Some("")]);
         assert_eq!(answers.unwrap(), [true, false, false]);
     }
 
     #[test]
     fn rejects_bad_arguments_with_a_path() {
         let name = || field("name", FieldKind::Text);
-        let error = testing::lower::<LongerThan>("longer_than", name(), json!("three"), 0).unwrap_err();
-        assert_eq!(error.to_text(), "value: expected a whole number, found a string");
-        let error = testing::lower::<LongerThan>("longer_than", name(), json!(-1), 0).unwrap_err();
-        assert_eq!(error.path.as_deref(), Some("value"));
-        let error = testing::lower::<LongerThan>("longer_than", name(), Args::none(), 0).unwrap_err();
-        assert_eq!(error.to_text(), "value: expected a whole number, found nothing");
+        let error = testing::lower::<Example>("longer_than", name(), json!("three"), 0).unwrap_err();
+        assert_eq!(error.to_text(), r#"value: invalid type: string "three", expected u32"#);
+        let error = testing::lower::<Example>("longer_than", name(), json!(-1), 0).unwrap_err();
+        assert_eq!(error.to_text(), "value: invalid value: integer `-1`, expected u32");
+        let error = testing::lower::<Example>("longer_than", name(), Args::none(), 0).unwrap_err();
+        assert_eq!(error.to_text(), "value: invalid type: null, expected u32");
+        let phone = field("phone", FieldKind::Phone);
+        let error = testing::lower::<Example>("longer_than", phone, json!(3), 0).unwrap_err();
+        assert_eq!(
+            error.to_text(),
+            "example.longer_than applies to text, long_text, email, url fields, not to phone (a phone field)"
+        );
     }
 
     #[test]

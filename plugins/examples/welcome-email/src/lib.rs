@@ -1,63 +1,57 @@
 //! `welcome.send_welcome`: a welcome email to every contact of the batch that has an
-//! address. The manifest asks for `send-email`, so an admin must approve the plugin
-//! before it can be enabled.
+//! address. It returns `send-email` effects, so the manifest asks for that capability and
+//! an admin must approve the plugin before it can be enabled.
 
-use kartoteka_plugin_sdk::action::*;
 use kartoteka_plugin_sdk::prelude::*;
 
-/// The plugin; it has no state.
-pub struct WelcomeEmail;
+/// The parameters: all optional.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Welcome {
+    /// The subject line; "Welcome" when absent.
+    subject: Option<String>,
+}
 
-impl BulkAction for WelcomeEmail {
-    fn describe() -> Description {
-        Description {
-            manifest: Manifest::new(
-                "welcome",
-                env!("CARGO_PKG_VERSION"),
-                "Sends a welcome email to contacts.",
-            )
-            .with_capabilities(&[Capability::SendEmail]),
-            actions: vec![ActionInfo {
-                name: "send_welcome".into(),
-                label: "Send a welcome email".into(),
-                params_schema: r#"{"type":"object","properties":{"subject":{"type":"string"}}}"#.into(),
-            }],
-        }
-    }
+/// `send_welcome`: "Hello <name>, welcome!" to each contact with an e-mail address.
+#[derive(Default)]
+pub struct SendWelcome;
 
-    fn run(action: &str, params: &Args, contacts: &[Contact]) -> Result<Vec<Effect>, PluginError> {
-        if action != "send_welcome" {
-            return Err(PluginError::new(format!("unknown action `{action}`")));
-        }
-        let subject = subject(params)?;
+impl Action for SendWelcome {
+    const NAME: &'static str = "send_welcome";
+    const LABEL: &'static str = "Send a welcome email";
+    const CAPABILITIES: &'static [Capability] = &[Capability::SendEmail];
+    /// No parameters at all reads as `None`.
+    type Params = Option<Welcome>;
+
+    fn run(&mut self, params: &Option<Welcome>, contacts: &[Contact]) -> Result<Vec<Effect>, PluginError> {
+        let subject = params
+            .as_ref()
+            .and_then(|p| p.subject.clone())
+            .unwrap_or_else(|| "Welcome".to_owned());
         Ok(contacts
             .iter()
             .filter_map(|contact| {
                 let to = contact.email.as_deref().filter(|e| !e.is_empty())?;
-                Some(Effect {
-                    contact_id: contact.id,
-                    effect: EffectKind::SendEmail(SendEmail {
-                        to: to.to_owned(),
-                        subject: subject.clone(),
-                        html: format!("<p>Hello {}, welcome!</p>", escape(&contact.name)),
-                        text: format!("Hello {}, welcome!", contact.name),
-                    }),
-                })
+                let email = SendEmail {
+                    to: to.to_owned(),
+                    subject: subject.clone(),
+                    html: format!("<p>Hello {}, welcome!</p>", escape(&contact.name)),
+                    text: format!("Hello {}, welcome!", contact.name),
+                };
+                Some(Effect::send_email(contact, email))
             })
             .collect())
     }
 }
 
-/// The `subject` parameter, or "Welcome" when there is none.
-fn subject(params: &Args) -> Result<String, PluginError> {
-    let Some(root) = params.params().optional() else {
-        return Ok("Welcome".to_owned());
-    };
-    match root.get("subject")?.optional() {
-        Some(subject) => Ok(subject.as_str()?.to_owned()),
-        None => Ok("Welcome".to_owned()),
-    }
-}
+/// The plugin.
+pub struct WelcomeEmail;
+
+plugin!(WelcomeEmail {
+    name: "welcome",
+    description: "Sends a welcome email to contacts.",
+    actions: [SendWelcome],
+});
 
 /// The name, safe inside HTML text.
 fn escape(text: &str) -> String {
@@ -74,8 +68,6 @@ fn escape(text: &str) -> String {
     }
     out
 }
-
-export_bulk_action!(WelcomeEmail);
 
 #[cfg(test)]
 mod tests {
@@ -104,8 +96,8 @@ mod tests {
         let description = testing::describe_bulk_action::<WelcomeEmail>();
         assert_eq!(description.manifest.name, "welcome");
         assert_eq!(description.manifest.capabilities, [Capability::SendEmail]);
-        assert_eq!(description.actions[0].name, "send_welcome");
-        assert_eq!(description.actions[0].label, "Send a welcome email");
+        assert_eq!(description.entries[0].name, "send_welcome");
+        assert_eq!(description.entries[0].label, "Send a welcome email");
     }
 
     #[test]
@@ -142,7 +134,7 @@ mod tests {
         let error = testing::run::<WelcomeEmail>("send_welcome", json!({"subject": 3}), &contacts).unwrap_err();
         assert_eq!(
             error.to_text(),
-            "params.subject: expected a string, found a whole number"
+            "params.subject: invalid type: integer `3`, expected a string"
         );
         assert!(testing::run::<WelcomeEmail>("nope", json!({}), &contacts).is_err());
     }

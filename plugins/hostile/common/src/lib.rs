@@ -1,7 +1,6 @@
 //! The part of every hostile plugin that behaves: its description.
 
-use kartoteka_plugin_sdk::filter::{Description, OperatorInfo};
-use kartoteka_plugin_sdk::{FieldKind, Manifest};
+use kartoteka_plugin_sdk::{Description, Entry, FieldKind, Manifest};
 
 /// Plugin `hostile-<name>`, offering `ops` on text fields, each with any argument.
 pub fn describe(name: &str, ops: &[&str]) -> Description {
@@ -11,13 +10,13 @@ pub fn describe(name: &str, ops: &[&str]) -> Description {
             "0.1.0",
             "A plugin that misbehaves on purpose, for the host's tests.",
         ),
-        operators: ops
+        entries: ops
             .iter()
-            .map(|&op| OperatorInfo {
+            .map(|&op| Entry {
                 name: op.to_owned(),
                 label: op.replace('_', " "),
                 applies_to: vec![FieldKind::Text],
-                args_schema: "{}".to_owned(),
+                schema: "{}".to_owned(),
             })
             .collect(),
     }

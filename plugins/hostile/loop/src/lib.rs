@@ -2,7 +2,6 @@
 
 use std::hint::black_box;
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct Loop;
@@ -14,12 +13,12 @@ fn spin() -> ! {
     }
 }
 
-impl FilterOperator for Loop {
-    fn describe() -> Description {
+impl FilterPlugin for Loop {
+    fn description() -> Description {
         hostile_common::describe("loop", &["spin"])
     }
 
-    fn lower(_: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(_: &str, _: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         spin()
     }
 
@@ -28,4 +27,4 @@ impl FilterOperator for Loop {
     }
 }
 
-export_filter_operator!(Loop);
+export_filter_plugin!(Loop);

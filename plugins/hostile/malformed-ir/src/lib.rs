@@ -1,7 +1,6 @@
 //! `hostile-malformed-ir`: predicates that break the IR's rules, chosen by the op name;
 //! `matches` answers fewer values than the batch has.
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct MalformedIr;
@@ -16,12 +15,12 @@ const OPS: &[&str] = &[
     "unknown_residual",
 ];
 
-impl FilterOperator for MalformedIr {
-    fn describe() -> Description {
+impl FilterPlugin for MalformedIr {
+    fn description() -> Description {
         hostile_common::describe("malformed-ir", OPS)
     }
 
-    fn lower(op: &str, field: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(op: &str, field: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         let path = field.path.clone();
         let nodes = match op {
             // A child index past the end of the list.
@@ -57,4 +56,4 @@ impl FilterOperator for MalformedIr {
     }
 }
 
-export_filter_operator!(MalformedIr);
+export_filter_plugin!(MalformedIr);

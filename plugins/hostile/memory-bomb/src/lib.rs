@@ -3,7 +3,6 @@
 
 use std::hint::black_box;
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct MemoryBomb;
@@ -19,12 +18,12 @@ fn hoard() -> ! {
     }
 }
 
-impl FilterOperator for MemoryBomb {
-    fn describe() -> Description {
+impl FilterPlugin for MemoryBomb {
+    fn description() -> Description {
         hostile_common::describe("memory-bomb", &["hoard"])
     }
 
-    fn lower(_: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(_: &str, _: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         hoard()
     }
 
@@ -33,4 +32,4 @@ impl FilterOperator for MemoryBomb {
     }
 }
 
-export_filter_operator!(MemoryBomb);
+export_filter_plugin!(MemoryBomb);

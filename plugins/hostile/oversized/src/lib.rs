@@ -7,7 +7,6 @@
 //! N is the whole-number argument if there is one; the defaults are 10,000,000 nodes,
 //! 64 MiB, and 10,000,000 answers.
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct Oversized;
@@ -20,12 +19,12 @@ fn size(args: &Args, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-impl FilterOperator for Oversized {
-    fn describe() -> Description {
+impl FilterPlugin for Oversized {
+    fn description() -> Description {
         hostile_common::describe("oversized", &["many_nodes", "huge_string"])
     }
 
-    fn lower(op: &str, field: &FieldRef, args: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(op: &str, field: &Field, args: &Args, _: i64) -> Result<Predicate, PluginError> {
         match op {
             "huge_string" => {
                 let needle = "x".repeat(size(args, 64 << 20));
@@ -49,4 +48,4 @@ impl FilterOperator for Oversized {
     }
 }
 
-export_filter_operator!(Oversized);
+export_filter_plugin!(Oversized);

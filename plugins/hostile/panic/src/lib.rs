@@ -1,17 +1,16 @@
 //! `hostile-panic`: `lower` and `matches` panic (the message goes to stderr, then the
 //! instance traps).
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct Panic;
 
-impl FilterOperator for Panic {
-    fn describe() -> Description {
+impl FilterPlugin for Panic {
+    fn description() -> Description {
         hostile_common::describe("panic", &["explode"])
     }
 
-    fn lower(op: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(op: &str, _: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         panic!("hostile-panic: `{op}` panics in lower, on purpose")
     }
 
@@ -20,4 +19,4 @@ impl FilterOperator for Panic {
     }
 }
 
-export_filter_operator!(Panic);
+export_filter_plugin!(Panic);

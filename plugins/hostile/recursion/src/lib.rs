@@ -7,7 +7,6 @@
 
 use std::hint::black_box;
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct Recursion;
@@ -30,12 +29,12 @@ fn deeper_native(depth: u64) -> u64 {
     deeper_native(depth + 1).rotate_left(1) ^ depth
 }
 
-impl FilterOperator for Recursion {
-    fn describe() -> Description {
+impl FilterPlugin for Recursion {
+    fn description() -> Description {
         hostile_common::describe("recursion", &["deeper", "deeper_native"])
     }
 
-    fn lower(op: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(op: &str, _: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         let depth = if op == "deeper_native" {
             deeper_native(black_box(0))
         } else {
@@ -49,4 +48,4 @@ impl FilterOperator for Recursion {
     }
 }
 
-export_filter_operator!(Recursion);
+export_filter_plugin!(Recursion);

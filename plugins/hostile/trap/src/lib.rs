@@ -1,6 +1,5 @@
 //! `hostile-trap`: `lower` and `matches` execute the `unreachable` instruction.
 
-use kartoteka_plugin_sdk::filter::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct Trap;
@@ -12,12 +11,12 @@ fn trap() -> ! {
     std::process::abort();
 }
 
-impl FilterOperator for Trap {
-    fn describe() -> Description {
+impl FilterPlugin for Trap {
+    fn description() -> Description {
         hostile_common::describe("trap", &["unreachable"])
     }
 
-    fn lower(_: &str, _: &FieldRef, _: &Args, _: &LowerContext) -> Result<Predicate, PluginError> {
+    fn lower(_: &str, _: &Field, _: &Args, _: i64) -> Result<Predicate, PluginError> {
         trap()
     }
 
@@ -26,4 +25,4 @@ impl FilterOperator for Trap {
     }
 }
 
-export_filter_operator!(Trap);
+export_filter_plugin!(Trap);

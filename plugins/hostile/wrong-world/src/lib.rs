@@ -1,24 +1,23 @@
 //! `hostile-wrong-world`: a working segment criterion (world `segment-criterion`), for
 //! the places that expect a filter operator.
 
-use kartoteka_plugin_sdk::criterion::*;
 use kartoteka_plugin_sdk::prelude::*;
 
 struct WrongWorld;
 
-impl SegmentCriterion for WrongWorld {
-    fn describe() -> Description {
+impl CriterionPlugin for WrongWorld {
+    fn description() -> Description {
         Description {
             manifest: Manifest::new(
                 "hostile-wrong-world",
                 "0.1.0",
                 "A criterion where an operator is expected.",
             ),
-            criteria: vec![CriterionInfo {
+            entries: vec![Entry {
                 name: "flat".into(),
                 label: "ten points each".into(),
                 applies_to: vec![FieldKind::Number],
-                params_schema: "{}".into(),
+                schema: "{}".into(),
             }],
         }
     }
@@ -28,4 +27,4 @@ impl SegmentCriterion for WrongWorld {
     }
 }
 
-export_segment_criterion!(WrongWorld);
+export_criterion_plugin!(WrongWorld);
