@@ -25,6 +25,7 @@ mod forms_input;
 mod freshness;
 mod ownership;
 mod pages;
+mod plugin_scaffold;
 mod plugins;
 mod search;
 mod segment_explain;

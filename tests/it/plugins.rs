@@ -12,17 +12,28 @@ use kartoteka_tests::{StatusCode, TestApp, Value, both, client_builder, json, ur
 use reqwest::Method;
 
 /// The plugins' workspace.
-fn plugins_dir() -> PathBuf {
+pub(crate) fn plugins_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins")
 }
 
 /// Builds every component of `plugins/` once per test process (a no-op when they are up
 /// to date), with an environment cleaned of the outer cargo's variables.
 fn build_plugins() -> Result<(), String> {
+    let mut command = cargo_in(&plugins_dir());
+    command.args(["build", "--target", "wasm32-wasip2", "--release", "--workspace"]);
+    let output = command.output().map_err(|e| format!("running cargo: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// `cargo` in `dir`, with an environment cleaned of the outer cargo's variables and the
+/// plugins' target directory (so what the plugins' build compiled is reused).
+pub(crate) fn cargo_in(dir: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new("cargo");
-    command
-        .current_dir(plugins_dir())
-        .args(["build", "--target", "wasm32-wasip2", "--release", "--workspace"]);
+    command.current_dir(dir);
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
         let keep = [
@@ -39,12 +50,7 @@ fn build_plugins() -> Result<(), String> {
         }
     }
     command.env("CARGO_TARGET_DIR", plugins_dir().join("target"));
-    let output = command.output().map_err(|e| format!("running cargo: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
+    command
 }
 
 /// The component `target/wasm32-wasip2/release/<name>.wasm`.
@@ -61,7 +67,7 @@ async fn component(name: &str) -> Vec<u8> {
 }
 
 /// Uploads `bytes` as a plugin (`?kind=` when given).
-async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, kind: Option<&str>) -> (StatusCode, Value) {
+pub(crate) async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, kind: Option<&str>) -> (StatusCode, Value) {
     let path = match kind {
         Some(k) => format!("/api/v1/plugins?kind={k}"),
         None => "/api/v1/plugins".to_owned(),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod listener;
 pub mod pages;
 pub mod router;
+pub mod scaffold;
 pub mod urls;
 
 use std::net::SocketAddr;

@@ -74,6 +74,21 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Writes a new plugin crate, ready to test and build: `NAME/` with `Cargo.toml`,
+    /// `rust-toolchain.toml`, `src/lib.rs` (a working example with tests) and `README.md`.
+    New {
+        /// The plugin's name (a slug): `acme-words`.
+        name: String,
+        /// What the plugin offers.
+        #[arg(long, default_value = "operator", value_parser = kartoteka_web::scaffold::KINDS)]
+        kind: String,
+        /// Where to create the `NAME/` folder.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+        /// The SDK crate (`plugins/sdk` of a Kartoteka checkout); by default this build's.
+        #[arg(long)]
+        sdk: Option<std::path::PathBuf>,
+    },
     /// Installs a plugin from a `.wasm` component (disabled), or upgrades it to a newer
     /// version.
     Add {
@@ -183,6 +198,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
+    if let PluginCommand::New { name, kind, dir, sdk } = command {
+        return new_plugin(name, kind, dir, sdk);
+    }
     let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
     let admin = core.plugins().local_admin();
     let fail = |e: kartoteka_core::Error| anyhow::anyhow!("{e}");
@@ -206,6 +224,7 @@ async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
         )
     };
     match command {
+        PluginCommand::New { .. } => {}
         PluginCommand::Add { file, kind } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let kind = kind.as_deref().and_then(kartoteka_core::plugin::Kind::parse);
@@ -228,6 +247,37 @@ async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
             println!("Removed {name}.");
         }
     }
+    Ok(())
+}
+
+/// `kartoteka plugin new`: see [`kartoteka_web::scaffold`].
+fn new_plugin(
+    name: String,
+    kind: String,
+    dir: std::path::PathBuf,
+    sdk: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let request = kartoteka_web::scaffold::Request {
+        name,
+        kind,
+        parent: dir,
+        sdk: sdk.unwrap_or_else(kartoteka_web::scaffold::default_sdk),
+    };
+    let folder = kartoteka_web::scaffold::create(&request)
+        .map_err(|problems| anyhow::anyhow!("can't create the plugin:\n  - {}", problems.join("\n  - ")))?;
+    println!(
+        "Created {} (a {} plugin).",
+        folder.display(),
+        kartoteka_web::scaffold::kind_label(&request.kind)
+    );
+    println!("Next:");
+    println!("  cd {}", folder.display());
+    println!("  cargo test                                      # native tests");
+    println!("  cargo build --target wasm32-wasip2 --release    # the component");
+    println!(
+        "  kartoteka plugin add target/wasm32-wasip2/release/{}.wasm",
+        request.name.replace('-', "_")
+    );
     Ok(())
 }
 
