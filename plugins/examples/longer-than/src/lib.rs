@@ -1,8 +1,11 @@
-//! `example.longer_than`: text fields longer than N characters.
+//! The `example` plugin of the author's guide: two operators on text fields.
 //!
-//! SQL databases count characters differently (bytes, code units, code points), so the
-//! exact test runs in the plugin as a residual; the database only drops empty and null
-//! values first, a cheap superset of the answer.
+//! - `longer_than N`: more than N characters. SQL databases count characters differently
+//!   (bytes, code units, code points), so the exact test runs in the plugin as a
+//!   residual; the database only drops empty and null values first, a cheap superset.
+//! - `ends_with_ignoring_case "@gmail.com"`: ends with the text, whatever the case, but
+//!   with the accents as written. The database keeps the folded matches (case- and
+//!   accent-insensitive, indexed), a superset; the residual drops `@gmaíl.com`.
 
 use kartoteka_plugin_sdk::prelude::*;
 
@@ -36,13 +39,50 @@ impl Operator for LongerThan {
     }
 }
 
+/// `ends_with_ignoring_case SUFFIX`: the text ends with SUFFIX, ignoring case only.
+#[derive(Default)]
+pub struct EndsWithIgnoringCase {
+    /// The suffix in lowercase, made once per session by the first batch.
+    lowered: Option<(String, String)>,
+}
+
+impl Operator for EndsWithIgnoringCase {
+    const NAME: &'static str = "ends_with_ignoring_case";
+    const LABEL: &'static str = "ends with (ignoring case)";
+    const APPLIES_TO: &'static [FieldKind] = &[
+        FieldKind::Text,
+        FieldKind::LongText,
+        FieldKind::Email,
+        FieldKind::Phone,
+        FieldKind::Url,
+    ];
+    type Args = String;
+
+    fn lower(&self, field: &Field, suffix: &String, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        let folded = plan.text(&field.path, TextMode::Suffix, suffix, true); // in SQL, indexed
+        let exact = plan.residual(); // here, on the folded matches only
+        Ok(plan.and(&[folded, exact]))
+    }
+
+    fn matches(&mut self, suffix: &String, values: &Batch) -> Result<Vec<bool>, PluginError> {
+        if self.lowered.as_ref().is_none_or(|(of, _)| of != suffix) {
+            self.lowered = Some((suffix.clone(), suffix.to_lowercase()));
+        }
+        let lowered = self.lowered.as_ref().map_or("", |(_, lowered)| lowered.as_str());
+        let texts = values.texts()?;
+        Ok(texts
+            .map(|text| text.is_some_and(|text| text.to_lowercase().ends_with(lowered)))
+            .collect())
+    }
+}
+
 /// The plugin: its name, and the operators it offers.
 pub struct Example;
 
 plugin!(Example {
     name: "example",
     description: "Example operators from the plugin author's guide.",
-    operators: [LongerThan],
+    operators: [LongerThan, EndsWithIgnoringCase],
 });
 
 #[cfg(test)]
@@ -101,15 +141,36 @@ mod tests {
     }
 
     #[test]
+    fn ignoring_case_keeps_accents() {
+        let email = field("email", FieldKind::Email);
+        let predicate = testing::lower::<Example>("ends_with_ignoring_case", email, json!("@gmail.com"), 0);
+        assert_eq!(
+            predicate.unwrap().to_string(),
+            r#"and(suffix(email, "@gmail.com", fold), residual(ends_with_ignoring_case, email, "@gmail.com"))"#
+        );
+        let values = [
+            Some("Ada@GMAIL.com"),
+            Some("accent@gmaíl.com"),
+            Some("ada@gmail.co"),
+            None,
+        ];
+        let answers = testing::matches::<Example>("ends_with_ignoring_case", json!("@gmail.com"), &values);
+        assert_eq!(answers.unwrap(), [true, false, false, false]);
+        // The next batch of the session reuses the lowered suffix; another suffix replaces it.
+        let answers = testing::matches::<Example>("ends_with_ignoring_case", json!("@GMAIL.COM"), &["x@gmail.com"]);
+        assert_eq!(answers.unwrap(), [true]);
+    }
+
+    #[test]
     fn the_guide_shows_this_very_source() {
         let guide = include_str!("../../../README.md");
         assert!(
             guide.contains(include_str!("lib.rs")),
-            "copy src/lib.rs into plugins/README.md, section 9"
+            "copy src/lib.rs into plugins/README.md, section 10"
         );
         assert!(
             guide.contains(include_str!("../Cargo.toml")),
-            "copy Cargo.toml into plugins/README.md, section 9"
+            "copy Cargo.toml into plugins/README.md, section 10"
         );
     }
 }
