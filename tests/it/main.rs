@@ -23,6 +23,7 @@ mod forms;
 mod forms_browser;
 mod forms_input;
 mod freshness;
+mod guest_languages;
 mod ownership;
 mod pages;
 mod plugin_scaffold;

@@ -17,7 +17,7 @@ use super::engine::{CallError, Called};
 use super::ir::{Predicate, Residual};
 use super::limits::{MAX_BATCH, MAX_COMPONENT_SIZE};
 use super::registry::{CallContext, PluginInfo, Registry, bump_generation, log_host};
-use super::values::{Batch, Capability, FieldRef, Kind};
+use super::values::{ActionContact, Batch, Capability, Effect, FieldKind, FieldRef, Kind};
 use crate::entities::{plugin_logs, plugins};
 use crate::kernel::identity::Actor;
 use crate::{Error, Result};
@@ -430,6 +430,46 @@ impl PluginAdmin<'_> {
             residuals,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// Tries a criterion of an installed plugin, enabled or not: `score(criterion,
+    /// params)` on sample values of a field of `kind`, under the production limits.
+    pub async fn try_criterion(
+        &self,
+        name: &str,
+        criterion: &str,
+        params: Option<&Json>,
+        kind: FieldKind,
+        values: &[Json],
+    ) -> Result<(Vec<f64>, Duration)> {
+        let started = std::time::Instant::now();
+        if values.len() > MAX_BATCH {
+            return Err(Error::invalid("values", format!("at most {MAX_BATCH} sample values")));
+        }
+        let batch = Batch::from_json(kind, values).map_err(|e| Error::invalid("values", e))?;
+        let scores = self
+            .registry
+            .score(name, criterion, params, batch, CallContext::Trial)
+            .await?;
+        Ok((scores, started.elapsed()))
+    }
+
+    /// Tries an action of an installed plugin, enabled or not, on a batch of contacts: the
+    /// effects `run` answers, checked against the capabilities it asks for; nothing is
+    /// applied (a dry run of one batch).
+    pub async fn try_action(
+        &self,
+        name: &str,
+        action: &str,
+        params: Option<&Json>,
+        contacts: Vec<ActionContact>,
+    ) -> Result<(Vec<Effect>, Duration)> {
+        let started = std::time::Instant::now();
+        let effects = self
+            .registry
+            .run(name, action, params, contacts, CallContext::Trial)
+            .await?;
+        Ok((effects, started.elapsed()))
     }
 
     /// Every installed plugin (same as [`Registry::list`]).

@@ -49,8 +49,10 @@ pub const MAX_ARG_NODES: usize = 10_000;
 pub const MAX_OUTPUT: usize = 16 << 10;
 /// Plugin calls running at once in one server process; more wait for a slot.
 pub const MAX_CONCURRENT_CALLS: usize = 32;
-/// Largest component accepted at upload.
-pub const MAX_COMPONENT_SIZE: usize = 16 << 20;
+/// Largest component accepted at upload. Components that embed a language runtime are
+/// large: a Python operator built with componentize-py is about 18 MB (CPython and its
+/// standard library), a JavaScript one built with componentize-js about 12 MB.
+pub const MAX_COMPONENT_SIZE: usize = 64 << 20;
 
 /// The budget of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

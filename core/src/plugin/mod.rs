@@ -159,4 +159,4 @@ pub use admin::{Installed, PluginAdmin, TryOutcome, TryRequest};
 pub use engine::{CallError, Host, HostOptions, Interrupt};
 pub use ir::{Predicate, Residual, Scalar};
 pub use registry::{CallContext, LogLine, OperatorEntry, PluginInfo, Registry};
-pub use values::{Batch, Capability, FieldKind, FieldRef, Kind, Offer};
+pub use values::{ActionContact, Batch, Capability, Effect, EffectKind, FieldKind, FieldRef, Kind, Offer, Principal};

@@ -7,7 +7,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use kartoteka_core::plugin::limits::MAX_COMPONENT_SIZE;
-use kartoteka_core::plugin::{FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginInfo, TryRequest};
+use kartoteka_core::plugin::{
+    ActionContact, FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginInfo, TryRequest,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -165,15 +167,19 @@ pub struct TryField {
     pub options: Vec<String>,
 }
 
-/// "Try your operator": lower `value` for `field` with `op`, and evaluate the residuals
-/// on `values`.
+/// "Try your plugin". A filter operator: lower `value` for `field` with `op`, and
+/// evaluate the residuals on `values`. A scoring criterion: `score(op, value)` on
+/// `values` of a field of `field.kind`. A bulk action: `run(op, value)` on the contacts
+/// `contact_ids`, showing the effects and applying none.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TryIn {
-    /// The operator's name in the plugin (`longer_than`, not `example.longer_than`).
+    /// The operator's (criterion's, action's) name in the plugin (`longer_than`, not
+    /// `example.longer_than`).
     pub op: String,
-    pub field: TryField,
-    /// The filter node's value (absent: none).
+    /// The field (operators and criteria).
+    pub field: Option<TryField>,
+    /// The filter node's value, or the criterion's or action's parameters (absent: none).
     #[schema(value_type = Option<Object>)]
     pub value: Option<Value>,
     /// Sample values of the field: strings for text kinds and dates, numbers, integers
@@ -185,6 +191,8 @@ pub struct TryIn {
     /// `lower` (default: lower, then each residual's `matches` on `values`) or `matches`
     /// (call `matches(op, value)` on `values` directly).
     pub call: Option<String>,
+    /// The contacts a bulk action runs on (at most 4,096).
+    pub contact_ids: Option<Vec<i64>>,
 }
 
 /// A residual of the predicate and its answers on the sample values.
@@ -206,6 +214,14 @@ pub struct TryOut {
     #[schema(value_type = Object)]
     pub predicate: Value,
     pub residuals: Vec<ResidualOut>,
+    /// A criterion's score of each sample value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<f64>>,
+    /// A bulk action's effects, none applied: `{"contact_id", "kind": "send_email" |
+    /// "create_task" | "grant_access", ...}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub effects: Option<Vec<Value>>,
     pub elapsed_ms: u64,
 }
 
@@ -343,11 +359,12 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Tries an operator of an installed plugin, enabled or not (admins): runs `lower` on the
-/// value, then each residual's `matches` on the sample values, under the production
-/// limits. A plugin that fails answers 502 `plugin` with its name and the reason (deadline,
-/// memory, trap, panic, malformed answer); one that refuses the value answers 400 at
-/// `value`.
+/// Tries a plugin, installed and enabled or not (admins), under the production limits:
+/// an operator's `lower` on the value, then each residual's `matches` on the sample
+/// values; a criterion's `score` on the sample values; an action's `run` on some
+/// contacts, answering the effects and applying none. A plugin that fails answers 502
+/// `plugin` with its name and the reason (deadline, memory, trap, panic, malformed
+/// answer); one that refuses its arguments answers 400 at `value` or `params`.
 #[utoipa::path(post, path = "/api/v1/plugins/{name}/try", params(("name" = String, Path)), request_body = TryIn,
     responses((status = 200, body = TryOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 502, body = ErrorBody, description = "the plugin failed; the message names it and says why")))]
@@ -358,8 +375,82 @@ pub async fn try_operator(
     ApiJson(body): ApiJson<TryIn>,
 ) -> Result<Json<TryOut>, ApiError> {
     let admin = state.core.plugins().admin(&actor)?;
-    let kind = FieldKind::parse(&body.field.kind)
-        .ok_or_else(|| ApiError::invalid("field.kind", format!("unknown field kind `{}`", body.field.kind)))?;
+    let kind = state.core.plugins().get(&name).await?.kind;
+    let field_kind = |field: &TryField| {
+        FieldKind::parse(&field.kind)
+            .ok_or_else(|| ApiError::invalid("field.kind", format!("unknown field kind `{}`", field.kind)))
+    };
+    let elapsed_ms = |elapsed: std::time::Duration| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let answer = |scores, effects, elapsed| TryOut {
+        predicate: Value::Null,
+        residuals: Vec::new(),
+        scores,
+        effects,
+        elapsed_ms: elapsed_ms(elapsed),
+    };
+    match kind {
+        Kind::SegmentCriterion => {
+            let field = body
+                .field
+                .as_ref()
+                .ok_or_else(|| ApiError::invalid("field", "a criterion is tried on a field's `kind` and `values`"))?;
+            let values = body
+                .values
+                .as_deref()
+                .ok_or_else(|| ApiError::invalid("values", "a criterion is tried on sample values"))?;
+            let (scores, elapsed) = admin
+                .try_criterion(&name, &body.op, body.value.as_ref(), field_kind(field)?, values)
+                .await?;
+            return Ok(Json(answer(Some(scores), None, elapsed)));
+        }
+        Kind::BulkAction => {
+            let ids = body
+                .contact_ids
+                .as_deref()
+                .filter(|ids| !ids.is_empty())
+                .ok_or_else(|| ApiError::invalid("contact_ids", "an action is tried on some contacts: their ids"))?;
+            if ids.len() > kartoteka_core::plugin::limits::MAX_BATCH {
+                return Err(ApiError::invalid(
+                    "contact_ids",
+                    format!("at most {} contacts", kartoteka_core::plugin::limits::MAX_BATCH),
+                ));
+            }
+            let mut contacts = Vec::with_capacity(ids.len());
+            for (at, &id) in ids.iter().enumerate() {
+                let contact = state
+                    .core
+                    .contacts()
+                    .get_contact(&actor, id)
+                    .await
+                    .map_err(|e| match e {
+                        kartoteka_core::Error::NotFound { .. } => {
+                            ApiError::invalid(format!("contact_ids[{at}]"), format!("no contact {id}"))
+                        }
+                        other => other.into(),
+                    })?;
+                contacts.push(ActionContact {
+                    id: contact.id,
+                    kind: contact.type_key,
+                    name: contact.name,
+                    email: contact.email,
+                    phone: contact.phone,
+                    owner: contact.owner_id,
+                    fields: contact.fields,
+                });
+            }
+            let (effects, elapsed) = admin.try_action(&name, &body.op, body.value.as_ref(), contacts).await?;
+            let effects = effects
+                .iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect();
+            return Ok(Json(answer(None, Some(effects), elapsed)));
+        }
+        Kind::FilterOperator => {}
+    }
+    let field = body
+        .field
+        .ok_or_else(|| ApiError::invalid("field", "an operator is tried on a field: `path` and `kind`"))?;
+    let kind = field_kind(&field)?;
     let matches_only = match body.call.as_deref() {
         None | Some("lower") => false,
         Some("matches") => true,
@@ -373,9 +464,9 @@ pub async fn try_operator(
     let request = TryRequest {
         op: body.op,
         field: FieldRef {
-            path: body.field.path,
+            path: field.path,
             kind,
-            options: body.field.options,
+            options: field.options,
         },
         value: body.value,
         values: body.values,
@@ -395,7 +486,9 @@ pub async fn try_operator(
                 matches,
             })
             .collect(),
-        elapsed_ms: u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
+        scores: None,
+        effects: None,
+        elapsed_ms: elapsed_ms(outcome.elapsed),
     }))
 }
 

@@ -1,6 +1,7 @@
-//! A checked component ([`Loaded`]) and its calls: `describe`, `lower`, `matches`, each on
-//! a fresh instance in a fresh store with its own limits, and [`MatchSession`], the one
-//! exception (the batches of one `matches` call share an instance while it behaves).
+//! A checked component ([`Loaded`]) and its calls: `describe`, `lower`, `matches`, `score`,
+//! `run`, each on a fresh instance in a fresh store with its own limits, and
+//! [`MatchSession`], the one exception (the batches of one `matches` call share an
+//! instance while it behaves).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,10 +15,11 @@ use crate::plugin::bindings::criterion::SegmentCriterionPre;
 use crate::plugin::bindings::filter::FilterOperatorPre;
 use crate::plugin::bindings::filter::exports::kartoteka::plugin::filter as wit;
 use crate::plugin::bindings::types;
-use crate::plugin::ir::{Predicate, check_matches, check_predicate};
+use crate::plugin::ir::{Predicate, check_matches, check_predicate, check_scores};
 use crate::plugin::limits::CallLimits;
 use crate::plugin::sandbox::CallState;
-use crate::plugin::values::{Batch, Description, FieldRef, Kind, check_description};
+use crate::plugin::values::effects::{check_effects, contacts_to_wit};
+use crate::plugin::values::{ActionContact, Batch, Capability, Description, Effect, FieldRef, Kind, check_description};
 
 /// A component's `InstancePre`, by world.
 pub enum Prepared {
@@ -251,6 +253,64 @@ impl Loaded {
         });
         called.map(|answer| match answer {
             Ok(answer) => check_matches(answer, len).map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
+            Err(e) => Err(CallError::Refused {
+                message: e.message,
+                path: e.path,
+            }),
+        })
+    }
+
+    /// Calls `score(criterion, params, batch)` once and checks there is one finite score
+    /// per value.
+    pub fn score(&self, criterion: &str, params: &types::Args, batch: Batch) -> Called<Vec<f64>> {
+        let Prepared::Criterion(pre) = &self.prepared else {
+            return not_called(CallError::Failed(format!(
+                "is a {} plugin, not a scoring criterion",
+                self.kind().as_str()
+            )));
+        };
+        let len = batch.len();
+        let batch = batch.into_wit();
+        let called = self.call(&CallLimits::BATCH, 0, |_, store| {
+            let bindings = pre.instantiate(&mut *store)?;
+            Ok(bindings
+                .kartoteka_plugin_criterion()
+                .call_score(&mut *store, criterion, params, &batch))
+        });
+        called.map(|answer| match answer {
+            Ok(answer) => check_scores(answer, len).map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
+            Err(e) => Err(CallError::Refused {
+                message: e.message,
+                path: e.path,
+            }),
+        })
+    }
+
+    /// Calls `run(action, params, contacts)` once and checks the effects: each on a
+    /// contact of the batch, of a capability in `allowed`, within the size limits.
+    pub fn run(
+        &self,
+        action: &str,
+        params: &types::Args,
+        contacts: &[ActionContact],
+        allowed: &[Capability],
+    ) -> Called<Vec<Effect>> {
+        let Prepared::Action(pre) = &self.prepared else {
+            return not_called(CallError::Failed(format!(
+                "is a {} plugin, not a bulk action",
+                self.kind().as_str()
+            )));
+        };
+        let batch = contacts_to_wit(contacts);
+        let called = self.call(&CallLimits::BATCH, 0, |_, store| {
+            let bindings = pre.instantiate(&mut *store)?;
+            Ok(bindings
+                .kartoteka_plugin_action()
+                .call_run(&mut *store, action, params, &batch))
+        });
+        called.map(|answer| match answer {
+            Ok(answer) => check_effects(answer, contacts, allowed)
+                .map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
             Err(e) => Err(CallError::Refused {
                 message: e.message,
                 path: e.path,

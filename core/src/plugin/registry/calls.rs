@@ -56,7 +56,7 @@ pub const MATCHES_BUDGET: Duration = Duration::from_secs(10);
 
 impl Registry {
     /// The loaded component of `name`; only if it is enabled, unless `ctx` is a trial.
-    async fn entry(&self, name: &str, ctx: CallContext) -> Result<(Arc<Entry>, Arc<Loaded>)> {
+    pub(super) async fn entry(&self, name: &str, ctx: CallContext) -> Result<(Arc<Entry>, Arc<Loaded>)> {
         let snapshot = self.snapshot_in(RELOAD_CHECK, ctx).await?;
         let entry = snapshot.get(name).cloned().ok_or(Error::NotFound { what: "plugin" })?;
         if ctx.enabled_only() && !entry.info.enabled {

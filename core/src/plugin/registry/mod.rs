@@ -39,6 +39,7 @@ use super::values::Kind;
 use crate::clock::{Clock, stored};
 use crate::{Error, Result};
 
+pub mod batch_calls;
 pub mod calls;
 pub mod installed;
 pub mod log;

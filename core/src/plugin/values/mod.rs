@@ -7,6 +7,7 @@
 //! | [`args`] | a JSON value as a flat argument tree and back, checked |
 //! | [`batch`] | columnar batches of values for `matches` and `score` |
 //! | [`describe`] | what a plugin says it is: kind, capabilities, offers, all checked |
+//! | [`effects`] | the contacts a bulk action sees and the effects it answers, checked |
 //!
 //! The kinds themselves are the kernel's [`FieldKind`]; only their WIT spelling is here,
 //! since the kernel knows nothing of the contract's bindings.
@@ -18,12 +19,14 @@ use super::limits::MAX_STRING;
 pub mod args;
 pub mod batch;
 pub mod describe;
+pub mod effects;
 
 pub use crate::kernel::kinds::FieldKind;
 pub use args::{args_from_wit, args_to_wit};
 pub use batch::{Batch, Column};
 pub(crate) use describe::check_description;
 pub use describe::{Capability, Description, Kind, MAX_OFFERS, Offer, is_plugin_name};
+pub use effects::{ActionContact, Effect, EffectKind, Principal};
 
 /// A kind as the contract spells it; every kind has one, both ways.
 impl From<types::FieldKind> for FieldKind {
