@@ -20,6 +20,7 @@ mod m20261203_000015_sign_in_limits;
 mod m20261203_000016_settings;
 mod m20261204_000017_location_index_ids;
 mod m20261204_000018_segment_evaluations;
+mod m20261204_000019_plugin_limits;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_settings::Migration),
             Box::new(m20261204_000017_location_index_ids::Migration),
             Box::new(m20261204_000018_segment_evaluations::Migration),
+            Box::new(m20261204_000019_plugin_limits::Migration),
         ]
     }
 }

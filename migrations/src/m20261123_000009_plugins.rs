@@ -103,7 +103,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum Plugins {
+pub enum Plugins {
     Table,
     Id,
     Name,

@@ -480,7 +480,7 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
     assert_eq!(names, ["behaviour", "geo", "membership", "std", "time"], "{plugins}");
 
     // Without an expected kind, the criterion is a plugin of its own kind: installed, but
-    // it is not a filter operator and never in the operator catalogue.
+    // never in the operator catalogue.
     let criterion = install(&app, &admin, "hostile_wrong_world").await;
     assert_eq!(criterion["kind"], "segment-criterion", "{criterion}");
     let name = criterion["name"].as_str().unwrap();
@@ -493,14 +493,10 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
             &try_body("flat", json!(1), "lower"),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not a filter operator"),
-        "{body}"
-    );
+    // Tried, it is scored as the criterion it is, on the sample values.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scores"], json!([10.0, 10.0, 10.0]), "{body}");
+    assert_eq!(body["predicate"], Value::Null, "{body}");
     let (_, ops) = app.get(&admin, "/api/v1/operators").await;
     assert!(operator_names(&ops).iter().all(|n| !n.starts_with(name)), "{ops}");
 }
@@ -905,4 +901,100 @@ async fn the_openapi_document_describes_the_plugin_api() {
     for path in ["/api/v1/plugins", "/api/v1/plugins/{name}/try", "/api/v1/operators"] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
+}
+
+both!(an_admin_grants_a_plugin_more_at_approval: an_admin_grants_a_plugin_more_at_approval_sqlite, an_admin_grants_a_plugin_more_at_approval_postgres);
+async fn an_admin_grants_a_plugin_more_at_approval(app: TestApp) {
+    let (admin_user, admin) = app.admin().await;
+    let bomb = install(&app, &admin, "hostile_memory_bomb").await;
+    assert_eq!(
+        bomb["limits"],
+        json!({"memory_mb": 64, "time_ms": 2000, "granted": false}),
+        "{bomb}"
+    );
+    let spin = install(&app, &admin, "hostile_loop").await;
+    let fail = |name: &str, op: &str| {
+        let (app, admin, path) = (&app, &admin, format!("/api/v1/plugins/{name}/try"));
+        let body = try_body(op, json!(1), "matches");
+        async move {
+            let started = Instant::now();
+            let (status, body) = app.post_json(admin, &path, &body).await;
+            assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+            (
+                body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+                started.elapsed(),
+            )
+        }
+    };
+
+    // The defaults first, then what was granted.
+    let (message, _) = fail("hostile-memory-bomb", "hoard").await;
+    assert!(message.contains("the limit is 64 MiB"), "{message}");
+    let (status, granted) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/hostile-memory-bomb/approve",
+            &json!({"memory_mb": 128}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{granted}");
+    assert_eq!(
+        granted["limits"],
+        json!({"memory_mb": 128, "time_ms": 2000, "granted": true}),
+        "{granted}"
+    );
+    let (message, _) = fail("hostile-memory-bomb", "hoard").await;
+    assert!(message.contains("the limit is 128 MiB"), "{message}");
+
+    let (status, body) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/hostile-loop/approve",
+            &json!({"time_ms": 3000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (message, elapsed) = fail("hostile-loop", "spin").await;
+    assert!(message.contains("deadline of 3000 ms"), "{message}");
+    assert!(elapsed >= Duration::from_millis(3000), "stopped after {elapsed:?}");
+    assert_eq!(spin["name"], "hostile-loop");
+
+    // The plugins page shows each plugin's limits.
+    let (client, _) = app.signed_in_client(&admin_user.email, kartoteka_tests::PASSWORD).await;
+    let page = app.page(&client, "/plugins").await.text;
+    let row = page
+        .split("<tr data-name=\"hostile-memory-bomb\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_default();
+    assert!(row.contains("128 MiB, 2000 ms"), "{row}");
+    assert!(row.contains("(granted)"), "{row}");
+
+    // Out of range: every problem at once, nothing changed; the defaults take it back.
+    let (status, refused) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/hostile-memory-bomb/approve",
+            &json!({"memory_mb": 4096, "time_ms": 5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let paths: Vec<&str> = refused["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["memory_mb", "time_ms"], "{refused}");
+    let (_, plugin) = app.get(&admin, "/api/v1/plugins/hostile-memory-bomb").await;
+    assert_eq!(plugin["limits"]["memory_mb"], 128, "{plugin}");
+    let (status, back) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/hostile-memory-bomb/approve",
+            &json!({"memory_mb": 64, "time_ms": 2000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(back["limits"]["granted"], false, "{back}");
 }

@@ -100,8 +100,17 @@ enum PluginCommand {
     },
     /// Lists installed plugins.
     List,
-    /// Approves every capability a plugin asks for.
-    Approve { name: String },
+    /// Approves every capability a plugin asks for and, optionally, grants its calls more
+    /// than the default limits (64 MiB, 2,000 ms per batch).
+    Approve {
+        name: String,
+        /// Memory for every call, in MiB (64 to 512).
+        #[arg(long)]
+        memory_mb: Option<u64>,
+        /// The deadline of every call, in ms (2,000 to 10,000).
+        #[arg(long)]
+        time_ms: Option<u64>,
+    },
     /// Enables a plugin (its capabilities must be approved).
     Enable { name: String },
     /// Disables a plugin.
@@ -239,7 +248,27 @@ async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
                 println!("{}", show(&p));
             }
         }
-        PluginCommand::Approve { name } => println!("Approved: {}", show(&admin.approve(&name).await.map_err(fail)?)),
+        PluginCommand::Approve {
+            name,
+            memory_mb,
+            time_ms,
+        } => {
+            let grant = match (memory_mb, time_ms) {
+                (None, None) => None,
+                _ => Some(
+                    kartoteka_core::plugin::limits::Grant::new(memory_mb, time_ms).map_err(|problems| {
+                        let lines: Vec<String> = problems
+                            .iter()
+                            .map(|(arg, m)| format!("--{}: {m}", arg.replace('_', "-")))
+                            .collect();
+                        anyhow::anyhow!("{}", lines.join("\n"))
+                    })?,
+                ),
+            };
+            let info = admin.approve(&name, grant).await.map_err(fail)?;
+            println!("Approved: {}", show(&info));
+            println!("Limits: {}", kartoteka_core::plugin::describe_grant(&info.grant));
+        }
         PluginCommand::Enable { name } => println!("Enabled: {}", show(&admin.enable(&name).await.map_err(fail)?)),
         PluginCommand::Disable { name } => println!("Disabled: {}", show(&admin.disable(&name).await.map_err(fail)?)),
         PluginCommand::Remove { name } => {

@@ -14,6 +14,8 @@ pub struct Model {
     pub enabled: bool,
     pub capabilities: Json,
     pub approved_capabilities: Json,
+    /// What an admin granted beyond the default limits (`plugin::limits::Grant`); NULL: none.
+    pub limits: Option<Json>,
     pub offers: Json,
     pub sha256: String,
     pub size: i64,

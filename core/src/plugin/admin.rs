@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use super::engine::{CallError, Called};
 use super::ir::{Predicate, Residual};
-use super::limits::{MAX_BATCH, MAX_COMPONENT_SIZE};
+use super::limits::{CallLimits, Grant, MAX_BATCH, MAX_COMPONENT_SIZE};
 use super::registry::{CallContext, PluginInfo, Registry, bump_generation, log_host};
 use super::values::{ActionContact, Batch, Capability, Effect, FieldKind, FieldRef, Kind};
 use crate::entities::{plugin_logs, plugins};
@@ -268,22 +268,30 @@ impl PluginAdmin<'_> {
         Ok((self.refreshed(&name).await?, outcome))
     }
 
-    /// Approves every capability the plugin asks for.
-    pub async fn approve(&self, name: &str) -> Result<PluginInfo> {
+    /// Approves every capability the plugin asks for and, with `grant`, sets the limits
+    /// its calls get beyond the defaults (`Some(Grant::default())` takes a grant back;
+    /// `None` leaves it as it is). Takes effect on every instance within a second.
+    pub async fn approve(&self, name: &str, grant: Option<Grant>) -> Result<PluginInfo> {
         let row = self.row(name).await?;
         let requested = super::registry::capabilities_from(&row.capabilities);
         let now = self.registry.now();
         let txn = self.registry.db().begin().await?;
         let mut active: plugins::ActiveModel = row.into();
         active.approved_capabilities = Set(super::registry::capabilities_json(&requested));
+        if let Some(grant) = grant {
+            active.limits = Set(Some(grant.to_json()).filter(|j| !j.is_null()));
+        }
         active.updated_at = Set(now);
         active.update(&txn).await?;
         bump_generation(&txn).await?;
-        let what = if requested.is_empty() {
+        let mut what = if requested.is_empty() {
             "nothing to approve (it asks for no capabilities)".to_owned()
         } else {
             cap_list(&requested)
         };
+        if let Some(grant) = grant {
+            what.push_str(&format!("; limits: {}", describe_grant(&grant)));
+        }
         log_host(
             &txn,
             name,
@@ -483,4 +491,18 @@ fn describe_failure(e: &CallError) -> String {
         CallError::Refused { .. } => format!("returned an error: {e}"),
         CallError::Failed(m) => m.clone(),
     }
+}
+
+/// A grant in words: `256 MiB per call, 5000 ms per batch`, or `the defaults`.
+pub fn describe_grant(grant: &Grant) -> String {
+    format!(
+        "{} MiB of memory per call, {} ms per batch{}",
+        grant.memory() >> 20,
+        CallLimits::BATCH.granted(grant).deadline.as_millis(),
+        if grant.is_default() {
+            " (the defaults)"
+        } else {
+            " (granted)"
+        }
+    )
 }

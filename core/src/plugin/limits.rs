@@ -94,6 +94,110 @@ impl CallLimits {
     }
 }
 
+/// The most memory an admin may grant one plugin (see [`Grant`]); the instance pool is
+/// sized for it.
+pub const MAX_GRANT_MEMORY: usize = 512 << 20;
+/// The longest deadline an admin may grant one plugin's calls.
+pub const MAX_GRANT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// What an admin granted one plugin at approval, beyond the defaults: more memory for
+/// every call, a longer deadline for every call. A plugin built from a language runtime
+/// (CPython, a JavaScript engine) may need it; the defaults stay the limits of every other
+/// plugin. A grant only raises a limit: each call gets the larger of its default and the
+/// grant, up to [`MAX_GRANT_MEMORY`] and [`MAX_GRANT_DEADLINE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Grant {
+    /// Linear memory for every call; `None`: [`MEMORY_LIMIT`].
+    pub memory: Option<usize>,
+    /// The deadline of every call; `None`: each call's default.
+    pub deadline: Option<Duration>,
+}
+
+impl Grant {
+    /// The most that can be granted: what `describe` runs with when a plugin is uploaded,
+    /// so an admin can see what a plugin is before deciding what to grant it.
+    pub const MAX: Grant = Grant {
+        memory: Some(MAX_GRANT_MEMORY),
+        deadline: Some(MAX_GRANT_DEADLINE),
+    };
+
+    /// A grant of `memory_mb` MiB and `time_ms` ms, or every reason it can't be given (an
+    /// amount below the default or above the most).
+    pub fn new(memory_mb: Option<u64>, time_ms: Option<u64>) -> Result<Grant, Vec<(&'static str, String)>> {
+        let mut problems = Vec::new();
+        let default_mb = (MEMORY_LIMIT >> 20) as u64;
+        let most_mb = (MAX_GRANT_MEMORY >> 20) as u64;
+        if let Some(mb) = memory_mb
+            && !(default_mb..=most_mb).contains(&mb)
+        {
+            problems.push((
+                "memory_mb",
+                format!("expected {default_mb} to {most_mb} (MiB), found {mb}"),
+            ));
+        }
+        let (least_ms, most_ms) = (BATCH_DEADLINE.as_millis() as u64, MAX_GRANT_DEADLINE.as_millis() as u64);
+        if let Some(ms) = time_ms
+            && !(least_ms..=most_ms).contains(&ms)
+        {
+            problems.push(("time_ms", format!("expected {least_ms} to {most_ms} (ms), found {ms}")));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Grant {
+            memory: memory_mb.filter(|&mb| mb > default_mb).map(|mb| (mb as usize) << 20),
+            deadline: time_ms.filter(|&ms| ms > least_ms).map(Duration::from_millis),
+        })
+    }
+
+    /// Whether it grants nothing beyond the defaults.
+    pub fn is_default(&self) -> bool {
+        self.memory.is_none() && self.deadline.is_none()
+    }
+
+    /// The memory every call gets, in bytes.
+    pub fn memory(&self) -> usize {
+        self.memory.unwrap_or(MEMORY_LIMIT).min(MAX_GRANT_MEMORY)
+    }
+
+    /// The deadline of a batch call (`matches`, `score`, `run`).
+    pub fn batch_deadline(&self) -> Duration {
+        CallLimits::BATCH.granted(self).deadline
+    }
+
+    /// As stored: `{"memory_mb": 256, "time_ms": 5000}`, or `null` for the defaults.
+    pub fn to_json(&self) -> serde_json::Value {
+        if self.is_default() {
+            return serde_json::Value::Null;
+        }
+        serde_json::json!({
+            "memory_mb": self.memory.map(|m| m >> 20),
+            "time_ms": self.deadline.map(|d| d.as_millis() as u64),
+        })
+    }
+
+    /// The stored grant; the defaults for `null` or anything unreadable.
+    pub fn from_json(json: Option<&serde_json::Value>) -> Grant {
+        let number = |key: &str| json.and_then(|j| j.get(key)).and_then(serde_json::Value::as_u64);
+        Grant::new(number("memory_mb"), number("time_ms")).unwrap_or_default()
+    }
+}
+
+impl CallLimits {
+    /// These limits raised by `grant`.
+    pub fn granted(&self, grant: &Grant) -> CallLimits {
+        CallLimits {
+            deadline: grant.deadline.map_or(self.deadline, |d| {
+                d.max(self.deadline).min(MAX_GRANT_DEADLINE.max(self.deadline))
+            }),
+            memory: grant
+                .memory
+                .map_or(self.memory, |m| m.max(self.memory).min(MAX_GRANT_MEMORY)),
+            answer_bytes: self.answer_bytes,
+        }
+    }
+}
+
 /// [`StoreLimits`] (memory cap, table cap, trap on a refused growth) that also remembers
 /// *that* it refused, so the error can say "memory limit" instead of a bare trap.
 #[derive(Debug)]

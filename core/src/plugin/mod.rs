@@ -155,7 +155,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod values;
 
-pub use admin::{Installed, PluginAdmin, TryOutcome, TryRequest};
+pub use admin::{Installed, PluginAdmin, TryOutcome, TryRequest, describe_grant};
 pub use engine::{CallError, Host, HostOptions, Interrupt};
 pub use ir::{Predicate, Residual, Scalar};
 pub use registry::{CallContext, LogLine, OperatorEntry, PluginInfo, Registry};

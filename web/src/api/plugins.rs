@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
-use kartoteka_core::plugin::limits::MAX_COMPONENT_SIZE;
+use kartoteka_core::plugin::limits::{Grant, MAX_COMPONENT_SIZE};
 use kartoteka_core::plugin::{
     ActionContact, FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginInfo, TryRequest,
 };
@@ -79,13 +79,31 @@ pub struct PluginOut {
     pub updated_at: DateTime<Utc>,
     /// Why it can't run on this server, if it can't.
     pub problem: Option<String>,
+    /// The limits its calls run with.
+    pub limits: LimitsOut,
     /// The last lines of its log, oldest first.
     pub log: Vec<LogLineOut>,
+}
+
+/// The limits a plugin's calls run with: the defaults, or what an admin granted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitsOut {
+    /// Memory for every call, MiB.
+    pub memory_mb: u64,
+    /// The deadline of a batch call (`matches`, `score`, `run`), ms.
+    pub time_ms: u64,
+    /// Whether an admin granted more than the defaults.
+    pub granted: bool,
 }
 
 impl PluginOut {
     fn new(p: PluginInfo, log: Vec<LogLine>) -> Self {
         PluginOut {
+            limits: LimitsOut {
+                memory_mb: (p.grant.memory() >> 20) as u64,
+                time_ms: u64::try_from(p.grant.batch_deadline().as_millis()).unwrap_or(u64::MAX),
+                granted: !p.grant.is_default(),
+            },
             approved: p.approved(),
             kind: p.kind.as_str().to_owned(),
             capabilities: p.capabilities.iter().map(|c| c.as_str().to_owned()).collect(),
@@ -311,16 +329,56 @@ pub async fn upload(
     ))
 }
 
-/// Approves every capability the plugin asks for (admins).
+/// What an admin grants at approval, beyond the default limits (both optional; an
+/// empty body or `{}` approves the capabilities and leaves the limits as they are).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveIn {
+    /// Memory for every call, in MiB: from the default 64 up to 512.
+    pub memory_mb: Option<u64>,
+    /// The deadline of every call, in ms: from the default 2,000 up to 10,000.
+    pub time_ms: Option<u64>,
+}
+
+/// Approves every capability the plugin asks for (admins) and, with `memory_mb` or
+/// `time_ms`, grants its calls more than the default limits (a plugin built on a
+/// language runtime may need it). 400 lists every amount out of range.
 #[utoipa::path(post, path = "/api/v1/plugins/{name}/approve", params(("name" = String, Path)),
-    responses((status = 200, body = PluginOut), (status = 404, body = ErrorBody)))]
+    request_body(content = Option<ApproveIn>, content_type = "application/json"),
+    responses((status = 200, body = PluginOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn approve(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(name): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Json<PluginOut>, ApiError> {
-    let info = state.core.plugins().admin(&actor)?.approve(&name).await?;
+    let body: ApproveIn = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveIn::default()
+    } else {
+        super::json::parse(&body)?
+    };
+    let grant = match (body.memory_mb, body.time_ms) {
+        (None, None) => None,
+        (memory_mb, time_ms) => Some(grant(memory_mb, time_ms)?),
+    };
+    let info = state.core.plugins().admin(&actor)?.approve(&name, grant).await?;
     Ok(Json(plugin_out(&state, info).await?))
+}
+
+/// A grant, or a 400 that names every amount out of range.
+pub fn grant(memory_mb: Option<u64>, time_ms: Option<u64>) -> Result<Grant, ApiError> {
+    Grant::new(memory_mb, time_ms).map_err(|problems| {
+        let problems = problems
+            .into_iter()
+            .map(|(path, message)| kartoteka_core::error::Problem {
+                path: path.to_owned(),
+                message,
+            })
+            .collect();
+        ApiError(
+            kartoteka_core::Error::from_problems(problems).unwrap_or_else(|| kartoteka_core::Error::invalid("", "")),
+        )
+    })
 }
 
 /// Enables the plugin (admins); 409 while a capability it asks for is not approved.

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kartoteka_core::Error;
-use kartoteka_core::plugin::limits::MAX_COMPONENT_SIZE;
+use kartoteka_core::plugin::limits::{Grant, MAX_COMPONENT_SIZE};
 use kartoteka_core::plugin::{Installed, Kind, PluginInfo};
 
 use super::Nav;
@@ -54,6 +54,11 @@ pub struct Row {
     pub capabilities: String,
     pub problem: Option<String>,
     pub log: Vec<String>,
+    /// The memory of every call, MiB, and the deadline of a batch call, ms.
+    pub memory_mb: u64,
+    pub time_ms: u128,
+    /// Whether an admin granted more than the defaults.
+    pub granted: bool,
     pub approve_url: String,
     pub enable_url: String,
     pub disable_url: String,
@@ -80,6 +85,9 @@ async fn row(state: &AppState, p: PluginInfo) -> Result<Row, PageError> {
         .collect();
     Ok(Row {
         approved: p.approved(),
+        memory_mb: (p.grant.memory() >> 20) as u64,
+        time_ms: p.grant.batch_deadline().as_millis(),
+        granted: !p.grant.is_default(),
         approve_url: urls::plugin_action(&p.name, "approve"),
         enable_url: urls::plugin_action(&p.name, "enable"),
         disable_url: urls::plugin_action(&p.name, "disable"),
@@ -256,6 +264,46 @@ async fn confirm(
     Ok(render(&page)?.into_response())
 }
 
+/// The limits the approve form grants: `memory_mb` and `time_ms`, each optional; both
+/// empty leave the plugin's limits as they are.
+fn granted(form: &crate::auth::FormData) -> Result<Option<Grant>, Error> {
+    let mut problems = Vec::new();
+    let mut number = |key: &str| {
+        let text = form.text(key);
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(kartoteka_core::error::Problem {
+                    path: key.to_owned(),
+                    message: format!("expected a whole number, found {text:?}"),
+                });
+                None
+            }
+        }
+    };
+    let (memory_mb, time_ms) = (number("memory_mb"), number("time_ms"));
+    if let Some(error) = Error::from_problems(problems) {
+        return Err(error);
+    }
+    if memory_mb.is_none() && time_ms.is_none() {
+        return Ok(None);
+    }
+    Grant::new(memory_mb, time_ms).map(Some).map_err(|problems| {
+        let problems = problems
+            .into_iter()
+            .map(|(path, message)| kartoteka_core::error::Problem {
+                path: path.to_owned(),
+                message,
+            })
+            .collect();
+        Error::from_problems(problems).unwrap_or_else(|| Error::invalid("", ""))
+    })
+}
+
 /// Approve, enable, disable or remove; disable and remove only with `confirm` (sent by
 /// the page that asks first).
 async fn act(
@@ -283,10 +331,15 @@ async fn act(
         n => format!(" {n} segments that use it need attention."),
     };
     let done = match action.as_str() {
-        "approve" => admin
-            .approve(&name)
-            .await
-            .map(|_| format!("Approved what {name} asks for.")),
+        "approve" => match granted(&form) {
+            Ok(grant) => admin.approve(&name, grant).await.map(|info| {
+                format!(
+                    "Approved what {name} asks for; its calls get {}.",
+                    kartoteka_core::plugin::describe_grant(&info.grant)
+                )
+            }),
+            Err(e) => Err(e),
+        },
         "enable" => admin.enable(&name).await.map(|_| format!("Enabled {name}.")),
         "disable" => admin
             .disable(&name)

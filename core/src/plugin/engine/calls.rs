@@ -16,12 +16,13 @@ use crate::plugin::bindings::filter::FilterOperatorPre;
 use crate::plugin::bindings::filter::exports::kartoteka::plugin::filter as wit;
 use crate::plugin::bindings::types;
 use crate::plugin::ir::{Predicate, check_matches, check_predicate, check_scores};
-use crate::plugin::limits::CallLimits;
+use crate::plugin::limits::{CallLimits, Grant};
 use crate::plugin::sandbox::CallState;
 use crate::plugin::values::effects::{check_effects, contacts_to_wit};
 use crate::plugin::values::{ActionContact, Batch, Capability, Description, Effect, FieldRef, Kind, check_description};
 
 /// A component's `InstancePre`, by world.
+#[derive(Clone)]
 pub enum Prepared {
     Filter(FilterOperatorPre<CallState>),
     Criterion(SegmentCriterionPre<CallState>),
@@ -89,6 +90,8 @@ pub struct Loaded {
     pub sha256: String,
     /// Size of the component in bytes.
     pub size: usize,
+    /// What an admin granted it beyond the default limits.
+    pub(super) grant: Grant,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -114,6 +117,22 @@ impl Loaded {
         &self.host
     }
 
+    /// What it was granted.
+    pub fn grant(&self) -> Grant {
+        self.grant
+    }
+
+    /// The same component with `grant` instead (no compiling: the instance-pre is shared).
+    pub fn with_grant(&self, grant: Grant) -> Loaded {
+        Loaded {
+            host: self.host.clone(),
+            prepared: self.prepared.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            grant,
+        }
+    }
+
     /// Runs `f` on a fresh instance in a fresh store and explains any failure.
     fn call<R>(
         &self,
@@ -122,6 +141,7 @@ impl Loaded {
         f: impl FnOnce(&Prepared, &mut Store<CallState>) -> Result<wasmtime::Result<R>, wasmtime::Error>,
     ) -> Called<R> {
         let started = Instant::now();
+        let limits = &limits.granted(&self.grant);
         let mut store = self.host.store(limits, now);
         let outcome = f(&self.prepared, &mut store);
         let elapsed = started.elapsed();
@@ -365,7 +385,7 @@ impl MatchSession<'_> {
 
     /// Evaluates one batch.
     pub fn matches(&mut self, batch: Batch) -> Result<Vec<bool>, CallError> {
-        let limits = CallLimits::BATCH;
+        let limits = CallLimits::BATCH.granted(&self.loaded.grant);
         let host = self.loaded.host.clone();
         let (mut store, bindings) = match self.live.take() {
             Some(live) => live,

@@ -37,7 +37,9 @@ use super::bindings::criterion::SegmentCriterionPre;
 use super::bindings::filter::FilterOperatorPre;
 use super::bindings::types;
 use super::cache::{DiskCache, hex};
-use super::limits::{CallLimits, MAX_COMPONENT_SIZE, MAX_CONCURRENT_CALLS, MEMORY_LIMIT, TABLE_ELEMENTS, TICK};
+use super::limits::{
+    CallLimits, Grant, MAX_COMPONENT_SIZE, MAX_CONCURRENT_CALLS, MAX_GRANT_MEMORY, TABLE_ELEMENTS, TICK,
+};
 use super::sandbox::CallState;
 
 /// The contract's `types` interface has no functions; linking it only names it.
@@ -135,7 +137,9 @@ pub fn config(options: &HostOptions) -> Config {
             .total_tables(4 * POOL_INSTANCES)
             .max_memories_per_component(4)
             .max_tables_per_component(8)
-            .max_memory_size(MEMORY_LIMIT)
+            // Room for what an admin may grant one plugin; each store's limiter holds a
+            // call to its own limit (64 MiB unless granted more).
+            .max_memory_size(MAX_GRANT_MEMORY)
             .table_elements(TABLE_ELEMENTS)
             .max_unused_warm_slots(MAX_CONCURRENT_CALLS as u32);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -284,6 +288,7 @@ impl Host {
             prepared,
             sha256: hex(&Sha256::digest(wasm)),
             size: wasm.len(),
+            grant: Grant::default(),
         })
     }
 

@@ -10,6 +10,7 @@ use serde_json::{Value as Json, json};
 
 use crate::entities::plugins;
 use crate::plugin::engine::Loaded;
+use crate::plugin::limits::Grant;
 use crate::plugin::values::{Capability, FieldKind, Kind, Offer};
 
 /// A plugin as installed.
@@ -26,6 +27,8 @@ pub struct PluginInfo {
     pub capabilities: Vec<Capability>,
     /// What an admin granted.
     pub approved_capabilities: Vec<Capability>,
+    /// The limits an admin granted beyond the defaults.
+    pub grant: Grant,
     /// Its operators, criteria or actions.
     pub offers: Vec<Offer>,
     pub sha256: String,
@@ -162,6 +165,7 @@ pub(super) fn info_of(m: &plugins::Model, problem: Option<String>) -> PluginInfo
         enabled: m.enabled,
         capabilities: capabilities_from(&m.capabilities),
         approved_capabilities: capabilities_from(&m.approved_capabilities),
+        grant: Grant::from_json(m.limits.as_ref()),
         offers: offers_of(&m.offers),
         sha256: m.sha256.clone(),
         size: m.size,

@@ -17,6 +17,7 @@ use crate::Result;
 use crate::entities::{plugin_generation, plugins};
 use crate::plugin::builtin;
 use crate::plugin::engine::{Called, Loaded};
+use crate::plugin::limits::Grant;
 use crate::plugin::values::Description;
 
 /// Bumps the generation: every instance reloads its snapshot.
@@ -33,7 +34,10 @@ pub(crate) async fn bump_generation(db: &impl ConnectionTrait) -> Result<()> {
 }
 
 impl Registry {
-    /// Compiles and describes `wasm` on the blocking pool.
+    /// Compiles and describes `wasm` on the blocking pool. `describe` runs with the most an
+    /// admin could grant ([`Grant::MAX`]): a plugin that needs more than the defaults can
+    /// still say what it is, and be approved with what it needs; every later call runs
+    /// with its own grant.
     pub(crate) async fn load_and_describe(
         &self,
         wasm: Arc<[u8]>,
@@ -43,7 +47,7 @@ impl Registry {
         let worker = host.clone();
         blocking(&host, move || {
             let loaded = worker.load(&wasm, cache.as_ref())?;
-            let described = loaded.describe();
+            let described = loaded.with_grant(Grant::MAX).describe();
             Ok((loaded, described))
         })
         .await
@@ -237,8 +241,10 @@ impl Registry {
                 .get(&row.name)
                 .and_then(|e| e.loaded.clone())
                 .filter(|l| l.sha256 == row.sha256);
+            let grant = Grant::from_json(row.limits.as_ref());
             let loaded = match reusable {
-                Some(l) => Ok(l),
+                Some(l) if l.grant() == grant => Ok(l),
+                Some(l) => Ok(Arc::new(l.with_grant(grant))),
                 None => self.load_row(&row).await?,
             };
             let (loaded, problem) = match loaded {
@@ -284,7 +290,8 @@ impl Registry {
         let cache = self.cache();
         let worker = host.clone();
         let loaded = blocking(&host, move || worker.load(&bytes, cache.as_ref())).await?;
-        Ok(loaded.map(Arc::new))
+        let grant = Grant::from_json(row.limits.as_ref());
+        Ok(loaded.map(|l| Arc::new(l.with_grant(grant))))
     }
 
     /// The embedded built-in whose bytes hash to `sha256`.
