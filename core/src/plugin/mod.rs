@@ -31,6 +31,13 @@
 //! path), `Plugin { name, message }` (it failed; the web layer answers 502 with code
 //! `plugin`: neither the caller's input nor our bug, and the message names the culprit).
 //!
+//! [`Registry::score`] and [`Registry::run`] call a criterion or an action on one batch
+//! (values, or contacts as [`ActionContact`]s), checked the same way: one finite score per
+//! value; effects only on contacts of the batch, of capabilities the plugin may use
+//! (approved; on an admin's trial, asked for), with bounded texts. The admin's try
+//! (`POST /api/v1/plugins/{name}/try`) uses them to show a criterion's scores and an
+//! action's effects without applying any.
+//!
 //! # Engine
 //!
 //! One [`engine::Host`] per process: one `Engine` (Cranelift on the host CPU, component
@@ -38,7 +45,8 @@
 //! proposals Rust guests don't emit switched off or not compiled in: threads, shared
 //! memory, GC, typed function references, exceptions, memory64, tail calls, relaxed SIMD,
 //! multi-memory, custom page sizes, wide arithmetic, stack switching), the pooling
-//! allocator (64 instance slots, 64 MiB per memory, copy-on-write memory images), epoch
+//! allocator (64 instance slots, memories up to the 512 MiB an admin may grant,
+//! copy-on-write memory images), epoch
 //! interruption driven by a ticker thread every 10 ms, and one `Linker` holding WASI 0.2
 //! and the contract's type-only `kartoteka:plugin/types` instance, nothing else.
 //!
@@ -47,8 +55,9 @@
 //! (`it imports kartoteka:evil/net, which the host does not provide`), not linked as a
 //! trap to fail later; then `instantiate_pre` against the linker, and the world is found by
 //! trying each world's `…Pre` (a component exporting none is refused and its exports are
-//! listed). The upload then calls `describe` under the production limits and checks the
-//! answer (a slug name, a semantic version, unique operator names, JSON schemas).
+//! listed). The upload then calls `describe` under the most an admin could grant (so a
+//! plugin that needs more than the defaults can say what it is) and checks the answer (a
+//! slug name, a semantic version, unique operator names, JSON schemas).
 //! `?kind=filter-operator` refuses a component of another world (a criterion uploaded as
 //! an operator).
 //!
@@ -70,6 +79,17 @@
 //! call, which share an instance while it behaves ([`engine::MatchSession`]; same plugin,
 //! arguments and caller, so no trust boundary is crossed) because a fresh instance and a
 //! cold memory per 4,096 values cost about a third more.
+//!
+//! # Grants
+//!
+//! The limits above are every plugin's defaults. A plugin built on a language runtime
+//! (CPython through componentize-py, a JavaScript engine through componentize-js) may need
+//! more; an admin grants it at approval ([`limits::Grant`], stored in `plugins.limits`):
+//! up to 512 MiB per call and 10 s per call, never less than the defaults. The grant
+//! travels with the loaded component ([`engine::Loaded::with_grant`], no recompiling) and
+//! raises each call's limits; the plugins page and `GET /api/v1/plugins` show what each
+//! plugin runs with. The hostile plugins' tests run under the defaults, and one test
+//! checks that a granted plugin is stopped at its grant instead.
 //!
 //! A failure becomes a reason a person can act on: "ran past its deadline of 1000 ms and
 //! was stopped", "ran out of memory: it tried to grow its memory to 64.1 MiB; the limit is
