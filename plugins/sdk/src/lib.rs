@@ -12,6 +12,8 @@ mod operator;
 mod plugin;
 mod predicate;
 mod register;
+#[cfg(all(test, feature = "testing"))]
+mod register_tests;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(test)]
