@@ -42,7 +42,10 @@ fi
 if ! fresh "$out/js_welcome.wasm" js-welcome/welcome.js js-welcome/package-lock.json ../wit build-guests.sh; then
   (
     cd js-welcome
-    [ -x node_modules/.bin/componentize-js ] || npm ci --no-audit --no-fund --loglevel=error
+    # Installed again whenever the lock file is newer than the installation.
+    if ! fresh node_modules/.package-lock.json package-lock.json; then
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
     npx --no-install componentize-js welcome.js -w ../../wit -n bulk-action --disable http fetch-event \
       -o "$out/js_welcome.wasm.tmp"
   )
