@@ -128,16 +128,9 @@ async fn a_scaffold_builds_uploads_and_filters(app: TestApp) {
     }
     let filter = json!({"field": "name", "op": "acme-operator.more_words_than", "value": 1});
     let path = format!("/api/v1/contacts?filter={}", urlencode(&filter.to_string()));
-    let (status, body) = app.get(&admin, &path).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let mut names: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let mut names = app.item_names(&admin, &path).await;
     names.sort_unstable();
-    assert_eq!(names, ["Ada Lovelace", "Grace Brewster Hopper"], "{body}");
+    assert_eq!(names, ["Ada Lovelace", "Grace Brewster Hopper"]);
 
     // The criterion and the action install as their kinds, the action asking for tasks.
     let (status, body) = upload(&app, &admin, criterion, Some("segment-criterion")).await;

@@ -5,6 +5,7 @@ mod args;
 mod batch;
 mod bindings;
 pub mod calendar;
+mod case;
 mod common;
 mod criterion;
 mod glue;
@@ -23,6 +24,7 @@ mod types;
 pub use action::Action;
 pub use args::Arg;
 pub use batch::Texts;
+pub use case::TextFold;
 pub use criterion::Criterion;
 pub use operator::{Operator, Plan};
 pub use plugin::{ActionPlugin, CriterionPlugin, FilterPlugin};
@@ -40,7 +42,7 @@ pub mod prelude {
         AccessLevel, Action, ActionPlugin, ActivityExists, Arg, ArgNode, Args, Batch, Capability, Column, CompareOp,
         Contact, CreateTask, Criterion, CriterionPlugin, Description, Deserialize, Effect, EffectKind, Entry, Field,
         FieldKind, FilterPlugin, GrantAccess, IrNode, JsonSchema, Manifest, Node, Operator, Plan, PluginError,
-        Predicate, PredicateBuilder, Principal, Residual, SendEmail, TextMode, Value, export_action_plugin,
+        Predicate, PredicateBuilder, Principal, Residual, SendEmail, TextFold, TextMode, Value, export_action_plugin,
         export_criterion_plugin, export_filter_plugin, plugin,
     };
 }

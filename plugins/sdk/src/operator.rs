@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use crate::{Args, Batch, Field, FieldKind, Node, PluginError, PredicateBuilder};
+use crate::{Args, Batch, Field, FieldKind, Node, PluginError, PredicateBuilder, TextFold, TextMode};
 
 /// A filter operator: its name, label, the field kinds it applies to, its arguments, and
 /// how it becomes a predicate.
@@ -95,6 +95,25 @@ impl<'a> Plan<'a> {
     pub fn residual(&mut self) -> Node {
         let (op, field, args) = (self.op, self.field.path.as_str(), self.args);
         self.builder.residual(op, field, args)
+    }
+
+    /// A text match on `field`: `needle` where `mode` says, with case and accents treated
+    /// as `fold` says ([`TextFold`]; `true` and `false` are the contract's folded and
+    /// exact). [`TextFold::Case`] is the folded match, decided in the database, and next
+    /// to it a residual the SDK answers itself with the case checked (see the `case`
+    /// module); the operator's own `matches` is not involved.
+    pub fn text(&mut self, field: &str, mode: TextMode, needle: &str, fold: impl Into<TextFold>) -> Node {
+        match fold.into() {
+            TextFold::Exact => self.builder.text(field, mode, needle, false),
+            TextFold::Folded => self.builder.text(field, mode, needle, true),
+            TextFold::Case => {
+                let folded = self.builder.text(field, mode, needle, true);
+                let exact = self
+                    .builder
+                    .residual(self.op, field, &crate::case::residual_args(mode, needle));
+                self.builder.and(&[folded, exact])
+            }
+        }
     }
 
     /// The predicate whose root is `root`.

@@ -81,9 +81,8 @@ impl PredicateBuilder {
     /// false, the bytes must be equal (case and accents count: `"Ab"` does not match
     /// `"ab"`). With `fold` true, both sides are compared in their folded form (see
     /// [`TextMatch`]): case, accents and compatibility forms don't count, so `"lodz"`
-    /// matches `"Łódź"` and `"gmail"` matches `"gmaíl"`. A folded match is a superset
-    /// of a case-insensitive one: for "ignoring case only", put the folded match next
-    /// to a residual that checks the case (see the guide).
+    /// matches `"Łódź"` and `"gmail"` matches `"gmaíl"`. For "ignoring case only",
+    /// use [`Plan::text`](crate::Plan::text) with [`TextFold::Case`](crate::TextFold).
     pub fn text(&mut self, field: &str, mode: TextMode, needle: &str, fold: bool) -> Node {
         self.push(IrNode::Text(TextMatch {
             field: field.to_owned(),

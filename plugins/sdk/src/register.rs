@@ -151,8 +151,11 @@ pub fn lower<O: Operator>(plugin: &str, field: &Field, args: &Args, now: i64) ->
     })
 }
 
-/// `O::matches` on a batch.
+/// `O::matches` on a batch; a case residual (see `crate::case`) is answered here.
 pub fn matches<O: Operator>(args: &Args, values: &Batch) -> Result<Vec<bool>, PluginError> {
+    if let Some(answers) = crate::case::answer(args, values) {
+        return answers;
+    }
     with_state::<O, O::Args, _>(args, "value", |operator, parsed| operator.matches(parsed, values))
 }
 

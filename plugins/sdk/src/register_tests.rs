@@ -103,3 +103,43 @@ fn an_operator_keeps_its_state_between_calls() {
         );
     }
 }
+
+/// `city_is`: equals the text, ignoring case only.
+#[derive(Default)]
+struct CityIs;
+
+impl Operator for CityIs {
+    const NAME: &'static str = "city_is";
+    const LABEL: &'static str = "is (ignoring case)";
+    const APPLIES_TO: &'static [FieldKind] = &[FieldKind::Text];
+    type Args = String;
+
+    fn lower(&self, field: &Field, city: &String, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+        Ok(plan.text(&field.path, crate::TextMode::Equals, city, crate::TextFold::Case))
+    }
+}
+
+struct Cities;
+
+crate::plugin!(Cities {
+    name: "cities",
+    description: "Cities.",
+    operators: [CityIs],
+});
+
+#[test]
+fn ignoring_case_is_a_folded_match_and_a_residual_the_sdk_answers() {
+    let predicate = testing::lower::<Cities>("city_is", field("city", FieldKind::Text), json!("Łódź"), 0).unwrap();
+    assert_eq!(
+        predicate.to_string(),
+        r#"and(equals(city, "Łódź", fold), residual(city_is, city, {"kartoteka:case": {"mode": "equals", "needle": "Łódź"}}))"#
+    );
+    let residual = json!({"kartoteka:case": {"mode": "equals", "needle": "Łódź"}});
+    let values = [Some("ŁÓDŹ"), Some("łódź"), Some("Lodz"), Some("Łódź Kaliska"), None];
+    // CityIs has no `matches` of its own: the SDK answers the case residual.
+    let answers = testing::matches::<Cities>("city_is", residual, &values).unwrap();
+    assert_eq!(answers, [true, true, false, false, false]);
+    // Its own arguments still go to its own (absent) `matches`.
+    let error = testing::matches::<Cities>("city_is", json!("Łódź"), &["x"]).unwrap_err();
+    assert_eq!(error.to_text(), "`city_is`: this operator has no residual");
+}

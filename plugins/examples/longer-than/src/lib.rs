@@ -4,8 +4,9 @@
 //!   (bytes, code units, code points), so the exact test runs in the plugin as a
 //!   residual; the database only drops empty and null values first, a cheap superset.
 //! - `ends_with_ignoring_case "@gmail.com"`: ends with the text, whatever the case, but
-//!   with the accents as written. The database keeps the folded matches (case- and
-//!   accent-insensitive, indexed), a superset; the residual drops `@gmaíl.com`.
+//!   with the accents as written (`TextFold::Case`). The database keeps the folded
+//!   matches (case- and accent-insensitive, indexed), a superset; the case residual the
+//!   SDK answers drops `@gmaíl.com`.
 
 use kartoteka_plugin_sdk::prelude::*;
 
@@ -41,10 +42,7 @@ impl Operator for LongerThan {
 
 /// `ends_with_ignoring_case SUFFIX`: the text ends with SUFFIX, ignoring case only.
 #[derive(Default)]
-pub struct EndsWithIgnoringCase {
-    /// The suffix in lowercase, made once per session by the first batch.
-    lowered: Option<(String, String)>,
-}
+pub struct EndsWithIgnoringCase;
 
 impl Operator for EndsWithIgnoringCase {
     const NAME: &'static str = "ends_with_ignoring_case";
@@ -59,20 +57,9 @@ impl Operator for EndsWithIgnoringCase {
     type Args = String;
 
     fn lower(&self, field: &Field, suffix: &String, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
-        let folded = plan.text(&field.path, TextMode::Suffix, suffix, true); // in SQL, indexed
-        let exact = plan.residual(); // here, on the folded matches only
-        Ok(plan.and(&[folded, exact]))
-    }
-
-    fn matches(&mut self, suffix: &String, values: &Batch) -> Result<Vec<bool>, PluginError> {
-        if self.lowered.as_ref().is_none_or(|(of, _)| of != suffix) {
-            self.lowered = Some((suffix.clone(), suffix.to_lowercase()));
-        }
-        let lowered = self.lowered.as_ref().map_or("", |(_, lowered)| lowered.as_str());
-        let texts = values.texts()?;
-        Ok(texts
-            .map(|text| text.is_some_and(|text| text.to_lowercase().ends_with(lowered)))
-            .collect())
+        // The folded suffix in SQL (indexed), and the case checked on its candidates by
+        // the SDK: no `matches` to write.
+        Ok(plan.text(&field.path, TextMode::Suffix, suffix, TextFold::Case))
     }
 }
 
@@ -146,19 +133,17 @@ mod tests {
         let predicate = testing::lower::<Example>("ends_with_ignoring_case", email, json!("@gmail.com"), 0);
         assert_eq!(
             predicate.unwrap().to_string(),
-            r#"and(suffix(email, "@gmail.com", fold), residual(ends_with_ignoring_case, email, "@gmail.com"))"#
+            r#"and(suffix(email, "@gmail.com", fold), residual(ends_with_ignoring_case, email, {"kartoteka:case": {"mode": "suffix", "needle": "@gmail.com"}}))"#
         );
+        let residual = json!({"kartoteka:case": {"mode": "suffix", "needle": "@gmail.com"}});
         let values = [
             Some("Ada@GMAIL.com"),
             Some("accent@gmaíl.com"),
             Some("ada@gmail.co"),
             None,
         ];
-        let answers = testing::matches::<Example>("ends_with_ignoring_case", json!("@gmail.com"), &values);
+        let answers = testing::matches::<Example>("ends_with_ignoring_case", residual, &values);
         assert_eq!(answers.unwrap(), [true, false, false, false]);
-        // The next batch of the session reuses the lowered suffix; another suffix replaces it.
-        let answers = testing::matches::<Example>("ends_with_ignoring_case", json!("@GMAIL.COM"), &["x@gmail.com"]);
-        assert_eq!(answers.unwrap(), [true]);
     }
 
     #[test]
