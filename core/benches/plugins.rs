@@ -15,6 +15,14 @@
 //! - what the deadline costs: the per-query path with epoch interruption (the server's
 //!   setting), with nothing (no deadline at all) and with fuel metering.
 //!
+//! With `--compare PATH`, the per-query path again on another build of the example (the
+//! same operator built with an older SDK, say), in the same process.
+//!
+//! With the Python operator (`plugins/examples/python-regex`, built by
+//! `plugins/examples/build-guests.sh`; skipped when it isn't there, or give `--python
+//! PATH`): `matches_pattern` with a regular expression on the same strings, per query,
+//! against the `regex` crate over the same `String`s in native Rust.
+//!
 //! Prints a Markdown table. Every WASM answer is checked against the native one.
 
 #[path = "support/mod.rs"]
@@ -181,6 +189,63 @@ fn host(interrupt: Interrupt, pooling: bool) -> Res<Arc<Host>> {
     Ok(Host::new(HostOptions { interrupt, pooling })?)
 }
 
+/// The value of `--name PATH`, if given.
+fn path_arg(name: &str) -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|at| args.get(at + 1))
+        .map(PathBuf::from)
+}
+
+/// The pattern the Python operator and the `regex` crate both run: an address-like shape.
+const PATTERN: &str = "^[a-z]+[.@-][a-z]";
+
+/// `matches_pattern` of the Python component per query, against the `regex` crate.
+fn python_rows(runs: usize, values: &[String], input: &[Batch]) -> Res<Vec<(String, Duration)>> {
+    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/target/guest/regex.wasm");
+    let file = path_arg("--python").unwrap_or(default);
+    if !file.exists() {
+        eprintln!(
+            "skipping the Python operator: no {} (run plugins/examples/build-guests.sh)",
+            file.display()
+        );
+        return Ok(Vec::new());
+    }
+    let loaded = host(Interrupt::Epoch, true)?.load(&std::fs::read(&file)?, None)?;
+    let pattern = regex::Regex::new(PATTERN)?;
+    let expected: Vec<bool> = values.iter().map(|s| pattern.is_match(s)).collect();
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let n = std::hint::black_box(values.iter().filter(|s| pattern.is_match(s)).count());
+        samples.push(started.elapsed());
+        std::hint::black_box(n);
+    }
+    let native = median(samples);
+    let args = args_to_wit(Some(&json!(PATTERN)))?;
+    let python = time_path(runs, input, &expected, &|batches| {
+        let mut session = loaded
+            .match_session("matches_pattern", args.clone())
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for batch in batches {
+            out.append(&mut session.matches(batch.clone()).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    })?;
+    Ok(vec![
+        (
+            format!("native Rust, the `regex` crate's `{PATTERN}` over the `String`s"),
+            native,
+        ),
+        (
+            "Python `regex.matches_pattern` (componentize-py, `re.search`), one instance per call, epochs".to_owned(),
+            python,
+        ),
+    ])
+}
+
 fn main() -> Res<()> {
     let count = arg("--values", 1_000_000);
     let runs = arg("--runs", 5);
@@ -240,6 +305,14 @@ fn main() -> Res<()> {
     let query_off = time_path(runs, &input, &expected, &|b| per_query(&off, b))?;
     let query_fuel = time_path(runs, &input, &expected, &|b| per_query(&fuel, b))?;
     let fresh_off = time_path(runs, &input, &expected, &|b| fresh_per_batch(&off, b))?;
+    let compared = match path_arg("--compare") {
+        Some(file) => {
+            let other = host(Interrupt::Epoch, true)?.load(&std::fs::read(&file)?, None)?;
+            Some((file, time_path(runs, &input, &expected, &|b| per_query(&other, b))?))
+        }
+        None => None,
+    };
+    let python = python_rows(runs, &values, &input)?;
 
     let us = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6);
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
@@ -305,5 +378,24 @@ fn main() -> Res<()> {
         rate(fresh_off),
         ratio(fresh_off)
     );
+    if let Some((file, time)) = compared {
+        println!(
+            "| same as the server's setting, component `{}` | {} | {} | {} |",
+            file.display(),
+            ms(time),
+            rate(time),
+            ratio(time)
+        );
+    }
+    if let Some((_, baseline)) = python.first() {
+        for (what, time) in &python {
+            println!(
+                "| {what} | {} | {} | {:.2}x of the `regex` crate |",
+                ms(*time),
+                rate(*time),
+                time.as_secs_f64() / baseline.as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }
