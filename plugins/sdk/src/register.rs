@@ -50,16 +50,23 @@ fn with_state<T: Default + 'static, A: DeserializeOwned + 'static, R>(
         args: None,
     });
     let cached = matches!(&slot.args, Some((raw, parsed)) if raw == args && parsed.is::<A>());
-    if !cached {
-        slot.args = Some((args.clone(), Box::new(args.parse::<A>(root)?)));
-    }
-    let result = match (
-        slot.value.downcast_mut::<T>(),
-        slot.args.as_ref().map(|(_, p)| p.downcast_ref::<A>()),
-    ) {
-        (Some(value), Some(Some(parsed))) => f(value, parsed),
-        _ => Err(PluginError::new("the SDK's session state is inconsistent")),
+    let parsed = if cached {
+        Ok(())
+    } else {
+        args.parse::<A>(root).map(|parsed| {
+            slot.args = Some((args.clone(), Box::new(parsed)));
+        })
     };
+    let result = parsed.and_then(|()| {
+        match (
+            slot.value.downcast_mut::<T>(),
+            slot.args.as_ref().map(|(_, p)| p.downcast_ref::<A>()),
+        ) {
+            (Some(value), Some(Some(parsed))) => f(value, parsed),
+            _ => Err(PluginError::new("the SDK's session state is inconsistent")),
+        }
+    });
+    // Back in its place whatever happened, so refused arguments don't cost the state.
     SLOTS.with_borrow_mut(|slots| slots.push(slot));
     result
 }
