@@ -952,7 +952,7 @@ async fn an_admin_grants_a_plugin_more_at_approval(app: TestApp) {
     assert_eq!(spin["name"], "hostile-loop");
 
     // The plugins page shows each plugin's limits.
-    let (client, _) = app.signed_in_client(&admin_user.email, kartoteka_tests::PASSWORD).await;
+    let (client, csrf) = app.signed_in_client(&admin_user.email, kartoteka_tests::PASSWORD).await;
     let page = app.page(&client, "/plugins").await.text;
     let row = page
         .split("<tr data-name=\"hostile-memory-bomb\">")
@@ -961,6 +961,40 @@ async fn an_admin_grants_a_plugin_more_at_approval(app: TestApp) {
         .unwrap_or_default();
     assert!(row.contains("128 MiB, 2000 ms"), "{row}");
     assert!(row.contains("(granted)"), "{row}");
+
+    // The page's form grants too, and says what is wrong with what was typed.
+    let form = |memory: &'static str| {
+        let (app, client, csrf) = (&app, &client, csrf.clone());
+        async move {
+            let fields = [
+                ("csrf_token", csrf.as_str()),
+                ("memory_mb", memory),
+                ("time_ms", "2000"),
+            ];
+            app.submit(client, "/plugins/hostile-memory-bomb/approve", &fields)
+                .await
+        }
+    };
+    let done = form("96").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let (_, plugin) = app.get(&admin, "/api/v1/plugins/hostile-memory-bomb").await;
+    assert_eq!(plugin["limits"]["memory_mb"], 96, "{plugin}");
+    let refused = form("lots").await;
+    assert!(
+        refused.text.contains("memory_mb") && refused.text.contains("expected a whole number"),
+        "{}",
+        refused.text
+    );
+    let (_, plugin) = app.get(&admin, "/api/v1/plugins/hostile-memory-bomb").await;
+    assert_eq!(plugin["limits"]["memory_mb"], 96, "{plugin}");
+    let (status, _) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/hostile-memory-bomb/approve",
+            &json!({"memory_mb": 128}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     // Out of range: every problem at once, nothing changed; the defaults take it back.
     let (status, refused) = app
