@@ -256,10 +256,11 @@ async fn plugin(config: Config, command: PluginCommand) -> anyhow::Result<()> {
             let grant = match (memory_mb, time_ms) {
                 (None, None) => None,
                 _ => Some(
-                    kartoteka_core::plugin::limits::Grant::new(memory_mb, time_ms).map_err(|problems| {
-                        let lines: Vec<String> = problems
+                    kartoteka_core::plugin::limits::Grant::new(memory_mb, time_ms).map_err(|e| {
+                        let lines: Vec<String> = e
+                            .problems()
                             .iter()
-                            .map(|(arg, m)| format!("--{}: {m}", arg.replace('_', "-")))
+                            .map(|p| format!("--{}: {}", p.path.replace('_', "-"), p.message))
                             .collect();
                         anyhow::anyhow!("{}", lines.join("\n"))
                     })?,

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 
+use crate::error::Problem;
+
 /// How often the ticker thread advances the engine's epoch: the granularity of deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
 
@@ -122,27 +124,30 @@ impl Grant {
     };
 
     /// A grant of `memory_mb` MiB and `time_ms` ms, or every reason it can't be given (an
-    /// amount below the default or above the most).
-    pub fn new(memory_mb: Option<u64>, time_ms: Option<u64>) -> Result<Grant, Vec<(&'static str, String)>> {
+    /// amount below the default or above the most), at `memory_mb` and `time_ms`.
+    pub fn new(memory_mb: Option<u64>, time_ms: Option<u64>) -> crate::Result<Grant> {
         let mut problems = Vec::new();
         let default_mb = (MEMORY_LIMIT >> 20) as u64;
         let most_mb = (MAX_GRANT_MEMORY >> 20) as u64;
         if let Some(mb) = memory_mb
             && !(default_mb..=most_mb).contains(&mb)
         {
-            problems.push((
-                "memory_mb",
-                format!("expected {default_mb} to {most_mb} (MiB), found {mb}"),
-            ));
+            problems.push(Problem {
+                path: "memory_mb".into(),
+                message: format!("expected {default_mb} to {most_mb} (MiB), found {mb}"),
+            });
         }
         let (least_ms, most_ms) = (BATCH_DEADLINE.as_millis() as u64, MAX_GRANT_DEADLINE.as_millis() as u64);
         if let Some(ms) = time_ms
             && !(least_ms..=most_ms).contains(&ms)
         {
-            problems.push(("time_ms", format!("expected {least_ms} to {most_ms} (ms), found {ms}")));
+            problems.push(Problem {
+                path: "time_ms".into(),
+                message: format!("expected {least_ms} to {most_ms} (ms), found {ms}"),
+            });
         }
-        if !problems.is_empty() {
-            return Err(problems);
+        if let Some(error) = crate::Error::from_problems(problems) {
+            return Err(error);
         }
         Ok(Grant {
             memory: memory_mb.filter(|&mb| mb > default_mb).map(|mb| (mb as usize) << 20),

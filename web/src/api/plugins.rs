@@ -359,26 +359,10 @@ pub async fn approve(
     };
     let grant = match (body.memory_mb, body.time_ms) {
         (None, None) => None,
-        (memory_mb, time_ms) => Some(grant(memory_mb, time_ms)?),
+        (memory_mb, time_ms) => Some(Grant::new(memory_mb, time_ms)?),
     };
     let info = state.core.plugins().admin(&actor)?.approve(&name, grant).await?;
     Ok(Json(plugin_out(&state, info).await?))
-}
-
-/// A grant, or a 400 that names every amount out of range.
-pub fn grant(memory_mb: Option<u64>, time_ms: Option<u64>) -> Result<Grant, ApiError> {
-    Grant::new(memory_mb, time_ms).map_err(|problems| {
-        let problems = problems
-            .into_iter()
-            .map(|(path, message)| kartoteka_core::error::Problem {
-                path: path.to_owned(),
-                message,
-            })
-            .collect();
-        ApiError(
-            kartoteka_core::Error::from_problems(problems).unwrap_or_else(|| kartoteka_core::Error::invalid("", "")),
-        )
-    })
 }
 
 /// Enables the plugin (admins); 409 while a capability it asks for is not approved.

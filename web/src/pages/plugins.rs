@@ -292,16 +292,7 @@ fn granted(form: &crate::auth::FormData) -> Result<Option<Grant>, Error> {
     if memory_mb.is_none() && time_ms.is_none() {
         return Ok(None);
     }
-    Grant::new(memory_mb, time_ms).map(Some).map_err(|problems| {
-        let problems = problems
-            .into_iter()
-            .map(|(path, message)| kartoteka_core::error::Problem {
-                path: path.to_owned(),
-                message,
-            })
-            .collect();
-        Error::from_problems(problems).unwrap_or_else(|| Error::invalid("", ""))
-    })
+    Grant::new(memory_mb, time_ms).map(Some)
 }
 
 /// Approve, enable, disable or remove; disable and remove only with `confirm` (sent by
