@@ -191,7 +191,8 @@ pub fn run<A: Action>(params: &Args, contacts: &[Contact]) -> Result<Vec<Effect>
 /// The list is `operators: [..]` ([`Operator`](crate::Operator)s, a `filter-operator`
 /// component), `criteria: [..]` ([`Criterion`](crate::Criterion)s, `segment-criterion`)
 /// or `actions: [..]` ([`Action`](crate::Action)s, `bulk-action`; the manifest asks for
-/// every capability they name). `version:` defaults to the crate's
+/// every capability they name). `name` is a literal slug; `description` any `&str`
+/// expression (`env!("CARGO_PKG_DESCRIPTION")`); `version:` defaults to the crate's
 /// (`env!("CARGO_PKG_VERSION")`). The macro implements
 /// [`FilterPlugin`](crate::FilterPlugin), [`CriterionPlugin`](crate::CriterionPlugin) or
 /// [`ActionPlugin`](crate::ActionPlugin) for the type, which is what the
@@ -204,7 +205,7 @@ macro_rules! plugin {
     ($ty:ident {
         name: $name:literal,
         $(version: $version:expr,)?
-        description: $description:literal,
+        description: $description:expr,
         operators: [$($item:ty),+ $(,)?] $(,)?
     }) => {
         impl $crate::FilterPlugin for $ty {
@@ -246,7 +247,7 @@ macro_rules! plugin {
     ($ty:ident {
         name: $name:literal,
         $(version: $version:expr,)?
-        description: $description:literal,
+        description: $description:expr,
         criteria: [$($item:ty),+ $(,)?] $(,)?
     }) => {
         impl $crate::CriterionPlugin for $ty {
@@ -276,7 +277,7 @@ macro_rules! plugin {
     ($ty:ident {
         name: $name:literal,
         $(version: $version:expr,)?
-        description: $description:literal,
+        description: $description:expr,
         actions: [$($item:ty),+ $(,)?] $(,)?
     }) => {
         impl $crate::ActionPlugin for $ty {
