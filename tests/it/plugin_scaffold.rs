@@ -26,8 +26,8 @@ fn scaffolds() -> &'static Result<[Vec<u8>; 3], String> {
     })
 }
 
-/// `kartoteka plugin new NAME --kind KIND`, then `cargo test`, `cargo clippy` and the
-/// release build in the new folder; the component's bytes.
+/// `kartoteka plugin new NAME --kind KIND`, then `cargo test`, `cargo clippy`, `cargo fmt
+/// --check` and the release build in the new folder; the component's bytes.
 fn scaffold(parent: &Path, name: &str, kind: &str) -> Result<Vec<u8>, String> {
     let run = |command: &mut std::process::Command, what: &str| -> Result<String, String> {
         let output = command.output().map_err(|e| format!("{what}: {e}"))?;
@@ -70,6 +70,7 @@ fn scaffold(parent: &Path, name: &str, kind: &str) -> Result<Vec<u8>, String> {
         cargo_in(&folder).args(["clippy", "--all-targets", "--", "-D", "warnings"]),
         "cargo clippy",
     )?;
+    run(cargo_in(&folder).args(["fmt", "--check"]), "cargo fmt --check")?;
     run(
         cargo_in(&folder).args(["build", "--target", "wasm32-wasip2", "--release"]),
         "cargo build",

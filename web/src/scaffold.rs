@@ -201,7 +201,11 @@ pub fn create(request: &Request) -> Result<PathBuf, Vec<String>> {
         ("src/lib.rs", render(source)?),
     ];
     let folder = request.parent.join(name);
-    for (path, text) in files {
+    for (path, mut text) in files {
+        // Templates lose their last newline when rendered; files end with one.
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
         let path = folder.join(path);
         let written = path
             .parent()
