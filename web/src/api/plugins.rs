@@ -352,6 +352,7 @@ pub async fn approve(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<PluginOut>, ApiError> {
+    let admin = state.core.plugins().admin(&actor)?;
     let body: ApproveIn = if body.iter().all(u8::is_ascii_whitespace) {
         ApproveIn::default()
     } else {
@@ -361,7 +362,7 @@ pub async fn approve(
         (None, None) => None,
         (memory_mb, time_ms) => Some(Grant::new(memory_mb, time_ms)?),
     };
-    let info = state.core.plugins().admin(&actor)?.approve(&name, grant).await?;
+    let info = admin.approve(&name, grant).await?;
     Ok(Json(plugin_out(&state, info).await?))
 }
 
