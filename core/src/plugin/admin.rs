@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use super::engine::{CallError, Called};
 use super::ir::{Predicate, Residual};
-use super::limits::{CallLimits, Grant, MAX_BATCH, MAX_COMPONENT_SIZE};
+use super::limits::{Grant, MAX_BATCH, MAX_COMPONENT_SIZE};
 use super::registry::{CallContext, PluginInfo, Registry, bump_generation, log_host};
 use super::values::{ActionContact, Batch, Capability, Effect, FieldKind, FieldRef, Kind};
 use crate::entities::{plugin_logs, plugins};
@@ -451,9 +451,6 @@ impl PluginAdmin<'_> {
         values: &[Json],
     ) -> Result<(Vec<f64>, Duration)> {
         let started = std::time::Instant::now();
-        if values.len() > MAX_BATCH {
-            return Err(Error::invalid("values", format!("at most {MAX_BATCH} sample values")));
-        }
         let batch = Batch::from_json(kind, values).map_err(|e| Error::invalid("values", e))?;
         let scores = self
             .registry
@@ -493,12 +490,13 @@ fn describe_failure(e: &CallError) -> String {
     }
 }
 
-/// A grant in words: `256 MiB per call, 5000 ms per batch`, or `the defaults`.
+/// A grant in words: `256 MiB of memory per call, 5000 ms per batch (granted)`, or the
+/// same figures of the defaults with `(the defaults)`.
 pub fn describe_grant(grant: &Grant) -> String {
     format!(
         "{} MiB of memory per call, {} ms per batch{}",
         grant.memory() >> 20,
-        CallLimits::BATCH.granted(grant).deadline.as_millis(),
+        grant.batch_deadline().as_millis(),
         if grant.is_default() {
             " (the defaults)"
         } else {

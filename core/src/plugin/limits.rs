@@ -107,12 +107,15 @@ pub const MAX_GRANT_DEADLINE: Duration = Duration::from_secs(10);
 /// (CPython, a JavaScript engine) may need it; the defaults stay the limits of every other
 /// plugin. A grant only raises a limit: each call gets the larger of its default and the
 /// grant, up to [`MAX_GRANT_MEMORY`] and [`MAX_GRANT_DEADLINE`].
+///
+/// Made only by [`Grant::new`] (which checks the bounds), [`Grant::MAX`] and `default()`,
+/// so a grant is always within them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Grant {
     /// Linear memory for every call; `None`: [`MEMORY_LIMIT`].
-    pub memory: Option<usize>,
+    memory: Option<usize>,
     /// The deadline of every call; `None`: each call's default.
-    pub deadline: Option<Duration>,
+    deadline: Option<Duration>,
 }
 
 impl Grant {
@@ -162,7 +165,7 @@ impl Grant {
 
     /// The memory every call gets, in bytes.
     pub fn memory(&self) -> usize {
-        self.memory.unwrap_or(MEMORY_LIMIT).min(MAX_GRANT_MEMORY)
+        self.memory.unwrap_or(MEMORY_LIMIT)
     }
 
     /// The deadline of a batch call (`matches`, `score`, `run`).
@@ -189,15 +192,11 @@ impl Grant {
 }
 
 impl CallLimits {
-    /// These limits raised by `grant`.
+    /// These limits raised by `grant` (never lowered).
     pub fn granted(&self, grant: &Grant) -> CallLimits {
         CallLimits {
-            deadline: grant.deadline.map_or(self.deadline, |d| {
-                d.max(self.deadline).min(MAX_GRANT_DEADLINE.max(self.deadline))
-            }),
-            memory: grant
-                .memory
-                .map_or(self.memory, |m| m.max(self.memory).min(MAX_GRANT_MEMORY)),
+            deadline: grant.deadline.map_or(self.deadline, |d| d.max(self.deadline)),
+            memory: grant.memory.map_or(self.memory, |m| m.max(self.memory)),
             answer_bytes: self.answer_bytes,
         }
     }

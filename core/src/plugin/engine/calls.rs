@@ -50,6 +50,22 @@ pub enum CallError {
     Failed(String),
 }
 
+/// A guest's answer: checked by `check` (a malformed answer is the plugin's failure,
+/// `malformed` says how it reads), or its own `plugin-error`, a refusal.
+fn checked<T, U>(
+    answer: Result<T, types::PluginError>,
+    malformed: &str,
+    check: impl FnOnce(T) -> Result<U, String>,
+) -> Result<U, CallError> {
+    match answer {
+        Ok(answer) => check(answer).map_err(|e| CallError::Failed(format!("{malformed}: {e}"))),
+        Err(e) => Err(CallError::Refused {
+            message: e.message,
+            path: e.path,
+        }),
+    }
+}
+
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -223,13 +239,15 @@ impl Loaded {
         })
     }
 
+    /// The failure of calling this component as a plugin of another kind.
+    fn not_a(&self, wanted: Kind) -> CallError {
+        CallError::Failed(format!("is a {}, not a {}", self.kind().noun(), wanted.noun()))
+    }
+
     fn filter(&self) -> Result<&FilterOperatorPre<CallState>, CallError> {
         match &self.prepared {
             Prepared::Filter(pre) => Ok(pre),
-            other => Err(CallError::Failed(format!(
-                "is a {} plugin, not a filter operator",
-                other.kind().as_str()
-            ))),
+            _ => Err(self.not_a(Kind::FilterOperator)),
         }
     }
 
@@ -246,15 +264,7 @@ impl Loaded {
                 .kartoteka_plugin_filter()
                 .call_lower(&mut *store, op, &field, args, wit::LowerContext { now }))
         });
-        called.map(|answer| match answer {
-            Ok(raw) => {
-                check_predicate(raw).map_err(|e| CallError::Failed(format!("answered a malformed predicate: {e}")))
-            }
-            Err(e) => Err(CallError::Refused {
-                message: e.message,
-                path: e.path,
-            }),
-        })
+        called.map(|answer| checked(answer, "answered a malformed predicate", check_predicate))
     }
 
     /// Calls `matches(op, args, batch)` once and checks the answer's length.
@@ -271,23 +281,14 @@ impl Loaded {
                 .kartoteka_plugin_filter()
                 .call_matches(&mut *store, op, args, &batch))
         });
-        called.map(|answer| match answer {
-            Ok(answer) => check_matches(answer, len).map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
-            Err(e) => Err(CallError::Refused {
-                message: e.message,
-                path: e.path,
-            }),
-        })
+        called.map(|answer| checked(answer, "answered wrongly", |a| check_matches(a, len)))
     }
 
     /// Calls `score(criterion, params, batch)` once and checks there is one finite score
     /// per value.
     pub fn score(&self, criterion: &str, params: &types::Args, batch: Batch) -> Called<Vec<f64>> {
         let Prepared::Criterion(pre) = &self.prepared else {
-            return not_called(CallError::Failed(format!(
-                "is a {} plugin, not a scoring criterion",
-                self.kind().as_str()
-            )));
+            return not_called(self.not_a(Kind::SegmentCriterion));
         };
         let len = batch.len();
         let batch = batch.into_wit();
@@ -297,13 +298,7 @@ impl Loaded {
                 .kartoteka_plugin_criterion()
                 .call_score(&mut *store, criterion, params, &batch))
         });
-        called.map(|answer| match answer {
-            Ok(answer) => check_scores(answer, len).map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
-            Err(e) => Err(CallError::Refused {
-                message: e.message,
-                path: e.path,
-            }),
-        })
+        called.map(|answer| checked(answer, "answered wrongly", |a| check_scores(a, len)))
     }
 
     /// Calls `run(action, params, contacts)` once and checks the effects: each on a
@@ -316,10 +311,7 @@ impl Loaded {
         allowed: &[Capability],
     ) -> Called<Vec<Effect>> {
         let Prepared::Action(pre) = &self.prepared else {
-            return not_called(CallError::Failed(format!(
-                "is a {} plugin, not a bulk action",
-                self.kind().as_str()
-            )));
+            return not_called(self.not_a(Kind::BulkAction));
         };
         let batch = contacts_to_wit(contacts);
         let called = self.call(&CallLimits::BATCH, 0, |_, store| {
@@ -328,14 +320,7 @@ impl Loaded {
                 .kartoteka_plugin_action()
                 .call_run(&mut *store, action, params, &batch))
         });
-        called.map(|answer| match answer {
-            Ok(answer) => check_effects(answer, contacts, allowed)
-                .map_err(|e| CallError::Failed(format!("answered wrongly: {e}"))),
-            Err(e) => Err(CallError::Refused {
-                message: e.message,
-                path: e.path,
-            }),
-        })
+        called.map(|answer| checked(answer, "answered wrongly", |a| check_effects(a, contacts, allowed)))
     }
 
     /// A session for many `matches` batches of one query on one instance (see
@@ -412,13 +397,7 @@ impl MatchSession<'_> {
             .kartoteka_plugin_filter()
             .call_matches(&mut store, &self.op, &self.args, &batch);
         let result = match answer {
-            Ok(Ok(answer)) => {
-                check_matches(answer, len).map_err(|e| CallError::Failed(format!("answered wrongly: {e}")))
-            }
-            Ok(Err(e)) => Err(CallError::Refused {
-                message: e.message,
-                path: e.path,
-            }),
+            Ok(answer) => checked(answer, "answered wrongly", |a| check_matches(a, len)),
             Err(e) => Err(CallError::Failed(explain(&e, &store, &limits, started.elapsed()))),
         };
         if result.is_ok() {

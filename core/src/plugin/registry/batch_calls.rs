@@ -5,10 +5,8 @@
 
 use serde_json::Value as Json;
 
-use super::calls::CallContext;
-use super::installed::Entry;
+use super::calls::{CallContext, call_error, offered};
 use super::{Registry, blocking};
-use crate::plugin::engine::{CallError, Called};
 use crate::plugin::limits::MAX_BATCH;
 use crate::plugin::values::{ActionContact, Batch, Effect, Kind, args_to_wit};
 use crate::{Error, Result};
@@ -37,7 +35,9 @@ impl Registry {
         let host = loaded.host().clone();
         let called = blocking(&host, move || loaded.score(&name, &args, batch)).await?;
         self.record(plugin, &format!("score({criterion})"), &called, ctx).await;
-        answer(plugin, "score", criterion, called)
+        called
+            .result
+            .map_err(|e| call_error(plugin, "score", criterion, "params", e))
     }
 
     /// Plugin `plugin`'s `run(action, params)` on a batch of contacts (at most
@@ -69,49 +69,8 @@ impl Registry {
         let host = loaded.host().clone();
         let called = blocking(&host, move || loaded.run(&name, &args, &contacts, &allowed)).await?;
         self.record(plugin, &format!("run({action})"), &called, ctx).await;
-        answer(plugin, "run", action, called)
-    }
-}
-
-/// Refuses a plugin of another kind, or a name it doesn't offer.
-fn offered(entry: &Entry, plugin: &str, kind: Kind, name: &str) -> Result<()> {
-    if entry.info.kind != kind {
-        return Err(Error::invalid(
-            "op",
-            format!(
-                "plugin `{plugin}` is a {}, not a {}",
-                entry.info.kind.as_str(),
-                kind.as_str()
-            ),
-        ));
-    }
-    if !entry.info.offers(name) {
-        return Err(Error::invalid("op", format!("plugin `{plugin}` has no `{name}`")));
-    }
-    Ok(())
-}
-
-/// The answer of a call, or the error a user reads: a refusal at `params.<path>`, a
-/// failure naming the plugin.
-fn answer<T>(plugin: &str, call: &str, name: &str, called: Called<T>) -> Result<T> {
-    called.result.map_err(|e| match e {
-        CallError::Refused { message, path } => Error::Validation {
-            path: params_path(path.as_deref()),
-            message: format!("{plugin}.{name}: {message}"),
-        },
-        CallError::Failed(message) => Error::Plugin {
-            name: plugin.to_owned(),
-            message: format!("failed in {call}({name}): {message}"),
-        },
-    })
-}
-
-/// Where in the parameters a refusal points: `params`, `params.title`, ...
-fn params_path(path: Option<&str>) -> String {
-    match path.map(str::trim) {
-        None | Some("") => "params".into(),
-        Some(p) if p == "params" || p.starts_with("params.") || p.starts_with("params[") => p.to_owned(),
-        Some(p) if p.starts_with('[') => format!("params{p}"),
-        Some(p) => format!("params.{p}"),
+        called
+            .result
+            .map_err(|e| call_error(plugin, "run", action, "params", e))
     }
 }

@@ -95,21 +95,7 @@ impl Registry {
         ctx: CallContext,
     ) -> Result<Predicate> {
         let (entry, loaded) = self.entry(plugin, ctx).await?;
-        if entry.info.kind != Kind::FilterOperator {
-            return Err(Error::invalid(
-                "op",
-                format!(
-                    "plugin `{plugin}` is a {}, not a filter operator",
-                    entry.info.kind.as_str()
-                ),
-            ));
-        }
-        if !entry.info.offers(op) {
-            return Err(Error::invalid(
-                "op",
-                format!("plugin `{plugin}` has no operator `{op}`"),
-            ));
-        }
+        offered(&entry, plugin, Kind::FilterOperator, op)?;
         let args = args_to_wit(value).map_err(|e| Error::invalid("value", e))?;
         let (op_owned, field) = (op.to_owned(), field.clone());
         let host = loaded.host().clone();
@@ -126,16 +112,7 @@ impl Registry {
         if let Ok(predicate) = &mut called.result {
             predicate.tag_residuals(plugin);
         }
-        called.result.map_err(|e| match e {
-            CallError::Refused { message, path } => Error::Validation {
-                path: value_path(path.as_deref()),
-                message: format!("{plugin}.{op}: {message}"),
-            },
-            CallError::Failed(message) => Error::Plugin {
-                name: plugin.to_owned(),
-                message: format!("failed in lower({op}): {message}"),
-            },
-        })
+        called.result.map_err(|e| call_error(plugin, "lower", op, "value", e))
     }
 
     /// The exact test of a residual: plugin `plugin`'s `matches(op, value)` on every value
@@ -214,13 +191,51 @@ impl Registry {
     }
 }
 
-/// Where in a filter node's `value` a plugin's refusal points: the plugin's own path
-/// (`value`, `value[1]`, `value.within.amount`), or under `value` when it gave a bare one.
-fn value_path(path: Option<&str>) -> String {
+/// Refuses a plugin of another kind than `kind`, or a name it doesn't offer.
+pub(super) fn offered(entry: &Entry, plugin: &str, kind: Kind, name: &str) -> Result<()> {
+    if entry.info.kind != kind {
+        return Err(Error::invalid(
+            "op",
+            format!(
+                "plugin `{plugin}` is a {}, not a {}",
+                entry.info.kind.noun(),
+                kind.noun()
+            ),
+        ));
+    }
+    if !entry.info.offers(name) {
+        return Err(Error::invalid(
+            "op",
+            format!("plugin `{plugin}` has no {} `{name}`", kind.offer()),
+        ));
+    }
+    Ok(())
+}
+
+/// The error a user reads for a failed `call(name)` of `plugin`: a refusal is a 400 at the
+/// argument it names under `root` (`value`, `params`), a failure names the plugin.
+pub(super) fn call_error(plugin: &str, call: &str, name: &str, root: &str, e: CallError) -> Error {
+    match e {
+        CallError::Refused { message, path } => Error::Validation {
+            path: argument_path(root, path.as_deref()),
+            message: format!("{plugin}.{name}: {message}"),
+        },
+        CallError::Failed(message) => Error::Plugin {
+            name: plugin.to_owned(),
+            message: format!("failed in {call}({name}): {message}"),
+        },
+    }
+}
+
+/// Where in the arguments under `root` (a filter node's `value`, a criterion's or an
+/// action's `params`) a plugin's refusal points: the plugin's own path (`value`,
+/// `value[1]`, `value.within.amount`), or under `root` when it gave a bare one.
+fn argument_path(root: &str, path: Option<&str>) -> String {
     match path.map(str::trim) {
-        None | Some("") => "value".into(),
-        Some(p) if p == "value" || p.starts_with("value.") || p.starts_with("value[") => p.to_owned(),
-        Some(p) if p.starts_with('[') => format!("value{p}"),
-        Some(p) => format!("value.{p}"),
+        None | Some("") => root.to_owned(),
+        Some(p) if p == root => p.to_owned(),
+        Some(p) if p.strip_prefix(root).is_some_and(|rest| rest.starts_with(['.', '['])) => p.to_owned(),
+        Some(p) if p.starts_with('[') => format!("{root}{p}"),
+        Some(p) => format!("{root}.{p}"),
     }
 }

@@ -241,12 +241,20 @@ impl Registry {
                 .get(&row.name)
                 .and_then(|e| e.loaded.clone())
                 .filter(|l| l.sha256 == row.sha256);
-            let grant = Grant::from_json(row.limits.as_ref());
             let loaded = match reusable {
-                Some(l) if l.grant() == grant => Ok(l),
-                Some(l) => Ok(Arc::new(l.with_grant(grant))),
+                Some(l) => Ok(l),
                 None => self.load_row(&row).await?,
             };
+            // What an admin granted, given to the component whether it was just compiled
+            // or kept from the last snapshot.
+            let grant = Grant::from_json(row.limits.as_ref());
+            let loaded = loaded.map(|l| {
+                if l.grant() == grant {
+                    l
+                } else {
+                    Arc::new(l.with_grant(grant))
+                }
+            });
             let (loaded, problem) = match loaded {
                 Ok(l) => (Some(l), None),
                 Err(e) => {
@@ -290,8 +298,7 @@ impl Registry {
         let cache = self.cache();
         let worker = host.clone();
         let loaded = blocking(&host, move || worker.load(&bytes, cache.as_ref())).await?;
-        let grant = Grant::from_json(row.limits.as_ref());
-        Ok(loaded.map(|l| Arc::new(l.with_grant(grant))))
+        Ok(loaded.map(Arc::new))
     }
 
     /// The embedded built-in whose bytes hash to `sha256`.

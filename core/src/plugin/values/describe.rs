@@ -65,6 +65,24 @@ impl Kind {
             .find(|k| k.as_str() == s)
     }
 
+    /// The kind in words: `filter operator`, `scoring criterion`, `bulk action`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::FilterOperator => "filter operator",
+            Kind::SegmentCriterion => "scoring criterion",
+            Kind::BulkAction => "bulk action",
+        }
+    }
+
+    /// What one offer of this kind is called: operator, criterion, action.
+    pub fn offer(self) -> &'static str {
+        match self {
+            Kind::FilterOperator => "operator",
+            Kind::SegmentCriterion => "criterion",
+            Kind::BulkAction => "action",
+        }
+    }
+
     /// What the offers of this kind are called: operators, criteria, actions.
     pub fn offers(self) -> &'static str {
         match self {
