@@ -6,9 +6,11 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
-use kartoteka_core::plugin::limits::{Grant, MAX_COMPONENT_SIZE};
+use kartoteka_core::auth::Actor;
+use kartoteka_core::error::Problem;
+use kartoteka_core::plugin::limits::{Grant, MAX_BATCH, MAX_COMPONENT_SIZE};
 use kartoteka_core::plugin::{
-    ActionContact, FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginInfo, TryRequest,
+    ActionContact, FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginAdmin, PluginInfo, TryRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -418,78 +420,26 @@ pub async fn try_operator(
     ApiJson(body): ApiJson<TryIn>,
 ) -> Result<Json<TryOut>, ApiError> {
     let admin = state.core.plugins().admin(&actor)?;
-    let kind = state.core.plugins().get(&name).await?.kind;
-    let field_kind = |field: &TryField| {
-        FieldKind::parse(&field.kind)
-            .ok_or_else(|| ApiError::invalid("field.kind", format!("unknown field kind `{}`", field.kind)))
+    let out = match state.core.plugins().get(&name).await?.kind {
+        Kind::FilterOperator => try_filter(&admin, &name, body).await?,
+        Kind::SegmentCriterion => try_criterion(&admin, &name, body).await?,
+        Kind::BulkAction => try_action(&state, &actor, &admin, &name, body).await?,
     };
-    let elapsed_ms = |elapsed: std::time::Duration| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    let answer = |scores, effects, elapsed| TryOut {
-        predicate: Value::Null,
-        residuals: Vec::new(),
-        scores,
-        effects,
-        elapsed_ms: elapsed_ms(elapsed),
-    };
-    match kind {
-        Kind::SegmentCriterion => {
-            let field = body
-                .field
-                .as_ref()
-                .ok_or_else(|| ApiError::invalid("field", "a criterion is tried on a field's `kind` and `values`"))?;
-            let values = body
-                .values
-                .as_deref()
-                .ok_or_else(|| ApiError::invalid("values", "a criterion is tried on sample values"))?;
-            let (scores, elapsed) = admin
-                .try_criterion(&name, &body.op, body.value.as_ref(), field_kind(field)?, values)
-                .await?;
-            return Ok(Json(answer(Some(scores), None, elapsed)));
-        }
-        Kind::BulkAction => {
-            let ids = body
-                .contact_ids
-                .as_deref()
-                .filter(|ids| !ids.is_empty())
-                .ok_or_else(|| ApiError::invalid("contact_ids", "an action is tried on some contacts: their ids"))?;
-            if ids.len() > kartoteka_core::plugin::limits::MAX_BATCH {
-                return Err(ApiError::invalid(
-                    "contact_ids",
-                    format!("at most {} contacts", kartoteka_core::plugin::limits::MAX_BATCH),
-                ));
-            }
-            let mut contacts = Vec::with_capacity(ids.len());
-            for (at, &id) in ids.iter().enumerate() {
-                let contact = state
-                    .core
-                    .contacts()
-                    .get_contact(&actor, id)
-                    .await
-                    .map_err(|e| match e {
-                        kartoteka_core::Error::NotFound { .. } => {
-                            ApiError::invalid(format!("contact_ids[{at}]"), format!("no contact {id}"))
-                        }
-                        other => other.into(),
-                    })?;
-                contacts.push(ActionContact {
-                    id: contact.id,
-                    kind: contact.type_key,
-                    name: contact.name,
-                    email: contact.email,
-                    phone: contact.phone,
-                    owner: contact.owner_id,
-                    fields: contact.fields,
-                });
-            }
-            let (effects, elapsed) = admin.try_action(&name, &body.op, body.value.as_ref(), contacts).await?;
-            let effects = effects
-                .iter()
-                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-                .collect();
-            return Ok(Json(answer(None, Some(effects), elapsed)));
-        }
-        Kind::FilterOperator => {}
-    }
+    Ok(Json(out))
+}
+
+/// `field.kind` of a try, as a field kind.
+fn field_kind(field: &TryField) -> Result<FieldKind, ApiError> {
+    FieldKind::parse(&field.kind)
+        .ok_or_else(|| ApiError::invalid("field.kind", format!("unknown field kind `{}`", field.kind)))
+}
+
+fn elapsed_ms(elapsed: std::time::Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An operator: `lower`, then each residual's `matches` on the sample values.
+async fn try_filter(admin: &PluginAdmin<'_>, name: &str, body: TryIn) -> Result<TryOut, ApiError> {
     let field = body
         .field
         .ok_or_else(|| ApiError::invalid("field", "an operator is tried on a field: `path` and `kind`"))?;
@@ -516,8 +466,8 @@ pub async fn try_operator(
         now: body.now,
         matches_only,
     };
-    let outcome = admin.try_operator(&name, request).await?;
-    Ok(Json(TryOut {
+    let outcome = admin.try_operator(name, request).await?;
+    Ok(TryOut {
         predicate: outcome.predicate.map(|p| p.to_json()).unwrap_or(Value::Null),
         residuals: outcome
             .residuals
@@ -532,7 +482,91 @@ pub async fn try_operator(
         scores: None,
         effects: None,
         elapsed_ms: elapsed_ms(outcome.elapsed),
-    }))
+    })
+}
+
+/// A criterion: `score` on the sample values of a field's kind.
+async fn try_criterion(admin: &PluginAdmin<'_>, name: &str, body: TryIn) -> Result<TryOut, ApiError> {
+    let field = body
+        .field
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid("field", "a criterion is tried on a field's `kind` and `values`"))?;
+    let values = body
+        .values
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("values", "a criterion is tried on sample values"))?;
+    let (scores, elapsed) = admin
+        .try_criterion(name, &body.op, body.value.as_ref(), field_kind(field)?, values)
+        .await?;
+    Ok(TryOut {
+        predicate: Value::Null,
+        residuals: Vec::new(),
+        scores: Some(scores),
+        effects: None,
+        elapsed_ms: elapsed_ms(elapsed),
+    })
+}
+
+/// An action: `run` on the contacts `contact_ids`, read in one query; the effects, none
+/// applied. Every id the admin can't read is reported at once.
+async fn try_action(
+    state: &AppState,
+    actor: &Actor,
+    admin: &PluginAdmin<'_>,
+    name: &str,
+    body: TryIn,
+) -> Result<TryOut, ApiError> {
+    let ids = body
+        .contact_ids
+        .as_deref()
+        .filter(|ids| !ids.is_empty())
+        .ok_or_else(|| ApiError::invalid("contact_ids", "an action is tried on some contacts: their ids"))?;
+    if ids.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "contact_ids",
+            format!("at most {MAX_BATCH} contacts"),
+        ));
+    }
+    let found = state.core.contacts().get_contacts(actor, ids).await?;
+    let missing: Vec<Problem> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| found.binary_search_by_key(*id, |c| c.id).is_err())
+        .map(|(at, id)| Problem {
+            path: format!("contact_ids[{at}]"),
+            message: format!("no contact {id}"),
+        })
+        .collect();
+    if let Some(error) = kartoteka_core::Error::from_problems(missing) {
+        return Err(ApiError(error));
+    }
+    let by_id: std::collections::HashMap<i64, _> = found.into_iter().map(|c| (c.id, c)).collect();
+    let contacts = ids
+        .iter()
+        .filter_map(|id| by_id.get(id))
+        .map(|contact| ActionContact {
+            id: contact.id,
+            kind: contact.type_key.clone(),
+            name: contact.name.clone(),
+            email: contact.email.clone(),
+            phone: contact.phone.clone(),
+            owner: contact.owner_id,
+            fields: contact.fields.clone(),
+        })
+        .collect();
+    let (effects, elapsed) = admin.try_action(name, &body.op, body.value.as_ref(), contacts).await?;
+    Ok(TryOut {
+        predicate: Value::Null,
+        residuals: Vec::new(),
+        scores: None,
+        effects: Some(
+            effects
+                .iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect(),
+        ),
+        elapsed_ms: elapsed_ms(elapsed),
+    })
 }
 
 /// The filter operators of every enabled filter-operator plugin: what builders and API
