@@ -19,55 +19,46 @@ use crate::{
     PluginError, Predicate,
 };
 
-/// One registered type's value and its last arguments.
-struct Slot {
-    type_id: TypeId,
-    value: Box<dyn Any>,
-    /// The raw arguments and what they deserialized to.
-    args: Option<(Args, Box<dyn Any>)>,
+/// One registered type's value and the last arguments it was called with, deserialized.
+struct State<T, A> {
+    value: T,
+    last: Option<(Args, A)>,
 }
 
 thread_local! {
-    static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+    /// Every registered type's [`State`], by the state's type.
+    static STATES: RefCell<Vec<(TypeId, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` on `T`'s value and `args` deserialized as `A` (from the cache when they are
-/// the arguments of the previous call). The slot is taken out while `f` runs, so `f` may
-/// call into the SDK again.
+/// Runs `f` on `T`'s value and `args` deserialized as `A` (kept from the previous call
+/// when the arguments are the same). The state is taken out while `f` runs, so `f` may
+/// call into the SDK again, and put back whatever happens, so refused arguments don't
+/// cost it.
 fn with_state<T: Default + 'static, A: DeserializeOwned + 'static, R>(
     args: &Args,
     root: &str,
     f: impl FnOnce(&mut T, &A) -> Result<R, PluginError>,
 ) -> Result<R, PluginError> {
-    let type_id = TypeId::of::<T>();
-    let taken = SLOTS.with_borrow_mut(|slots| {
-        let at = slots.iter().position(|slot| slot.type_id == type_id)?;
-        Some(slots.swap_remove(at))
+    let key = TypeId::of::<State<T, A>>();
+    let taken = STATES.with_borrow_mut(|states| {
+        let at = states.iter().position(|(id, _)| *id == key)?;
+        Some(states.swap_remove(at).1)
     });
-    let mut slot = taken.unwrap_or_else(|| Slot {
-        type_id,
-        value: Box::new(T::default()),
-        args: None,
-    });
-    let cached = matches!(&slot.args, Some((raw, parsed)) if raw == args && parsed.is::<A>());
-    let parsed = if cached {
-        Ok(())
-    } else {
-        args.parse::<A>(root).map(|parsed| {
-            slot.args = Some((args.clone(), Box::new(parsed)));
+    let mut state: Box<State<T, A>> = taken.and_then(|state| state.downcast().ok()).unwrap_or_else(|| {
+        Box::new(State {
+            value: T::default(),
+            last: None,
         })
-    };
-    let result = parsed.and_then(|()| {
-        match (
-            slot.value.downcast_mut::<T>(),
-            slot.args.as_ref().map(|(_, p)| p.downcast_ref::<A>()),
-        ) {
-            (Some(value), Some(Some(parsed))) => f(value, parsed),
-            _ => Err(PluginError::new("the SDK's session state is inconsistent")),
-        }
     });
-    // Back in its place whatever happened, so refused arguments don't cost the state.
-    SLOTS.with_borrow_mut(|slots| slots.push(slot));
+    let result = (|| {
+        let State { value, last } = &mut *state;
+        let parsed = match last {
+            Some((raw, parsed)) if raw == args => parsed,
+            _ => &last.insert((args.clone(), args.parse::<A>(root)?)).1,
+        };
+        f(value, parsed)
+    })();
+    STATES.with_borrow_mut(|states| states.push((key, state)));
     result
 }
 
