@@ -37,59 +37,41 @@ const KINDS: &[FieldKind] = &[FieldKind::Date, FieldKind::Datetime];
 /// A day, or on datetime fields an instant.
 const MOMENT: &str = r#"{"anyOf": [{"type": "string", "format": "date", "title": "Date (YYYY-MM-DD)"}, {"type": "string", "format": "date-time", "title": "Date and time (datetime fields)"}, {"type": "integer", "title": "Seconds since the epoch (datetime fields)"}]}"#;
 
-/// An operator on a moment (`before`, `after`, `on`).
-macro_rules! moment_operator {
-    ($ty:ident, $name:literal, $label:literal) => {
-        #[doc = concat!("`time.", $name, "`: ", $label, " a day or an instant.")]
-        #[derive(Default)]
-        pub struct $ty;
+/// One operator type per line: its type, name, label, argument schema, and how it lowers
+/// (the value is read as a tree: a day, an instant or a period, by the field's kind).
+macro_rules! operators {
+    ($($ty:ident: $name:literal, $label:literal, $schema:expr => $lower:expr;)+) => {
+        $(
+            #[doc = concat!("`time.", $name, "`: ", $label, ".")]
+            #[derive(Default)]
+            pub struct $ty;
 
-        impl Operator for $ty {
-            const NAME: &'static str = $name;
-            const LABEL: &'static str = $label;
-            const APPLIES_TO: &'static [FieldKind] = KINDS;
-            type Args = Args;
+            impl Operator for $ty {
+                const NAME: &'static str = $name;
+                const LABEL: &'static str = $label;
+                const APPLIES_TO: &'static [FieldKind] = KINDS;
+                type Args = Args;
 
-            fn args_schema() -> String {
-                MOMENT.to_owned()
+                fn args_schema() -> String {
+                    $schema.to_owned()
+                }
+
+                fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
+                    let lower: fn(&Field, &Arg<'_>, &mut Plan<'_>) -> Result<Node, PluginError> = $lower;
+                    lower(field, &args.value(), plan)
+                }
             }
-
-            fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
-                moment(Self::NAME, field, &args.value(), plan)
-            }
-        }
+        )+
     };
 }
 
-/// An operator on a period back from now (`within_last`, `not_within_last`).
-macro_rules! period_operator {
-    ($ty:ident, $name:literal, $label:literal, $negated:literal) => {
-        #[doc = concat!("`time.", $name, "`: ", $label, " N days, weeks, months or years.")]
-        #[derive(Default)]
-        pub struct $ty;
-
-        impl Operator for $ty {
-            const NAME: &'static str = $name;
-            const LABEL: &'static str = $label;
-            const APPLIES_TO: &'static [FieldKind] = KINDS;
-            type Args = Args;
-
-            fn args_schema() -> String {
-                Period::SCHEMA.to_owned()
-            }
-
-            fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
-                within(field, &args.value(), plan, $negated)
-            }
-        }
-    };
+operators! {
+    Before: "before", "is before", MOMENT => |f, v, p| moment("before", f, v, p);
+    After: "after", "is after", MOMENT => |f, v, p| moment("after", f, v, p);
+    On: "on", "is on", MOMENT => |f, v, p| moment("on", f, v, p);
+    WithinLast: "within_last", "is within the last", Period::SCHEMA => |f, v, p| within(f, v, p, false);
+    NotWithinLast: "not_within_last", "is not within the last", Period::SCHEMA => |f, v, p| within(f, v, p, true);
 }
-
-moment_operator!(Before, "before", "is before");
-moment_operator!(After, "after", "is after");
-moment_operator!(On, "on", "is on");
-period_operator!(WithinLast, "within_last", "is within the last", false);
-period_operator!(NotWithinLast, "not_within_last", "is not within the last", true);
 
 plugin!(Time {
     name: "time",
