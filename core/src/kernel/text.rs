@@ -185,11 +185,53 @@ mod tests {
         assert_eq!(search_words(" .,;:!?*\"'()[]{} "), "");
     }
 
+    /// Letters whose case mapping is not one-to-one, and accents, for the property below.
+    const CASE_LETTERS: [char; 30] = [
+        'a', 'A', 'i', 'I', 'İ', 'ı', 's', 'S', 'ß', 'ẞ', 'σ', 'Σ', 'ς', 'ǅ', 'ǆ', 'Ǆ', 'k', 'K', '\u{212A}',
+        '\u{212B}', 'å', 'Å', 'ﬁ', 'Ł', 'ł', 'ó', 'Ó', '\u{301}', '\u{307}', ' ',
+    ];
+
     proptest! {
         #[test]
         fn fold_is_idempotent(s in any::<String>()) {
             let once = fold(&s);
             prop_assert_eq!(fold(&once), once);
+        }
+
+        /// What the plugin SDK's case-insensitive text mode stands on: a folded match in
+        /// the database keeps every text that matches ignoring case (full Unicode
+        /// lowercase), so the candidates are a superset, in every text mode. The needle is
+        /// a piece of the text in another case, or any text; the letters are those whose
+        /// case mapping is not one-to-one (dotted and dotless i, ß and ẞ, final sigma,
+        /// titlecase digraphs, the Kelvin and Ångström signs, ligatures) and accents.
+        #[test]
+        fn a_case_insensitive_match_is_a_folded_match(
+            text in proptest::collection::vec(proptest::sample::select(CASE_LETTERS.to_vec()), 0..12),
+            cut in (0usize..12, 0usize..12),
+            upper in any::<bool>(),
+            other in any::<String>(),
+            own in any::<bool>(),
+        ) {
+            let text: String = text.into_iter().collect();
+            let chars: Vec<char> = text.chars().collect();
+            let (from, to) = (cut.0.min(chars.len()), cut.1.min(chars.len()));
+            let piece: String = chars[from.min(to)..from.max(to)].iter().collect();
+            let piece = if upper { piece.to_uppercase() } else { piece };
+            let needle = if own { piece } else { other };
+            let (lower_text, lower_needle) = (text.to_lowercase(), needle.to_lowercase());
+            let (folded_text, folded_needle) = (fold(&text), fold(&needle));
+            if lower_text.contains(&lower_needle) {
+                prop_assert!(folded_text.contains(&folded_needle), "{text:?} contains {needle:?}");
+            }
+            if lower_text.starts_with(&lower_needle) {
+                prop_assert!(folded_text.starts_with(&folded_needle), "{text:?} starts with {needle:?}");
+            }
+            if lower_text.ends_with(&lower_needle) {
+                prop_assert!(folded_text.ends_with(&folded_needle), "{text:?} ends with {needle:?}");
+            }
+            if lower_text == lower_needle {
+                prop_assert_eq!(folded_text, folded_needle);
+            }
         }
 
         #[test]
