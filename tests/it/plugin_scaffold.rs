@@ -142,4 +142,43 @@ async fn a_scaffold_builds_uploads_and_filters(app: TestApp) {
     let plugin: &Value = &body["plugin"];
     assert_eq!(plugin["offers"][0]["name"], "follow_up", "{body}");
     assert_eq!(plugin["capabilities"], json!(["create_task"]), "{body}");
+
+    // Tried: the criterion scores sample values; the action runs on contacts read in one
+    // query, and every id that isn't a contact is named at once.
+    let (status, tried) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/acme-criterion/try",
+            &json!({"op": "points_when_set", "field": {"path": "email", "kind": "email"},
+                    "value": {"points": 10}, "values": ["a@b.c", null]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tried}");
+    assert_eq!(tried["scores"], json!([10.0, 0.0]), "{tried}");
+    let (_, ada) = app
+        .get(&admin, &format!("/api/v1/contacts?q={}", urlencode("Ada Lovelace")))
+        .await;
+    let ada = ada["items"][0]["id"].as_i64().unwrap();
+    let action = |ids: Value| json!({"op": "follow_up", "value": {"title": "Call"}, "contact_ids": ids});
+    let (status, tried) = app
+        .post_json(&admin, "/api/v1/plugins/acme-action/try", &action(json!([ada])))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tried}");
+    assert_eq!(tried["effects"][0]["contact_id"], ada, "{tried}");
+    assert_eq!(tried["effects"][0]["title"], "Call Ada Lovelace", "{tried}");
+    let (status, refused) = app
+        .post_json(
+            &admin,
+            "/api/v1/plugins/acme-action/try",
+            &action(json!([ada, 999_999_001, 999_999_002])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let paths: Vec<&str> = refused["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["contact_ids[1]", "contact_ids[2]"], "{refused}");
 }
