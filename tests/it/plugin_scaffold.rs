@@ -174,11 +174,9 @@ async fn a_scaffold_builds_uploads_and_filters(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
-    let paths: Vec<&str> = refused["error"]["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["path"].as_str())
-        .collect();
-    assert_eq!(paths, ["contact_ids[1]", "contact_ids[2]"], "{refused}");
+    assert_eq!(
+        kartoteka_tests::error_paths(&refused),
+        ["contact_ids[1]", "contact_ids[2]"],
+        "{refused}"
+    );
 }

@@ -1005,13 +1005,11 @@ async fn an_admin_grants_a_plugin_more_at_approval(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
-    let paths: Vec<&str> = refused["error"]["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["path"].as_str())
-        .collect();
-    assert_eq!(paths, ["memory_mb", "time_ms"], "{refused}");
+    assert_eq!(
+        kartoteka_tests::error_paths(&refused),
+        ["memory_mb", "time_ms"],
+        "{refused}"
+    );
     let (_, plugin) = app.get(&admin, "/api/v1/plugins/hostile-memory-bomb").await;
     assert_eq!(plugin["limits"]["memory_mb"], 128, "{plugin}");
     let (status, back) = app

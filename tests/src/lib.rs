@@ -77,6 +77,19 @@ macro_rules! both {
     };
 }
 
+/// The paths of an error answer's problems, in order (`{"error": {"details": [{"path"}]}}`).
+pub fn error_paths(body: &Value) -> Vec<String> {
+    body["error"]["details"]
+        .as_array()
+        .map(|details| {
+            details
+                .iter()
+                .filter_map(|d| d["path"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
