@@ -5,6 +5,7 @@ pub mod demo;
 pub mod entities;
 mod facade;
 pub mod filter;
+pub mod jobs;
 pub mod kernel;
 pub mod plugin;
 pub mod records;
@@ -12,7 +13,7 @@ pub mod schema;
 pub mod segments;
 
 pub use kernel::{clock, collation, error, text};
-pub use records::{activities, auth, contacts, sign_in_limits};
+pub use records::{activities, auth, contacts, sign_in_limits, tasks};
 pub use schema::{contact_types, fields, settings};
 
 pub use clock::{Clock, ManualClock, SystemClock};

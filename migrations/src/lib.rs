@@ -21,6 +21,7 @@ mod m20261203_000016_settings;
 mod m20261204_000017_location_index_ids;
 mod m20261204_000018_segment_evaluations;
 mod m20261204_000019_plugin_limits;
+mod m20261204_000020_jobs;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_location_index_ids::Migration),
             Box::new(m20261204_000018_segment_evaluations::Migration),
             Box::new(m20261204_000019_plugin_limits::Migration),
+            Box::new(m20261204_000020_jobs::Migration),
         ]
     }
 }

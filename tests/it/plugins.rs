@@ -168,7 +168,11 @@ async fn builtin_operators_are_listed_from_the_start(app: TestApp) {
         .filter(|p| p["builtin"] == true)
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(builtins, ["behaviour", "geo", "membership", "std", "time"], "{plugins}");
+    assert_eq!(
+        builtins,
+        ["access", "behaviour", "geo", "membership", "std", "tasks", "time"],
+        "{plugins}"
+    );
     let std = plugins["items"]
         .as_array()
         .unwrap()
@@ -469,7 +473,11 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(names, ["behaviour", "geo", "membership", "std", "time"], "{plugins}");
+    assert_eq!(
+        names,
+        ["access", "behaviour", "geo", "membership", "std", "tasks", "time"],
+        "{plugins}"
+    );
 
     // Without an expected kind, the criterion is a plugin of its own kind: installed, but
     // never in the operator catalogue.

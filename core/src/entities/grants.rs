@@ -10,6 +10,9 @@ pub struct Model {
     pub role: Option<String>,
     pub level: String,
     pub created_at: DateTimeUtc,
+    /// The effect key of a grant a job gave: `(job_id, contact_id, effect_index)`.
+    pub job_id: Option<i64>,
+    pub effect_index: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

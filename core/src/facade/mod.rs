@@ -8,7 +8,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, kernel, plugin, schema, segments,
+    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, jobs, kernel, plugin, schema, segments,
+    tasks,
 };
 
 /// The domain services over one database.
@@ -26,6 +27,8 @@ pub struct Core {
     activities: activities::Activities,
     filter: filter::FilterEngine,
     segments: segments::Segments,
+    tasks: tasks::Tasks,
+    jobs: jobs::Jobs,
 }
 
 impl Core {
@@ -51,8 +54,10 @@ impl Core {
         let reader = contacts::ContactReader::new(base.clone(), schema.clone());
         let filter = filter::FilterEngine::new(base, plugins.clone(), schema.clone(), users.clone(), reader.clone());
         let segments = segments::Segments::new(filter.clone());
-        let contacts = contacts::Contacts::new(reader, Arc::new(segments.clone()));
+        let contacts = contacts::Contacts::new(reader.clone(), Arc::new(segments.clone()));
         let activities = activities::Activities::new(contacts.clone());
+        let tasks = tasks::Tasks::new(reader.clone());
+        let jobs = jobs::Jobs::new(plugins.clone(), reader.clone(), segments.clone());
         Core {
             db,
             clock,
@@ -63,6 +68,8 @@ impl Core {
             activities,
             filter,
             segments,
+            tasks,
+            jobs,
         }
     }
 
@@ -103,6 +110,16 @@ impl Core {
     /// export.
     pub fn segments(&self) -> &segments::Segments {
         &self.segments
+    }
+
+    /// Tasks on contacts: "My tasks", a contact's tasks, changing them.
+    pub fn tasks(&self) -> &tasks::Tasks {
+        &self.tasks
+    }
+
+    /// Bulk actions as jobs: starting them, the worker, progress, outcomes, cancel.
+    pub fn jobs(&self) -> &jobs::Jobs {
+        &self.jobs
     }
 
     /// Describes filters as `actor` may read them: users by name, the segments they see.

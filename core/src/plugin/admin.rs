@@ -472,7 +472,14 @@ impl PluginAdmin<'_> {
         let started = std::time::Instant::now();
         let effects = self
             .registry
-            .run(name, action, params, contacts, CallContext::Trial)
+            .run(
+                name,
+                action,
+                params,
+                contacts,
+                self.registry.now().timestamp(),
+                CallContext::Trial,
+            )
             .await?;
         Ok((effects, started.elapsed()))
     }

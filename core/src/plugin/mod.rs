@@ -178,5 +178,5 @@ pub mod values;
 pub use admin::{Installed, PluginAdmin, TryOutcome, TryRequest, describe_grant};
 pub use engine::{CallError, Host, HostOptions, Interrupt};
 pub use ir::{Predicate, Residual, Scalar};
-pub use registry::{CallContext, LogLine, OperatorEntry, PluginInfo, Registry};
+pub use registry::{ActionEntry, CallContext, LogLine, OperatorEntry, PluginInfo, Registry};
 pub use values::{ActionContact, Batch, Capability, Effect, EffectKind, FieldKind, FieldRef, Kind, Offer, Principal};

@@ -21,7 +21,7 @@ pub mod testing;
 mod tests;
 mod types;
 
-pub use action::Action;
+pub use action::{Action, now};
 pub use args::Arg;
 pub use batch::Texts;
 pub use case::TextFold;
@@ -43,7 +43,7 @@ pub mod prelude {
         Contact, CreateTask, Criterion, CriterionPlugin, Description, Deserialize, Effect, EffectKind, Entry, Field,
         FieldKind, FilterPlugin, GrantAccess, IrNode, JsonSchema, Manifest, Node, Operator, Plan, PluginError,
         Predicate, PredicateBuilder, Principal, Residual, SendEmail, TextFold, TextMode, Value, export_action_plugin,
-        export_criterion_plugin, export_filter_plugin, plugin,
+        export_criterion_plugin, export_filter_plugin, now, plugin,
     };
 }
 

@@ -280,3 +280,16 @@ fn periods_read_with_paths() {
     );
     assert_eq!(error(Args::none()), "value: expected an object, found nothing");
 }
+
+#[test]
+fn now_is_the_system_clock_natively() {
+    let clock = || {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        i64::try_from(since.as_secs()).unwrap()
+    };
+    let before = clock();
+    let now = crate::now();
+    assert!(before <= now && now <= clock(), "{before} {now}");
+}

@@ -301,20 +301,22 @@ impl Loaded {
         called.map(|answer| checked(answer, "answered wrongly", |a| check_scores(a, len)))
     }
 
-    /// Calls `run(action, params, contacts)` once and checks the effects: each on a
-    /// contact of the batch, of a capability in `allowed`, within the size limits.
+    /// Calls `run(action, params, contacts)` once, the plugin's clock showing `now` (the
+    /// job's time), and checks the effects: each on a contact of the batch, of a
+    /// capability in `allowed`, within the size limits.
     pub fn run(
         &self,
         action: &str,
         params: &types::Args,
         contacts: &[ActionContact],
         allowed: &[Capability],
+        now: i64,
     ) -> Called<Vec<Effect>> {
         let Prepared::Action(pre) = &self.prepared else {
             return not_called(self.not_a(Kind::BulkAction));
         };
         let batch = contacts_to_wit(contacts);
-        let called = self.call(&CallLimits::BATCH, 0, |_, store| {
+        let called = self.call(&CallLimits::BATCH, now, |_, store| {
             let bindings = pre.instantiate(&mut *store)?;
             Ok(bindings
                 .kartoteka_plugin_action()

@@ -41,14 +41,18 @@ impl Registry {
     }
 
     /// Plugin `plugin`'s `run(action, params)` on a batch of contacts (at most
-    /// [`MAX_BATCH`]): the effects, each on a contact of the batch and of a capability
-    /// the plugin may use (approved; on a trial, asked for).
+    /// [`MAX_BATCH`]), its clock showing `now` (Unix seconds: a job's time, frozen when
+    /// the job started, so every batch, a dry run and its run, and a retry agree): the
+    /// effects, each on a contact of the batch and of a capability the plugin may use
+    /// (approved; on a trial, asked for).
+    #[allow(clippy::too_many_arguments)]
     pub async fn run(
         &self,
         plugin: &str,
         action: &str,
         params: Option<&Json>,
         contacts: Vec<ActionContact>,
+        now: i64,
         ctx: CallContext,
     ) -> Result<Vec<Effect>> {
         let (entry, loaded) = self.entry(plugin, ctx).await?;
@@ -67,7 +71,7 @@ impl Registry {
         let args = args_to_wit(params).map_err(|e| Error::invalid("params", e))?;
         let name = action.to_owned();
         let host = loaded.host().clone();
-        let called = blocking(&host, move || loaded.run(&name, &args, &contacts, &allowed)).await?;
+        let called = blocking(&host, move || loaded.run(&name, &args, &contacts, &allowed, now)).await?;
         self.record(plugin, &format!("run({action})"), &called, ctx).await;
         called
             .result

@@ -75,6 +75,20 @@ pub struct OperatorEntry {
     pub args_schema: Json,
 }
 
+/// An action of an enabled, approved bulk-action plugin, for the actions menu.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionEntry {
+    /// `tasks.create_task`.
+    pub name: String,
+    pub plugin: String,
+    pub action: String,
+    pub label: String,
+    /// The kinds of effect its plugin may return.
+    pub capabilities: Vec<Capability>,
+    /// JSON Schema of the parameters.
+    pub params_schema: Json,
+}
+
 /// An installed plugin and its component, as loaded by this instance.
 #[derive(Debug)]
 pub struct Entry {

@@ -46,7 +46,7 @@ pub mod log;
 pub mod reload;
 
 pub use calls::{CallContext, MATCHES_BUDGET};
-pub use installed::{Entry, OperatorEntry, PluginInfo, Snapshot};
+pub use installed::{ActionEntry, Entry, OperatorEntry, PluginInfo, Snapshot};
 pub(crate) use installed::{capabilities_from, capabilities_json, offers_json};
 pub(crate) use log::log_host;
 pub use log::{LOG_KEEP, LogLine};
@@ -168,6 +168,27 @@ impl Registry {
                     label: o.label.clone(),
                     applies_to: o.applies_to.clone(),
                     args_schema: o.schema.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// The actions of every enabled, approved bulk-action plugin, by plugin (built-ins
+    /// first) and in the order each plugin lists them: what the actions menu offers.
+    pub async fn actions(&self) -> Result<Vec<ActionEntry>> {
+        let snapshot = self.snapshot(Duration::ZERO).await?;
+        Ok(snapshot
+            .list()
+            .into_iter()
+            .filter(|p| p.enabled && p.kind == Kind::BulkAction && p.problem.is_none() && p.approved())
+            .flat_map(|p| {
+                p.offers.iter().map(|o| ActionEntry {
+                    name: format!("{}.{}", p.name, o.name),
+                    plugin: p.name.clone(),
+                    action: o.name.clone(),
+                    label: o.label.clone(),
+                    capabilities: p.approved_capabilities.clone(),
+                    params_schema: o.schema.clone(),
                 })
             })
             .collect())

@@ -21,6 +21,7 @@ mod check;
 pub mod columns;
 pub mod cursor;
 pub mod derived;
+pub mod keyed_grants;
 pub mod ownership;
 mod read;
 pub mod recompute;
