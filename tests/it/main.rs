@@ -24,6 +24,7 @@ mod forms_browser;
 mod forms_input;
 mod freshness;
 mod guest_languages;
+mod jobs;
 mod ownership;
 mod pages;
 mod plugin_scaffold;

@@ -31,6 +31,8 @@ pub struct Running {
     task: JoinHandle<()>,
     /// Segment rebuilds and the time-relative schedule.
     worker: JoinHandle<()>,
+    /// Bulk-action jobs (`kartoteka_core::jobs`).
+    jobs: JoinHandle<()>,
     /// SQLite's log checkpoints (`kartoteka_core::db::run_checkpoints`).
     checkpoints: JoinHandle<()>,
 }
@@ -46,6 +48,7 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
         self.worker.abort();
+        self.jobs.abort();
         self.checkpoints.abort();
     }
 }
@@ -84,6 +87,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             .clone()
             .run_segment_worker(std::time::Duration::from_secs(1)),
     );
+    let jobs = tokio::spawn(core.jobs().clone().run_job_worker(std::time::Duration::from_secs(1)));
     let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
         core.db().clone(),
         kartoteka_core::db::CHECKPOINT_EVERY,
@@ -93,6 +97,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
         core,
         task,
         worker,
+        jobs,
         checkpoints,
     })
 }

@@ -194,6 +194,8 @@ pub struct Jobs {
     wake: Arc<tokio::sync::Notify>,
     /// This instance's name in leases.
     instance: Arc<str>,
+    /// Targets per batch ([`BATCH`] unless changed, for this instance).
+    batch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A contact as a bulk action sees it.
@@ -223,7 +225,15 @@ impl Jobs {
             segments,
             wake: Arc::default(),
             instance: format!("{}-{nanos:x}", std::process::id()).into(),
+            batch: Arc::new(BATCH.into()),
         }
+    }
+
+    /// Changes how many targets this instance's worker sends to a plugin per call (1 to
+    /// [`BATCH`]): smaller batches commit more often.
+    pub fn set_batch_size(&self, n: u64) {
+        self.batch
+            .store(n.clamp(1, BATCH), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The actions `actor` may start, for the actions menu: every action of an enabled,

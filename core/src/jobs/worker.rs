@@ -213,7 +213,7 @@ impl Jobs {
                 .filter(job_targets::Column::JobId.eq(job.id))
                 .filter(job_targets::Column::ContactId.gt(job.checkpoint))
                 .order_by_asc(job_targets::Column::ContactId)
-                .limit(BATCH)
+                .limit(self.batch.load(std::sync::atomic::Ordering::Relaxed))
                 .into_tuple()
                 .all(&self.base.db)
                 .await?;

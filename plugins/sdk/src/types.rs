@@ -315,7 +315,7 @@ pub struct SendEmail {
 pub struct CreateTask {
     pub title: String,
     pub body: String,
-    /// A user's id; `None` for the contact's owner.
+    /// A user's id; `None` leaves the task unassigned (`contact.owner` is the owner's).
     pub assignee: Option<i64>,
     /// Seconds since the Unix epoch.
     pub due: Option<i64>,

@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// `Some(None)` for an explicit `null`, `None` for an absent key.
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 

@@ -5,12 +5,14 @@ pub mod contact_types;
 pub mod contacts;
 pub mod dto;
 pub mod fields;
+pub mod jobs;
 pub mod json;
 pub mod openapi;
 pub mod plugins;
 pub mod segment_size;
 pub mod segments;
 pub mod settings;
+pub mod tasks;
 pub mod token;
 
 use axum::Router;
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/count", get(contacts::count))
+        .route("/contacts/actions", post(jobs::start_on_contacts))
         .route("/filter-fields", get(contacts::filter_fields))
         .route(
             "/contacts/{id}",
@@ -67,6 +70,16 @@ pub fn routes() -> Router<AppState> {
                 .delete(segments::remove_members),
         )
         .route("/segments/{id}/members.csv", get(segments::members_csv))
+        .route("/segments/{id}/actions", post(jobs::start_on_segment))
+        .route("/actions", get(jobs::actions))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get_one))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/resume", post(jobs::resume))
+        .route("/jobs/{id}/outcomes", get(jobs::outcomes))
+        .route("/jobs/{id}/effects", get(jobs::effects))
+        .route("/tasks", get(tasks::list).post(tasks::create))
+        .route("/tasks/{id}", get(tasks::get_one).patch(tasks::update))
         .route("/settings", get(settings::get).put(settings::put))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,12 +4,14 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{activities, contact_types, contacts, dto, fields, plugins, segment_size, segments, settings, token};
+use super::{
+    activities, contact_types, contacts, dto, fields, jobs, plugins, segment_size, segments, settings, tasks, token,
+};
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities and plugins. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, and tasks. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::count, contacts::filter_fields, contacts::get_one, contacts::create, contacts::update, contacts::delete,
@@ -23,6 +25,9 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segment_size::preview, segment_size::history,
         segments::for_contact,
         settings::get, settings::put,
+        jobs::actions, jobs::start_on_segment, jobs::start_on_contacts, jobs::list, jobs::get_one, jobs::cancel,
+        jobs::resume, jobs::outcomes, jobs::effects,
+        tasks::list, tasks::create, tasks::get_one, tasks::update,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -33,7 +38,10 @@ use super::{activities, contact_types, contacts, dto, fields, plugins, segment_s
         segment_size::SizePointOut,
         segments::SegmentOut, segments::SegmentCreate, segments::SegmentUpdate, segments::MembersChange, segments::MembersAdd,
         segments::MembersChanged, segments::SegmentExplanationOut, segments::ExplainNodeOut,
-        settings::SettingsOut, settings::SettingsIn)),
+        settings::SettingsOut, settings::SettingsIn,
+        jobs::ActionOut, jobs::SegmentActionIn, jobs::ContactsActionIn, jobs::JobOut, jobs::JobList, jobs::OutcomeOut,
+        jobs::OutcomeList, jobs::EffectOut,
+        tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]

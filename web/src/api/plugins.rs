@@ -10,7 +10,7 @@ use kartoteka_core::auth::Actor;
 use kartoteka_core::error::Problem;
 use kartoteka_core::plugin::limits::{Grant, MAX_BATCH, MAX_COMPONENT_SIZE};
 use kartoteka_core::plugin::{
-    ActionContact, FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginAdmin, PluginInfo, TryRequest,
+    FieldKind, FieldRef, Installed, Kind, LogLine, OperatorEntry, PluginAdmin, PluginInfo, TryRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -544,15 +544,7 @@ async fn try_action(
     let contacts = ids
         .iter()
         .filter_map(|id| by_id.get(id))
-        .map(|contact| ActionContact {
-            id: contact.id,
-            kind: contact.type_key.clone(),
-            name: contact.name.clone(),
-            email: contact.email.clone(),
-            phone: contact.phone.clone(),
-            owner: contact.owner_id,
-            fields: contact.fields.clone(),
-        })
+        .map(kartoteka_core::jobs::action_contact)
         .collect();
     let (effects, elapsed) = admin.try_action(name, &body.op, body.value.as_ref(), contacts).await?;
     Ok(TryOut {
