@@ -197,6 +197,7 @@ async fn serve_child(url: String) -> Res<()> {
         bind: listener.local_addr()?,
         base_url: None,
         secret: None,
+        job_lease_seconds: None,
     };
     let running = kartoteka_web::start(config, Arc::new(SystemClock), Some(listener))
         .await

@@ -778,6 +778,7 @@ async fn plugin_changes_reach_every_instance_without_a_restart(app: TestApp) {
         bind: addr,
         base_url: None,
         secret: None,
+        job_lease_seconds: None,
     };
     let _running = kartoteka_web::serve(listener, other, config).unwrap();
     let other_url = |path: &str| format!("http://{addr}{path}");

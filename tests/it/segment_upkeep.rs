@@ -352,6 +352,7 @@ async fn two_instances_keep_memberships_right(app: TestApp) {
         bind: addr,
         base_url: None,
         secret: None,
+        job_lease_seconds: None,
     };
     let _running = kartoteka_web::serve(listener, other, config).unwrap();
     let http = client_builder().build().unwrap();

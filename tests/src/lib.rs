@@ -336,6 +336,7 @@ impl TestApp {
             bind: addr,
             base_url: None,
             secret: None,
+            job_lease_seconds: None,
         };
         let server_clock: Arc<dyn Clock> = match &clock {
             Some(c) => c.clone(),

@@ -15,6 +15,9 @@ pub struct Config {
     pub base_url: Option<String>,
     /// `KARTOTEKA_SECRET`: reserved for signing; never printed.
     pub secret: Option<String>,
+    /// `KARTOTEKA_JOB_LEASE_SECONDS`, default 60: how long a bulk-action job stays with an
+    /// instance that stopped answering before another takes it over.
+    pub job_lease_seconds: Option<u64>,
 }
 
 impl std::fmt::Debug for Config {
@@ -24,6 +27,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("base_url", &self.base_url)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("job_lease_seconds", &self.job_lease_seconds)
             .finish()
     }
 }
@@ -41,6 +45,18 @@ impl Config {
                 .with_context(|| format!("KARTOTEKA_BIND={bind} is not an address like 127.0.0.1:8080"))?,
             base_url: var("KARTOTEKA_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             secret: var("KARTOTEKA_SECRET"),
+            job_lease_seconds: match var("KARTOTEKA_JOB_LEASE_SECONDS") {
+                None => None,
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| (1..=86_400).contains(n))
+                        .with_context(|| {
+                            format!("KARTOTEKA_JOB_LEASE_SECONDS={v} is not a number of seconds from 1 to 86400")
+                        })?,
+                ),
+            },
         })
     }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod job_cli;
 pub mod listener;
 pub mod pages;
 pub mod router;
@@ -60,6 +61,9 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Core
     kartoteka_core::db::migrate(&db).await?;
     let cache = kartoteka_core::plugin::cache::default_dir(&config.database_url);
     let core = Core::new(db, clock).with_plugin_cache(cache);
+    if let Some(seconds) = config.job_lease_seconds {
+        core.jobs().set_lease(std::time::Duration::from_secs(seconds));
+    }
     core.plugins().start().await?;
     Ok(core)
 }

@@ -1,4 +1,4 @@
-//! The `kartoteka` command: serve, migrate, users, plugins, demo data.
+//! The `kartoteka` command: serve, migrate, users, plugins, bulk-action jobs, demo data.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Runs bulk actions as jobs, lists and cancels them.
+    Job {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
     /// Fills an empty base with a realistic demo: people, companies, fields, activities.
     Demo {
         /// Number of people.
@@ -70,6 +75,50 @@ enum UserCommand {
     },
     /// Lists users.
     List,
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Starts an action on a segment's members or on contacts and works it here, with a
+    /// progress bar (a server sharing the database may take batches too).
+    Run {
+        /// The segment whose members it runs on.
+        #[arg(long, conflicts_with = "contacts")]
+        segment: Option<i64>,
+        /// Instead of a segment: these contacts (`--contacts 4,8,15`).
+        #[arg(long, value_delimiter = ',')]
+        contacts: Vec<i64>,
+        /// `plugin.action`, e.g. `tasks.create_task` (`kartoteka plugin list` shows them).
+        #[arg(long)]
+        action: String,
+        /// The action's parameters as JSON, e.g. `'{"title": "Call {{ name }}"}'`.
+        #[arg(long)]
+        params: Option<String>,
+        /// Compute the effects and show them, applying none.
+        #[arg(long)]
+        dry_run: bool,
+        /// The e-mail of the user it runs as (their visibility and rights); the first
+        /// admin by default.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Lists the latest jobs.
+    List {
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Cancels a job (a running one stops within its batch).
+    Cancel {
+        id: i64,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// The failed and skipped targets of a job, with the reasons.
+    Outcomes {
+        id: i64,
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,6 +218,33 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin { command } => plugin(config, command).await,
+        Command::Job { command } => {
+            use kartoteka_web::job_cli;
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            match command {
+                JobCommand::Run {
+                    segment,
+                    contacts,
+                    action,
+                    params,
+                    dry_run,
+                    as_user,
+                } => {
+                    let args = job_cli::RunArgs {
+                        segment,
+                        contacts,
+                        action,
+                        params,
+                        dry_run,
+                        as_user,
+                    };
+                    job_cli::run(&core, args).await
+                }
+                JobCommand::List { as_user } => job_cli::list(&core, as_user.as_deref()).await,
+                JobCommand::Cancel { id, as_user } => job_cli::cancel(&core, id, as_user.as_deref()).await,
+                JobCommand::Outcomes { id, as_user } => job_cli::outcomes(&core, id, as_user.as_deref()).await,
+            }
+        }
         Command::Demo {
             people,
             companies,

@@ -305,7 +305,7 @@ impl Jobs {
             )
             .col_expr(jobs::Column::EffectCounts, Expr::value(json!(counts)))
             .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-            .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + super::LEASE)))
+            .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + self.lease())))
             .filter(jobs::Column::Id.eq(job.id))
             .filter(jobs::Column::LeaseOwner.eq(self.instance.to_string()))
             .filter(jobs::Column::State.eq("running"))

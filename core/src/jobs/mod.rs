@@ -196,6 +196,8 @@ pub struct Jobs {
     instance: Arc<str>,
     /// Targets per batch ([`BATCH`] unless changed, for this instance).
     batch: Arc<std::sync::atomic::AtomicU64>,
+    /// How long a lease lasts, in milliseconds ([`LEASE`] unless changed).
+    lease_ms: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A contact as a bulk action sees it.
@@ -226,7 +228,20 @@ impl Jobs {
             wake: Arc::default(),
             instance: format!("{}-{nanos:x}", std::process::id()).into(),
             batch: Arc::new(BATCH.into()),
+            lease_ms: Arc::new(LEASE.num_milliseconds().into()),
         }
+    }
+
+    /// Changes how long this instance's leases last (at least a second): how soon
+    /// another instance takes over a job whose instance stopped answering.
+    pub fn set_lease(&self, lease: std::time::Duration) {
+        let ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1_000);
+        self.lease_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How long a lease taken now lasts.
+    pub(crate) fn lease(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(self.lease_ms.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Changes how many targets this instance's worker sends to a plugin per call (1 to

@@ -272,6 +272,20 @@ impl Jobs {
             .collect())
     }
 
+    /// The contact ids job `id` froze as its targets, in order: what "run it for real"
+    /// after a dry run on ticked contacts runs on again.
+    pub async fn job_target_ids(&self, actor: &Actor, id: i64) -> Result<Vec<i64>> {
+        self.job_row(actor, id).await?;
+        Ok(job_targets::Entity::find()
+            .select_only()
+            .column(job_targets::Column::ContactId)
+            .filter(job_targets::Column::JobId.eq(id))
+            .order_by_asc(job_targets::Column::ContactId)
+            .into_tuple()
+            .all(&self.base.db)
+            .await?)
+    }
+
     /// The first effects job `id` computed ([`super::SAMPLES`] at most), by contact.
     pub async fn job_samples(&self, actor: &Actor, id: i64) -> Result<Vec<Sample>> {
         self.job_row(actor, id).await?;

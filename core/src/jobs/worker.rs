@@ -5,7 +5,7 @@
 //!   LOCKED` (two instances never wait on each other or pick the same job) and leased in
 //!   the same transaction; on SQLite, with one writer at a time, a conditional `UPDATE`
 //!   (still unleased, or the lease expired) decides which instance got it.
-//! - The lease ([`LEASE`]) is renewed by every committed batch and before each plugin
+//! - The lease ([`LEASE`] unless [`super::Jobs::set_lease`] changed it) is renewed by every committed batch and before each plugin
 //!   call that comes late; an expired lease means the instance is gone, and any other
 //!   takes the job over from its checkpoint.
 //! - A batch the plugin fails on (a trap, a timeout, a refusal of some contact's data) is
@@ -39,9 +39,6 @@ pub const LEASE: Duration = Duration::seconds(60);
 
 /// How long a failed batch waits before it is tried again.
 pub const RETRY_AFTER: StdDuration = StdDuration::from_millis(250);
-
-/// Renew the lease before a plugin call when this long has passed since the last renewal.
-const RENEW_AFTER: StdDuration = StdDuration::from_secs(10);
 
 /// The states a worker takes a job in.
 const CLAIMABLE: [&str; 3] = ["queued", "running", "cancelling"];
@@ -119,7 +116,7 @@ impl Jobs {
         let lease = |update: sea_orm::UpdateMany<jobs::Entity>| {
             update
                 .col_expr(jobs::Column::LeaseOwner, Expr::value(self.instance.to_string()))
-                .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
+                .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + self.lease())))
                 .col_expr(
                     jobs::Column::StartedAt,
                     Expr::from(Func::coalesce([Expr::col(jobs::Column::StartedAt), Expr::value(now)])),
@@ -254,7 +251,8 @@ impl Jobs {
         }
         let mut pending = vec![(contacts, true)];
         while let Some((part, retry)) = pending.pop() {
-            if renewed.elapsed() > RENEW_AFTER {
+            // A third of the lease gone since it was last renewed: renew it before the call.
+            if renewed.elapsed().as_millis() as i64 > self.lease().num_milliseconds() / 3 {
                 self.renew(job).await?;
                 *renewed = Instant::now();
             }
@@ -295,7 +293,7 @@ impl Jobs {
     async fn renew(&self, job: &jobs::Model) -> Result<()> {
         let now = stored(self.base.clock.now());
         jobs::Entity::update_many()
-            .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
+            .col_expr(jobs::Column::LeaseUntil, Expr::value(Some(now + self.lease())))
             .filter(jobs::Column::Id.eq(job.id))
             .filter(jobs::Column::LeaseOwner.eq(self.instance.to_string()))
             .exec(&self.base.db)
