@@ -56,7 +56,7 @@ pub(crate) fn kartoteka_binary() -> &'static Path {
 }
 
 /// `kartoteka ARGS` in `dir`, with none of the server's variables from our environment.
-fn kartoteka(dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn kartoteka(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(kartoteka_binary());
     command
         .args(args)
@@ -74,9 +74,9 @@ fn kartoteka(dir: &Path, args: &[&str]) -> Command {
 }
 
 /// A running `kartoteka serve` and what it printed up to the point it is ready.
-struct Server {
-    child: Child,
-    address: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) address: String,
     printed: Vec<String>,
     /// What it logged (standard error) so far.
     log: Arc<Mutex<Vec<String>>>,
@@ -89,7 +89,7 @@ async fn serve(dir: &Path) -> Server {
 }
 
 /// Starts `command` (a `kartoteka serve`), as [`serve`] does.
-async fn start_server(mut command: Command) -> Server {
+pub(crate) async fn start_server(mut command: Command) -> Server {
     let mut child = command.spawn().expect("starting kartoteka serve");
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -142,7 +142,11 @@ async fn start_server(mut command: Command) -> Server {
 
 /// Runs `kartoteka ARGS` to the end with `stdin`; returns success, stdout and stderr.
 async fn run(dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut command = kartoteka(dir, args);
+    run_command(kartoteka(dir, args), stdin).await
+}
+
+/// Runs `command` (a `kartoteka ...`) to the end with `stdin`, as [`run`] does.
+pub(crate) async fn run_command(mut command: Command, stdin: &str) -> (bool, String, String) {
     command.stdin(Stdio::piped());
     let mut child = command.spawn().expect("starting kartoteka");
     let mut input = child.stdin.take().unwrap();

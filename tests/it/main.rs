@@ -24,6 +24,7 @@ mod forms_browser;
 mod forms_input;
 mod freshness;
 mod guest_languages;
+mod job_crash;
 mod jobs;
 mod ownership;
 mod pages;

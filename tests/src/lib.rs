@@ -158,13 +158,14 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 /// A PostgreSQL database made for one test; dropped (best effort) with it.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PgDatabase {
-    async fn create(admin_url: &str) -> Self {
+    /// A new, empty database on the server at `admin_url`.
+    pub async fn create(admin_url: &str) -> Self {
         let name = format!("kt_{}", random_suffix());
         let db = connect_quietly(admin_url)
             .await
@@ -179,7 +180,8 @@ impl PgDatabase {
         }
     }
 
-    fn url(&self) -> String {
+    /// Its URL.
+    pub fn url(&self) -> String {
         with_database(&self.admin_url, &self.name)
     }
 }
