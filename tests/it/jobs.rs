@@ -273,6 +273,9 @@ async fn granting_access_shows_the_contacts_to_an_agent(app: TestApp) {
     );
     let (status, _) = app.get(&agent_token, &format!("/api/v1/contacts/{}", ids[1])).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, count) = app.get(&agent_token, "/api/v1/contacts/count").await;
+    assert_eq!(count["count"], 2, "{count}");
+    assert_eq!(app.item_names(&agent_token, "/api/v1/contacts?q=hedy").await, ["Hedy"]);
     // Read, not write.
     let (status, _) = app
         .patch_json(
@@ -282,6 +285,44 @@ async fn granting_access_shows_the_contacts_to_an_agent(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Revoked the same way: from the next request on, the agent sees none of them.
+    let (_, actions) = app.get(&token, "/api/v1/actions").await;
+    assert!(
+        actions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "access.revoke_access"),
+        "{actions}"
+    );
+    let revoke = start(
+        &app,
+        &token,
+        json!({"action": "access.revoke_access", "params": {"principal": {"user": agent.id}}, "contact_ids": [ids[0]]}),
+    )
+    .await;
+    let revoke = ended(&app, &token, revoke).await;
+    assert_eq!(
+        (revoke["state"].as_str(), revoke["done"].as_i64()),
+        (Some("done"), Some(1)),
+        "{revoke}"
+    );
+    assert_eq!(
+        app.item_names(&agent_token, "/api/v1/contacts?sort=name").await,
+        ["Hedy"]
+    );
+    let (_, count) = app.get(&agent_token, "/api/v1/contacts/count").await;
+    assert_eq!(count["count"], 1, "{count}");
+    let (status, bad) = app
+        .post_json(
+            &token,
+            "/api/v1/contacts/actions",
+            &json!({"action": "access.revoke_access", "params": {"principal": {"role": "boss"}}, "contact_ids": [ids[0]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(error_paths(&bad), ["params.principal.role"], "{bad}");
 }
 both!(granting_access_shows_the_contacts_to_an_agent: granting_access_shows_the_contacts_to_an_agent_sqlite, granting_access_shows_the_contacts_to_an_agent_postgres);
 

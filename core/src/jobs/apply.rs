@@ -75,6 +75,7 @@ pub fn kind_name(effect: &EffectKind) -> &'static str {
         EffectKind::SendEmail { .. } => "send_email",
         EffectKind::CreateTask { .. } => "create_task",
         EffectKind::GrantAccess { .. } => "grant_access",
+        EffectKind::RevokeAccess { .. } => "revoke_access",
     }
 }
 
@@ -83,6 +84,7 @@ pub fn kind_name(effect: &EffectKind) -> &'static str {
 struct Writes {
     tasks: Vec<KeyedTask>,
     grants: Vec<KeyedGrant>,
+    revokes: Vec<(Grantee, i64)>,
     outcomes: Vec<job_outcomes::ActiveModel>,
     samples: Vec<job_samples::ActiveModel>,
     done: i64,
@@ -111,6 +113,7 @@ impl Writes {
 enum Record {
     Task(KeyedTask),
     Grant(KeyedGrant),
+    Revoke(Grantee, i64),
     Email,
 }
 
@@ -176,6 +179,13 @@ fn record(job: &jobs::Model, effect: &Effect, index: i32, users: &HashSet<i64>) 
                 grantee,
                 level,
             }))
+        }
+        EffectKind::RevokeAccess { principal } => {
+            let grantee = match principal {
+                Principal::User(id) => Grantee::User(*id),
+                Principal::Role(role) => Grantee::Role(role.parse::<Role>().map_err(|e| e.to_string())?),
+            };
+            Ok(Record::Revoke(grantee, effect.contact_id))
         }
         EffectKind::SendEmail { .. } => Ok(Record::Email),
     }
@@ -271,6 +281,7 @@ impl Jobs {
                     match r {
                         Record::Task(t) => writes.tasks.push(t),
                         Record::Grant(g) => writes.grants.push(g),
+                        Record::Revoke(grantee, contact) => writes.revokes.push((grantee, contact)),
                         Record::Email => {}
                     }
                 }
@@ -326,6 +337,17 @@ impl Jobs {
         }
         tasks::insert_keyed(&txn, writes.tasks, now).await?;
         grants::insert_keyed(&txn, writes.grants, now).await?;
+        // Revoking is idempotent: a batch committed again takes back nothing more.
+        let mut by_grantee: Vec<(Grantee, Vec<i64>)> = Vec::new();
+        for (grantee, contact) in writes.revokes {
+            match by_grantee.iter_mut().find(|(g, _)| *g == grantee) {
+                Some((_, ids)) => ids.push(contact),
+                None => by_grantee.push((grantee, vec![contact])),
+            }
+        }
+        for (grantee, ids) in by_grantee {
+            grants::revoke(&txn, &grantee, &ids).await?;
+        }
         if !writes.outcomes.is_empty() {
             job_outcomes::Entity::insert_many(writes.outcomes)
                 .on_conflict(

@@ -41,6 +41,7 @@
 //! small module ([`worker`]) on the pattern the segment rebuilds already use.
 
 mod apply;
+pub mod native;
 mod read;
 mod targets;
 mod worker;
@@ -258,17 +259,23 @@ impl Jobs {
             return Ok(Vec::new());
         }
         Ok(self
-            .plugins
-            .actions()
+            .all_actions()
             .await?
             .into_iter()
             .filter(|a| actor.is_admin() || !a.capabilities.contains(&Capability::GrantAccess))
             .collect())
     }
 
+    /// Every action that can run now: the plugins' and the host's own ([`native`]).
+    async fn all_actions(&self) -> Result<Vec<ActionEntry>> {
+        let mut all = self.plugins.actions().await?;
+        all.extend(native::actions());
+        Ok(all)
+    }
+
     /// The action named `name` (`plugin.action`) if `actor` may start it.
     async fn action(&self, actor: &Actor, name: &str) -> Result<ActionEntry> {
-        let all = self.plugins.actions().await?;
+        let all = self.all_actions().await?;
         let Some(found) = all.iter().find(|a| a.name == name) else {
             let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
             return Err(Error::invalid(

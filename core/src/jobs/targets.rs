@@ -48,21 +48,25 @@ impl Jobs {
                     ),
                 );
             }
-            // The plugin checks its parameters on an empty batch: a bad template or a
-            // missing title is refused here, before anything is frozen.
-            problems.take(
-                self.plugins
-                    .run(
-                        &action.plugin,
-                        &action.action,
-                        request.params.as_ref(),
-                        Vec::new(),
-                        now.timestamp(),
-                        CallContext::Request,
-                    )
-                    .await
-                    .map(|_| ()),
-            )?;
+            if super::native::is_native(&action.name) {
+                problems.take(super::native::check(&action.name, request.params.as_ref()))?;
+            } else {
+                // The plugin checks its parameters on an empty batch: a bad template or a
+                // missing title is refused here, before anything is frozen.
+                problems.take(
+                    self.plugins
+                        .run(
+                            &action.plugin,
+                            &action.action,
+                            request.params.as_ref(),
+                            Vec::new(),
+                            now.timestamp(),
+                            CallContext::Request,
+                        )
+                        .await
+                        .map(|_| ()),
+                )?;
+            }
         }
         let mut matching = None;
         let (source, ids) = match &request.targets {

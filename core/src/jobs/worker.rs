@@ -195,7 +195,8 @@ impl Jobs {
                 .await?;
                 return Ok(Walked::Ended);
             };
-            let offered = self.plugins.actions().await?.into_iter().any(|a| a.name == job.action);
+            let native = super::native::is_native(&job.action);
+            let offered = native || self.plugins.actions().await?.into_iter().any(|a| a.name == job.action);
             if !offered {
                 let reason = format!(
                     "the action `{}` can't run: its plugin `{plugin}` is disabled, not approved or removed; enable it and resume the job",
@@ -226,7 +227,14 @@ impl Jobs {
                 .map(|id| (*id, "the contact was deleted after the job started".to_owned()))
                 .collect();
             let mut renewed = Instant::now();
-            let decided = self.decide(&job, plugin, action, contacts, &mut renewed).await?;
+            let decided = if native {
+                let mut decided = Decided::default();
+                let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+                decided.effects(&ids, super::native::run(&job.action, job.params.as_ref(), &contacts)?);
+                decided
+            } else {
+                self.decide(&job, plugin, action, contacts, &mut renewed).await?
+            };
             let batch = Batch { last, decided, deleted };
             match self.commit(&job, batch).await? {
                 Committed::Next(next) => job = next,

@@ -81,6 +81,10 @@ pub enum EffectKind {
         /// `read` or `write`.
         level: &'static str,
     },
+    /// Takes back every grant of `principal` on the contact. No plugin answers it (the
+    /// contract has no such effect yet): the host's own `access.revoke_access` action
+    /// does (`crate::jobs::native`).
+    RevokeAccess { principal: Principal },
 }
 
 impl EffectKind {
@@ -89,7 +93,7 @@ impl EffectKind {
         match self {
             EffectKind::SendEmail { .. } => Capability::SendEmail,
             EffectKind::CreateTask { .. } => Capability::CreateTask,
-            EffectKind::GrantAccess { .. } => Capability::GrantAccess,
+            EffectKind::GrantAccess { .. } | EffectKind::RevokeAccess { .. } => Capability::GrantAccess,
         }
     }
 }
