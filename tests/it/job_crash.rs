@@ -4,6 +4,8 @@
 //! On PostgreSQL, two servers share the database and run two jobs side by side; one of
 //! them is killed, the other takes its job over once the lease runs out.
 //!
+//! And `kartoteka job run|list` as a user types them.
+//!
 //! Leases are 2 s here (`KARTOTEKA_JOB_LEASE_SECONDS`), so a restarted server takes its
 //! own job over quickly.
 
@@ -29,9 +31,9 @@ async fn serve(dir: &Path, database_url: &str) -> Server {
     start_server(command(dir, database_url, &["serve"])).await
 }
 
-/// A base of 20,000 people and an admin, made with the command line.
-async fn base(dir: &Path, database_url: &str) {
-    let people = TARGETS.to_string();
+/// A base of `people` people and an admin, made with the command line.
+async fn base(dir: &Path, database_url: &str, people: u64) {
+    let people = people.to_string();
     let (ok, out, err) = run_command(
         command(
             dir,
@@ -160,7 +162,7 @@ async fn tasks_of(database_url: &str, id: i64) -> (i64, i64) {
 }
 
 async fn killed_twice_then_exactly_once(dir: &Path, database_url: &str) {
-    base(dir, database_url).await;
+    base(dir, database_url, TARGETS).await;
     let http = client_builder().build().unwrap();
     let server = serve(dir, database_url).await;
     let token = token(&http, &server).await;
@@ -210,7 +212,7 @@ async fn two_servers_side_by_side_postgres() {
     let db = PgDatabase::create(&admin_url).await;
     let url = db.url();
     let dir = tempfile::tempdir().unwrap();
-    base(dir.path(), &url).await;
+    base(dir.path(), &url, TARGETS).await;
     let http = client_builder().build().unwrap();
     let first = serve(dir.path(), &url).await;
     let second = serve(dir.path(), &url).await;
@@ -233,4 +235,94 @@ async fn two_servers_side_by_side_postgres() {
         );
     }
     kill_9(second).await;
+}
+
+/// `kartoteka job run` from the command line: a dry run shows the effects and applies
+/// none, a run creates one task per contact, errors name the options, `job list` shows
+/// both jobs.
+async fn job_run_from_the_command_line(dir: &Path, database_url: &str) {
+    base(dir, database_url, 40).await;
+    let ids: Vec<String> = (1..=40).map(|n| n.to_string()).collect();
+    let ids = ids.join(",");
+    let job_run = |extra: &[&str]| {
+        let mut args = vec![
+            "job",
+            "run",
+            "--contacts",
+            &ids,
+            "--action",
+            "tasks.create_task",
+            "--params",
+            r#"{"title": "Call {{ name }}"}"#,
+        ];
+        args.extend_from_slice(extra);
+        command(dir, database_url, &args)
+    };
+    let (ok, out, err) = run_command(job_run(&["--dry-run"]), "").await;
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("done (dry run)\t40/40 done"), "{out}");
+    assert!(out.contains("Would apply 40 effects: 40 create_task."), "{out}");
+    assert!(out.contains("\"title\":\"Call "), "a sample of the effects: {out}");
+    let (ok, out, err) = run_command(job_run(&[]), "").await;
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("\tdone\t40/40 done, 0 failed"), "{out}");
+    let db = sea_orm::Database::connect(database_url).await.unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT contact_id) AS d FROM tasks".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            row.try_get::<i64>("", "n").unwrap(),
+            row.try_get::<i64>("", "d").unwrap()
+        ),
+        (40, 40)
+    );
+    db.close().await.unwrap();
+
+    let mut bad = command(
+        dir,
+        database_url,
+        &[
+            "job",
+            "run",
+            "--contacts",
+            "1,999999",
+            "--action",
+            "tasks.nope",
+            "--params",
+            "{}",
+        ],
+    );
+    bad.env("RUST_BACKTRACE", "0");
+    let (ok, out, err) = run_command(bad, "").await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("--action: no enabled action `tasks.nope`"), "{err}");
+    assert!(
+        err.contains("--contacts[1]: no contact 999999"),
+        "every problem at once: {err}"
+    );
+
+    let (ok, out, err) = run_command(command(dir, database_url, &["job", "list"]), "").await;
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_run_from_the_command_line_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/kartoteka.db?mode=rwc", dir.path().display());
+    job_run_from_the_command_line(dir.path(), &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_run_from_the_command_line_postgres() {
+    let Some(admin_url) = postgres_url() else { return };
+    let db = PgDatabase::create(&admin_url).await;
+    let dir = tempfile::tempdir().unwrap();
+    job_run_from_the_command_line(dir.path(), &db.url()).await;
 }

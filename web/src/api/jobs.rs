@@ -221,7 +221,8 @@ pub async fn actions(
 
 /// Starts an action on the members of a segment the caller sees: the job, queued.
 #[utoipa::path(post, path = "/api/v1/segments/{id}/actions", params(("id" = i64, Path)), request_body = SegmentActionIn,
-    responses((status = 202, body = JobOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = JobOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the action's plugin was disabled meanwhile"), (status = 502, body = ErrorBody, description = "the plugin failed checking the parameters")))]
 pub async fn start_on_segment(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -242,7 +243,8 @@ pub async fn start_on_segment(
 /// Starts an action on contacts: the ticked `contact_ids`, or every result of `filter`
 /// and `q`.
 #[utoipa::path(post, path = "/api/v1/contacts/actions", request_body = ContactsActionIn,
-    responses((status = 202, body = JobOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 202, body = JobOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the action's plugin was disabled meanwhile"), (status = 502, body = ErrorBody, description = "the plugin failed checking the parameters")))]
 pub async fn start_on_contacts(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
