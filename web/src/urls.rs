@@ -41,6 +41,8 @@ pub const REMOVE_FROM_LIST: &str = "/contacts/remove-from-list";
 pub const ASSETS_SEGMENT_FORM: &str = "/assets/segment-form.js";
 /// The contact form's field switching and company picker.
 pub const ASSETS_CONTACT_FORM: &str = "/assets/contact-form.js";
+/// htmx, for the pages' live parts (job progress, the tasks' Done buttons).
+pub const ASSETS_HTMX: &str = "/assets/htmx.min.js";
 /// The company picker's search (JSON, session-authenticated): `?q=` words.
 pub const COMPANY_SEARCH: &str = "/contacts/companies";
 /// The filter builder's catalogue (JSON, session-authenticated).

@@ -22,7 +22,7 @@ pub mod session;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use kartoteka_core::auth::Actor;
@@ -47,6 +47,18 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(plugins::routes())
         .merge(segments::routes())
+        .route(urls::ASSETS_HTMX, get(htmx_js))
+}
+
+/// htmx, served from the binary (no CDN).
+async fn htmx_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/htmx.min.js"),
+    )
 }
 
 /// What the layout needs on every page: who is signed in, the CSRF token for the sign-out
