@@ -25,6 +25,7 @@ mod forms_input;
 mod freshness;
 mod guest_languages;
 mod job_crash;
+mod job_pages;
 mod jobs;
 mod ownership;
 mod pages;

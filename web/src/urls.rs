@@ -43,6 +43,10 @@ pub const ASSETS_SEGMENT_FORM: &str = "/assets/segment-form.js";
 pub const ASSETS_CONTACT_FORM: &str = "/assets/contact-form.js";
 /// htmx, for the pages' live parts (job progress, the tasks' Done buttons).
 pub const ASSETS_HTMX: &str = "/assets/htmx.min.js";
+/// Bulk-action jobs: progress, cancel, resume (admins and managers).
+pub const JOBS: &str = "/jobs";
+/// Where the contacts table's "run an action" buttons post (ticked rows or all results).
+pub const CONTACT_ACTIONS: &str = "/contacts/actions";
 /// The company picker's search (JSON, session-authenticated): `?q=` words.
 pub const COMPANY_SEARCH: &str = "/contacts/companies";
 /// The filter builder's catalogue (JSON, session-authenticated).
@@ -114,4 +118,22 @@ pub fn segment_preview(id: i64) -> String {
 /// A segment's members as CSV.
 pub fn segment_export(id: i64) -> String {
     format!("/segments/{id}/export.csv")
+}
+
+/// A job's page.
+pub fn job(id: i64) -> String {
+    format!("/jobs/{id}")
+}
+
+/// Where a job's `action` form (cancel, resume, run) posts.
+pub fn job_action(id: i64, action: &str) -> String {
+    format!("/jobs/{id}/{action}")
+}
+
+/// A segment's action form; with `action`, that action's parameters.
+pub fn segment_actions(id: i64, action: Option<&str>) -> String {
+    match action {
+        Some(a) => format!("/segments/{id}/actions?action={}", encode(a)),
+        None => format!("/segments/{id}/actions"),
+    }
 }

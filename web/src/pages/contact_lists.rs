@@ -109,7 +109,7 @@ pub async fn tools(state: &AppState, actor: &Actor, back: String) -> Result<Opti
 
 /// The page to come back to: the posted `back` when it is a path of this site, else the
 /// contacts page.
-fn back_url(form: &FormData) -> String {
+pub(super) fn back_url(form: &FormData) -> String {
     form.get("back")
         .filter(|b| {
             b.starts_with('/')
@@ -146,7 +146,7 @@ fn ids(form: &FormData, name: &str) -> Result<Vec<i64>, Error> {
 
 /// The contacts the form selected: the ticked rows, and the whole page when "select all
 /// on this page" is ticked.
-fn selected(form: &FormData) -> Result<Vec<i64>, Error> {
+pub(super) fn selected(form: &FormData) -> Result<Vec<i64>, Error> {
     let mut out = ids(form, "contact_ids")?;
     if form.checked("all_on_page") {
         out.extend(ids(form, "page_ids")?);

@@ -120,6 +120,8 @@ struct ListPage {
     list_tools: Option<ListTools>,
     /// The table's checkbox column, with the add-to-list form.
     table_select: Option<TableSelect>,
+    /// Whether the add-to-list form offers to run a bulk action too.
+    has_actions: bool,
     /// What the last form did ("12 added to Newsletter").
     notice: Option<String>,
 }
@@ -344,6 +346,7 @@ async fn list(
         filter: list.filter,
         filter_error,
         table_select: list_tools.as_ref().map(ListTools::select),
+        has_actions: list_tools.is_some() && !state.core.jobs().actions(&user.actor).await?.is_empty(),
         list_tools,
         notice: flash.message(),
     })?;

@@ -1,6 +1,7 @@
 //! The HTML pages. One module per area, one template struct per page; handlers extract,
 //! call one `core` service and render.
 
+pub mod actions;
 pub mod company_picker;
 pub mod contact_card;
 pub mod contact_filter;
@@ -12,7 +13,10 @@ pub mod contact_types;
 pub mod contacts;
 pub mod fields;
 pub mod flash;
+pub mod job_page;
+pub mod jobs;
 pub mod plugins;
+pub mod schema_form;
 pub mod segment_chart;
 pub mod segment_export;
 pub mod segment_page;
@@ -47,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(plugins::routes())
         .merge(segments::routes())
+        .merge(actions::routes())
+        .merge(jobs::routes())
         .route(urls::ASSETS_HTMX, get(htmx_js))
 }
 
@@ -68,6 +74,8 @@ pub struct Nav {
     pub email: String,
     pub role: &'static str,
     pub is_admin: bool,
+    /// Whether the user may run bulk actions and see jobs (admins and managers).
+    pub may_run_actions: bool,
     pub csrf_token: String,
     pub section: &'static str,
 }
@@ -79,6 +87,7 @@ impl Nav {
             email: user.actor.email.clone(),
             role: user.actor.role.as_str(),
             is_admin: user.actor.is_admin(),
+            may_run_actions: user.actor.may_change_segments(),
             csrf_token: user.csrf_token.clone(),
             section,
         }

@@ -1,6 +1,7 @@
 //! A segment's page: its definition and status, its members in the contacts table (with
 //! search, sort and keyset pages, and a static list's Remove buttons), its size over the
-//! last [`HISTORY_DAYS`] days, and deleting it (a refused delete comes back on this page).
+//! last [`HISTORY_DAYS`] days, the bulk actions to run on its members
+//! ([`super::actions`]), and deleting it (a refused delete comes back on this page).
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -14,7 +15,7 @@ use serde_json::json;
 
 use super::Nav;
 use super::contact_lists::TableRemove;
-use super::contacts::{ListState, Row, SortLink, table_rows};
+use super::contacts::{Choice, ListState, Row, SortLink, table_rows};
 use super::flash::{self, Flash};
 use super::segment_chart::Chart;
 use super::segments::{parse_id, status_text};
@@ -59,6 +60,9 @@ struct ShowPage {
     table_remove: Option<TableRemove>,
     /// What the last form did ("1 removed from Fair").
     notice: Option<String>,
+    /// The bulk actions the user may run on the members (admins and managers).
+    actions: Vec<Choice>,
+    actions_url: String,
 }
 
 pub(super) async fn show(
@@ -121,6 +125,18 @@ async fn show_page(
     };
     let table_remove = (segment.kind == SegmentKind::Static && user.actor.may_change_segments())
         .then(|| TableRemove::new(id, list.url(list_query.after.as_deref())));
+    let actions = state
+        .core
+        .jobs()
+        .actions(actor)
+        .await?
+        .into_iter()
+        .map(|a| Choice {
+            value: a.name,
+            label: a.label,
+            selected: false,
+        })
+        .collect();
     let html = render(&ShowPage {
         nav: Nav::new(user, "segments"),
         status: status_text(&segment),
@@ -149,6 +165,8 @@ async fn show_page(
         delete_error,
         table_remove,
         notice,
+        actions,
+        actions_url: urls::segment_actions(id, None),
         segment,
     })?;
     Ok((status, html).into_response())
