@@ -501,6 +501,7 @@ async fn agents_get_no_jobs_and_no_actions(app: TestApp) {
     let (client, csrf) = app.signed_in_client(&agent.email, PASSWORD).await;
     let home = app.page(&client, "/").await;
     assert!(!home.text.contains("href=\"/jobs\""), "no Jobs in the navigation");
+    assert!(home.text.contains("href=\"/tasks\""), "Tasks for everyone");
     assert_eq!(app.page(&client, "/jobs").await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.page(&client, &format!("/jobs/{job}")).await.status,

@@ -42,5 +42,6 @@ mod segments;
 mod service;
 mod sign_in_limits;
 mod sorting;
+mod task_pages;
 mod trust_pages;
 mod visibility;

@@ -45,6 +45,8 @@ pub const ASSETS_CONTACT_FORM: &str = "/assets/contact-form.js";
 pub const ASSETS_HTMX: &str = "/assets/htmx.min.js";
 /// Bulk-action jobs: progress, cancel, resume (admins and managers).
 pub const JOBS: &str = "/jobs";
+/// The signed-in user's tasks.
+pub const TASKS: &str = "/tasks";
 /// Where the contacts table's "run an action" buttons post (ticked rows or all results).
 pub const CONTACT_ACTIONS: &str = "/contacts/actions";
 /// The company picker's search (JSON, session-authenticated): `?q=` words.
@@ -136,4 +138,14 @@ pub fn segment_actions(id: i64, action: Option<&str>) -> String {
         Some(a) => format!("/segments/{id}/actions?action={}", encode(a)),
         None => format!("/segments/{id}/actions"),
     }
+}
+
+/// Where a task's `action` form (done, reopen) posts.
+pub fn task_action(id: i64, action: &str) -> String {
+    format!("/tasks/{id}/{action}")
+}
+
+/// Where a contact's "add a task" form posts.
+pub fn contact_tasks(id: i64) -> String {
+    format!("/contacts/{id}/tasks")
 }

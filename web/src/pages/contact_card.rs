@@ -1,5 +1,6 @@
-//! A contact's card: its fields, company or people, owner, activities, change log and
-//! segments (with the explanation of one), and the form that logs an activity on it.
+//! A contact's card: its fields, company or people, owner, tasks, activities, change log
+//! and segments (with the explanation of one), and the forms that log an activity on it
+//! and add a task to it.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -19,6 +20,7 @@ use super::contact_history::{self, ShownEvent};
 use super::contact_segments::{self, SegmentsSection};
 use super::contacts::parse_id;
 use super::flash::{self, Flash};
+use super::tasks::{self, TaskForm, TasksSection};
 use crate::api::json::query_pairs;
 use crate::app::AppState;
 use crate::auth::{CheckedForm, FormData, SessionUser};
@@ -64,6 +66,7 @@ struct CardPage {
     delete_url: String,
     activity_url: String,
     segments: SegmentsSection,
+    tasks: TasksSection,
     card_url: String,
 }
 
@@ -163,10 +166,11 @@ async fn card_page(
     state: &AppState,
     user: &SessionUser,
     id: i64,
-    activity: ActivityForm,
+    forms: (ActivityForm, Option<TaskForm>),
     explain: Option<i64>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
+    let (activity, task) = forms;
     let actor: &Actor = &user.actor;
     let contact = state.core.contacts().get_contact(actor, id).await?;
     let segments = contact_segments::section(state, actor, id, explain).await?;
@@ -234,7 +238,10 @@ async fn card_page(
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "never".into());
     let can_write = state.core.contacts().can_write_contact(actor, id).await?;
-    let status = if !activity.errors.is_empty() {
+    let task_refused = task.as_ref().is_some_and(|t| !t.errors.is_empty());
+    let task = task.unwrap_or_else(|| TaskForm::for_user(actor));
+    let tasks = tasks::section(state, user, id, &people, can_write, task).await?;
+    let status = if !activity.errors.is_empty() || task_refused {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -261,6 +268,7 @@ async fn card_page(
         delete_url: urls::delete_contact(id),
         activity_url: urls::contact_activities(id),
         segments,
+        tasks,
         card_url: urls::contact(id),
         contact,
     };
@@ -276,7 +284,8 @@ pub(super) async fn card(
 ) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let explain = contact_segments::explain_param(&query_pairs(query.as_deref()))?;
-    let mut response = card_page(&state, &user, id, ActivityForm::default(), explain, flash.message()).await?;
+    let forms = (ActivityForm::default(), None);
+    let mut response = card_page(&state, &user, id, forms, explain, flash.message()).await?;
     flash.clear(&state, &mut response);
     Ok(response)
 }
@@ -340,8 +349,22 @@ pub(super) async fn log_activity(
         }
         Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
             let activity = ActivityForm::submitted(&form, &e);
-            card_page(&state, &user, id, activity, None, None).await
+            card_page(&state, &user, id, (activity, None), None, None).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /contacts/{id}/tasks`: adds a task to the contact; back to the card, or the card
+/// with the form's problems next to its inputs.
+pub(super) async fn add_task(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
+    let id = parse_id(&id)?;
+    match tasks::create(&state, id, &user, &form).await? {
+        Ok(message) => Ok(flash::redirect(&state, &urls::contact(id), &message)),
+        Err(shown) => card_page(&state, &user, id, (ActivityForm::default(), Some(shown)), None, None).await,
     }
 }

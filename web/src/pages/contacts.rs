@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             "/contacts/{id}/activities",
             get(to_card).post(contact_card::log_activity),
         )
+        .route("/contacts/{id}/tasks", get(to_card).post(contact_card::add_task))
 }
 
 /// A GET on a form's address (a reload, the address typed back): the contact's card.

@@ -22,6 +22,7 @@ pub mod segment_export;
 pub mod segment_page;
 pub mod segments;
 pub mod session;
+pub mod tasks;
 
 use askama::Template;
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(segments::routes())
         .merge(actions::routes())
         .merge(jobs::routes())
+        .merge(tasks::routes())
         .route(urls::ASSETS_HTMX, get(htmx_js))
 }
 
