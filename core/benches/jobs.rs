@@ -7,7 +7,8 @@
 //!   cargo bench -p kartoteka-core --bench jobs -- --contacts 1000000
 //! ```
 //!
-//! Options: `--contacts N` (default 100,000; a tenth of them companies), `--keep`.
+//! Options: `--contacts N` (default 100,000; a tenth of them companies), `--keep`,
+//! `--trace` (each batch's read, plugin run and commit times on standard error).
 //!
 //! For SQLite (a fresh file) and, when `KARTOTEKA_TEST_POSTGRES_URL` is set, PostgreSQL (a
 //! fresh database), it loads the demo base without activities (`support::load_base`), then:
@@ -201,6 +202,13 @@ async fn run(label: &'static str, url: String) -> Res<()> {
 
 #[tokio::main]
 async fn main() -> Res<()> {
+    if flag("--trace") {
+        // Each batch's parts (read, plugin run, commit) on standard error.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("kartoteka_core::jobs=debug"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let contacts = arg("--contacts", 100_000);
     println!("## Bulk actions: {contacts} contacts\n");
     on_each_database("jobs", flag("--keep"), run).await

@@ -429,3 +429,54 @@ async fn an_effect_key_is_applied_once(app: TestApp) {
     assert_eq!(tasks[0]["title"], "first");
 }
 both!(an_effect_key_is_applied_once: an_effect_key_is_applied_once_sqlite, an_effect_key_is_applied_once_postgres);
+
+async fn the_welcome_plugin_runs_through_the_same_path(app: TestApp) {
+    let (_, token) = app.admin().await;
+    crate::plugins::install(&app, &token, "kartoteka_example_welcome_email").await;
+    let (status, body) = app
+        .post_json(&token, "/api/v1/plugins/welcome/approve", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post_json(&token, "/api/v1/plugins/welcome/enable", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ada = id(&app
+        .create_contact(
+            &token,
+            &json!({"type": "client", "name": "Ada", "email": "ada@example.com"}),
+        )
+        .await);
+    let grace = id(&app.person(&token, "Grace").await);
+    let request = json!({"action": "welcome.send_welcome", "params": {"subject": "Hello"}, "contact_ids": [ada, grace], "dry_run": true});
+    let job = ended(&app, &token, start(&app, &token, request).await).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(
+        (job["done"].as_i64(), job["skipped"].as_i64()),
+        (Some(1), Some(1)),
+        "{job}"
+    );
+    assert_eq!(job["effect_counts"], json!({"send_email": 1}), "{job}");
+    let (_, effects) = app.get(&token, &format!("/api/v1/jobs/{}/effects", id(&job))).await;
+    assert_eq!(effects["items"][0]["effect"]["to"], "ada@example.com", "{effects}");
+    assert_eq!(effects["items"][0]["effect"]["subject"], "Hello", "{effects}");
+    let (_, skipped) = app
+        .get(&token, &format!("/api/v1/jobs/{}/outcomes?outcome=skipped", id(&job)))
+        .await;
+    assert_eq!(skipped["items"][0]["contact_name"], "Grace", "{skipped}");
+    assert_eq!(
+        skipped["items"][0]["reason"], "the action did nothing for this contact",
+        "{skipped}"
+    );
+    // Sending for real waits for e-mail delivery: refused, never silently dropped.
+    let (status, body) = app
+        .post_json(
+            &token,
+            "/api/v1/contacts/actions",
+            &json!({"action": "welcome.send_welcome", "contact_ids": [ada]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_paths(&body), ["dry_run"], "{body}");
+}
+both!(the_welcome_plugin_runs_through_the_same_path: the_welcome_plugin_runs_through_the_same_path_sqlite, the_welcome_plugin_runs_through_the_same_path_postgres);

@@ -373,10 +373,16 @@ impl Jobs {
                 .await?;
         }
         txn.commit().await?;
-        let current = jobs::Entity::find_by_id(job.id)
-            .one(&self.base.db)
-            .await?
-            .ok_or(Error::NotFound { what: "job" })?;
+        // The row as the update left it, without reading it back.
+        let mut current = job.clone();
+        current.checkpoint = last;
+        current.done += writes.done;
+        current.failed += writes.failed;
+        current.skipped += writes.skipped;
+        current.effects += writes.effects;
+        current.effect_counts = json!(counts);
+        current.updated_at = now;
+        current.lease_until = Some(now + self.lease());
         Ok(Committed::Next(current))
     }
 }

@@ -19,14 +19,16 @@ use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use sea_orm::sea_query::{Expr, Func, LockBehavior, LockType};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::Value as Json;
 
 use super::apply::{Batch, Committed, Decided};
-use super::{JobState, Jobs, action_contact};
-use crate::auth::{Actor, Role};
+use super::{JobState, Jobs};
 use crate::clock::stored;
-use crate::entities::{job_targets, jobs};
+use crate::entities::{contact_types, contacts, job_targets, jobs};
 use crate::plugin::CallContext;
 use crate::plugin::values::{ActionContact, Effect};
 use crate::{Error, Result};
@@ -42,16 +44,6 @@ pub const RETRY_AFTER: StdDuration = StdDuration::from_millis(250);
 
 /// The states a worker takes a job in.
 const CLAIMABLE: [&str; 3] = ["queued", "running", "cancelling"];
-
-/// The reader of targets: they were checked against the starter's visibility when they
-/// were frozen.
-fn engine_reader() -> Actor {
-    Actor {
-        user_id: 0,
-        email: String::new(),
-        role: Role::Admin,
-    }
-}
 
 /// How the walk of one job ended.
 enum Walked {
@@ -177,6 +169,7 @@ impl Jobs {
 
     /// Runs a claimed job batch by batch until it ends.
     async fn walk(&self, mut job: jobs::Model) -> Result<Walked> {
+        let mut checked: Option<Instant> = None;
         loop {
             match JobState::parse(&job.state)? {
                 JobState::Cancelling => {
@@ -195,37 +188,28 @@ impl Jobs {
                 .await?;
                 return Ok(Walked::Ended);
             };
+            let began = Instant::now();
             let native = super::native::is_native(&job.action);
-            let offered = native || self.plugins.actions().await?.into_iter().any(|a| a.name == job.action);
-            if !offered {
-                let reason = format!(
-                    "the action `{}` can't run: its plugin `{plugin}` is disabled, not approved or removed; enable it and resume the job",
-                    job.action
-                );
-                self.finish(&job, JobState::Paused, Some(reason)).await?;
-                return Ok(Walked::Ended);
+            // Whether the action can still run, asked again at most once a second (a
+            // plugin disabled meanwhile is refused by the call itself too).
+            if !native && checked.is_none_or(|at: Instant| at.elapsed() >= StdDuration::from_secs(1)) {
+                checked = Some(Instant::now());
+                if !self.plugins.actions().await?.into_iter().any(|a| a.name == job.action) {
+                    let reason = format!(
+                        "the action `{}` can't run: its plugin `{plugin}` is disabled, not approved or removed; enable it and resume the job",
+                        job.action
+                    );
+                    self.finish(&job, JobState::Paused, Some(reason)).await?;
+                    return Ok(Walked::Ended);
+                }
             }
-            let ids: Vec<i64> = job_targets::Entity::find()
-                .select_only()
-                .column(job_targets::Column::ContactId)
-                .filter(job_targets::Column::JobId.eq(job.id))
-                .filter(job_targets::Column::ContactId.gt(job.checkpoint))
-                .order_by_asc(job_targets::Column::ContactId)
-                .limit(self.batch.load(std::sync::atomic::Ordering::Relaxed))
-                .into_tuple()
-                .all(&self.base.db)
-                .await?;
+            let limit = self.batch.load(std::sync::atomic::Ordering::Relaxed);
+            let (ids, contacts, deleted) = self.next_batch(&job, limit).await?;
             let Some(&last) = ids.last() else {
                 self.finish(&job, JobState::Done, None).await?;
                 return Ok(Walked::Ended);
             };
-            let found = self.reader.get_contacts(&engine_reader(), &ids).await?;
-            let contacts: Vec<ActionContact> = found.iter().map(action_contact).collect();
-            let deleted = ids
-                .iter()
-                .filter(|id| found.binary_search_by_key(*id, |c| c.id).is_err())
-                .map(|id| (*id, "the contact was deleted after the job started".to_owned()))
-                .collect();
+            let read = began.elapsed();
             let mut renewed = Instant::now();
             let decided = if native {
                 let mut decided = Decided::default();
@@ -235,13 +219,88 @@ impl Jobs {
             } else {
                 self.decide(&job, plugin, action, contacts, &mut renewed).await?
             };
+            let decide = began.elapsed() - read;
             let batch = Batch { last, decided, deleted };
-            match self.commit(&job, batch).await? {
+            let committed = self.commit(&job, batch).await?;
+            tracing::debug!(
+                job = job.id,
+                targets = ids.len(),
+                read_ms = read.as_secs_f64() * 1e3,
+                run_ms = decide.as_secs_f64() * 1e3,
+                commit_ms = (began.elapsed() - read - decide).as_secs_f64() * 1e3,
+                "job batch"
+            );
+            match committed {
                 Committed::Next(next) => job = next,
                 Committed::Stopped(current) => job = current,
                 Committed::LostLease => return Ok(Walked::LostLease),
             }
         }
+    }
+
+    /// The next `limit` targets after the checkpoint, read with what an action sees of
+    /// their contacts in one query (the targets left-joined to the contacts and their
+    /// types, only the columns the action gets): the ids, the contacts, and the targets
+    /// whose contact is gone.
+    #[allow(clippy::type_complexity)]
+    async fn next_batch(
+        &self,
+        job: &jobs::Model,
+        limit: u64,
+    ) -> Result<(Vec<i64>, Vec<ActionContact>, Vec<(i64, String)>)> {
+        let query = Query::select()
+            .column((job_targets::Entity, job_targets::Column::ContactId))
+            .column((contacts::Entity, contacts::Column::Id))
+            .column((contact_types::Entity, contact_types::Column::Key))
+            .columns([
+                (contacts::Entity, contacts::Column::Name),
+                (contacts::Entity, contacts::Column::Email),
+                (contacts::Entity, contacts::Column::Phone),
+                (contacts::Entity, contacts::Column::OwnerId),
+                (contacts::Entity, contacts::Column::Fields),
+            ])
+            .from(job_targets::Entity)
+            .left_join(
+                contacts::Entity,
+                Expr::col((contacts::Entity, contacts::Column::Id))
+                    .equals((job_targets::Entity, job_targets::Column::ContactId)),
+            )
+            .left_join(
+                contact_types::Entity,
+                Expr::col((contact_types::Entity, contact_types::Column::Id))
+                    .equals((contacts::Entity, contacts::Column::TypeId)),
+            )
+            .and_where(Expr::col((job_targets::Entity, job_targets::Column::JobId)).eq(job.id))
+            .and_where(Expr::col((job_targets::Entity, job_targets::Column::ContactId)).gt(job.checkpoint))
+            .order_by((job_targets::Entity, job_targets::Column::ContactId), Order::Asc)
+            .limit(limit)
+            .to_owned();
+        let rows = self.base.db.query_all(&query).await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut contacts = Vec::with_capacity(rows.len());
+        let mut deleted = Vec::new();
+        for row in rows {
+            let target: i64 = row.try_get_by_index(0)?;
+            ids.push(target);
+            let Some(id) = row.try_get_by_index::<Option<i64>>(1)? else {
+                deleted.push((target, "the contact was deleted after the job started".to_owned()));
+                continue;
+            };
+            let fields = match row.try_get_by_index::<Json>(7)? {
+                Json::Object(map) => map,
+                _ => Default::default(),
+            };
+            contacts.push(ActionContact {
+                id,
+                kind: row.try_get_by_index::<Option<String>>(2)?.unwrap_or_default(),
+                name: row.try_get_by_index(3)?,
+                email: row.try_get_by_index(4)?,
+                phone: row.try_get_by_index(5)?,
+                owner: row.try_get_by_index(6)?,
+                fields,
+            });
+        }
+        Ok((ids, contacts, deleted))
     }
 
     /// The plugin's answer for each contact of a batch: its effects, or why it failed.
@@ -282,8 +341,8 @@ impl Jobs {
                     if retry {
                         tokio::time::sleep(RETRY_AFTER).await;
                         pending.push((part, false));
-                    } else if part.len() == 1 {
-                        decided.failed(ids[0], e.to_string());
+                    } else if let [only] = ids.as_slice() {
+                        decided.failed(*only, e.to_string());
                     } else {
                         let mut left = part;
                         let right = left.split_off(left.len() / 2);
