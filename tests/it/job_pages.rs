@@ -4,22 +4,9 @@
 //! the Jobs page with its live progress and Cancel, and what an agent gets (no Jobs, no
 //! Actions).
 
-use std::time::Duration;
-
 use kartoteka_tests::*;
 
-/// The job once it has ended (60 s at most), through the API.
-async fn ended(app: &TestApp, token: &str, job: i64) -> Value {
-    for _ in 0..600 {
-        let (status, body) = app.get(token, &format!("/api/v1/jobs/{job}")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        if ["done", "cancelled", "failed", "paused"].contains(&body["state"].as_str().unwrap()) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("job {job} did not end within a minute");
-}
+use crate::jobs::ended;
 
 /// The id in a `Location: /jobs/{id}`.
 fn job_location(reply: &Reply) -> i64 {

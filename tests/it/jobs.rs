@@ -22,7 +22,7 @@ async fn start(app: &TestApp, token: &str, body: Value) -> i64 {
 }
 
 /// The job once it has ended (60 s at most).
-async fn ended(app: &TestApp, token: &str, job: i64) -> Value {
+pub(crate) async fn ended(app: &TestApp, token: &str, job: i64) -> Value {
     for _ in 0..600 {
         let (status, body) = app.get(token, &format!("/api/v1/jobs/{job}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -139,26 +139,12 @@ impl ActivityForm {
 
     /// The messages at input `name`.
     pub fn error_for(&self, name: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| input == name)
-            .map(|(_, m)| m.clone())
-            .reduce(|a, b| format!("{a}; {b}"))
+        super::form_errors::at(&self.errors, name)
     }
 
     /// The problems not tied to an input.
     pub fn general_errors(&self) -> Vec<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| !Self::INPUTS.contains(&input.as_str()))
-            .map(|(input, m)| {
-                if input.is_empty() {
-                    m.clone()
-                } else {
-                    format!("{input}: {m}")
-                }
-            })
-            .collect()
+        super::form_errors::elsewhere(&self.errors, &Self::INPUTS)
     }
 }
 

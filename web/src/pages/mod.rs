@@ -13,6 +13,7 @@ pub mod contact_types;
 pub mod contacts;
 pub mod fields;
 pub mod flash;
+pub mod form_errors;
 pub mod job_page;
 pub mod jobs;
 pub mod plugins;

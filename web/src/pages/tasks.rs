@@ -274,26 +274,12 @@ impl TaskForm {
 
     /// The messages at input `name`.
     pub fn error_for(&self, name: &str) -> Option<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| input == name)
-            .map(|(_, m)| m.clone())
-            .reduce(|a, b| format!("{a}; {b}"))
+        super::form_errors::at(&self.errors, name)
     }
 
     /// The problems not tied to an input.
     pub fn general_errors(&self) -> Vec<String> {
-        self.errors
-            .iter()
-            .filter(|(input, _)| !["title", "body", "due", "assignee"].contains(&input.as_str()))
-            .map(|(input, m)| {
-                if input.is_empty() {
-                    m.clone()
-                } else {
-                    format!("{input}: {m}")
-                }
-            })
-            .collect()
+        super::form_errors::elsewhere(&self.errors, &["title", "body", "due", "assignee"])
     }
 }
 
