@@ -7,14 +7,13 @@
 //! dropped, applied by nobody. On PostgreSQL the update also locks the row until the
 //! commit, so a cancel waits for the batch in flight.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::DateTime;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use serde_json::{Value as Json, json};
 
-use super::worker::by_contact;
 use super::{Jobs, SAMPLES};
 use crate::auth::Role;
 use crate::clock::stored;
@@ -47,6 +46,15 @@ impl Decided {
     pub(super) fn failed(&mut self, id: i64, reason: String) {
         self.failed.push((id, reason));
     }
+}
+
+/// Effects grouped by contact, in answer order.
+fn by_contact(effects: Vec<Effect>) -> HashMap<i64, Vec<Effect>> {
+    let mut out: HashMap<i64, Vec<Effect>> = HashMap::new();
+    for effect in effects {
+        out.entry(effect.contact_id).or_default().push(effect);
+    }
+    out
 }
 
 /// A batch to commit.

@@ -15,7 +15,6 @@
 //! - A job whose action can't run any more (its plugin disabled, removed, or without the
 //!   action) is paused with the reason; [`super::Jobs::resume`] queues it again.
 
-use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
@@ -30,7 +29,7 @@ use super::{JobState, Jobs};
 use crate::clock::stored;
 use crate::entities::{contact_types, contacts, job_targets, jobs};
 use crate::plugin::CallContext;
-use crate::plugin::values::{ActionContact, Effect};
+use crate::plugin::values::ActionContact;
 use crate::{Error, Result};
 
 /// Targets per batch: one plugin call each.
@@ -390,13 +389,4 @@ impl Jobs {
             .await?;
         Ok(())
     }
-}
-
-/// Effects grouped by contact, in answer order.
-pub(super) fn by_contact(effects: Vec<Effect>) -> HashMap<i64, Vec<Effect>> {
-    let mut out: HashMap<i64, Vec<Effect>> = HashMap::new();
-    for effect in effects {
-        out.entry(effect.contact_id).or_default().push(effect);
-    }
-    out
 }

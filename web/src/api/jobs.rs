@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{ErrorBody, Items};
-use super::json::{ApiJson, number_param, param, path_id, query_pairs};
+use super::json::{ApiJson, next_cursor, number_param, page_limit, param, path_id, query_pairs};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -282,17 +282,6 @@ pub async fn start_on_contacts(
     Ok((StatusCode::ACCEPTED, Json(job.into())))
 }
 
-fn limit(pairs: &[(String, String)]) -> Result<u64, ApiError> {
-    let limit = number_param(pairs, "limit")?.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and 500, got {limit}"),
-        ));
-    }
-    Ok(limit)
-}
-
 /// The jobs the caller sees (admins: all; managers: theirs), newest first.
 #[utoipa::path(get, path = "/api/v1/jobs",
     params(("limit" = Option<u64>, Query, description = "1-500, default 50"),
@@ -304,12 +293,10 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<JobList>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let limit = limit(&pairs)?;
+    let limit = page_limit(&pairs)?;
     let before = number_param(&pairs, "before")?;
     let jobs = state.core.jobs().list_jobs(&actor, before, limit).await?;
-    let next = (jobs.len() as u64 == limit)
-        .then(|| jobs.last().map(|j| j.id.to_string()))
-        .flatten();
+    let next = next_cursor(&jobs, limit, |j| j.id);
     Ok(Json(JobList {
         items: jobs.into_iter().map(JobOut::from).collect(),
         next,
@@ -368,16 +355,14 @@ pub async fn outcomes(
 ) -> Result<Json<OutcomeList>, ApiError> {
     let id = path_id(&id, "job")?;
     let pairs = query_pairs(query.as_deref());
-    let limit = limit(&pairs)?;
+    let limit = page_limit(&pairs)?;
     let kind = match param(&pairs, "outcome").filter(|v| !v.is_empty()) {
         None => OutcomeKind::Failed,
         Some(v) => OutcomeKind::parse(v, "outcome")?,
     };
     let after = number_param(&pairs, "after")?;
     let items = state.core.jobs().job_outcomes(&actor, id, kind, after, limit).await?;
-    let next = (items.len() as u64 == limit)
-        .then(|| items.last().map(|o| o.contact_id.to_string()))
-        .flatten();
+    let next = next_cursor(&items, limit, |o| o.contact_id);
     Ok(Json(OutcomeList {
         items: items.into_iter().map(OutcomeOut::from).collect(),
         next,

@@ -91,6 +91,27 @@ pub fn number_param<N: std::str::FromStr>(pairs: &[(String, String)], name: &str
     }
 }
 
+/// The `limit` query parameter of a keyset-paged list: 1 to 500, 50 when absent.
+pub fn page_limit(pairs: &[(String, String)]) -> Result<u64, ApiError> {
+    let limit = number_param(pairs, "limit")?.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and 500, got {limit}"),
+        ));
+    }
+    Ok(limit)
+}
+
+/// The cursor of the next page: the last item's key when the page is full, else `None`.
+pub fn next_cursor<T>(items: &[T], limit: u64, key: impl Fn(&T) -> i64) -> Option<String> {
+    if items.len() as u64 == limit {
+        items.last().map(|item| key(item).to_string())
+    } else {
+        None
+    }
+}
+
 /// Parses a boolean query parameter (`true`/`false`/`1`/`0`).
 pub fn bool_param(pairs: &[(String, String)], name: &str) -> Result<bool, ApiError> {
     match param(pairs, name) {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{ErrorBody, double_option};
-use super::json::{ApiJson, number_param, param, path_id, query_pairs};
+use super::json::{ApiJson, next_cursor, number_param, page_limit, param, path_id, query_pairs};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -113,13 +113,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
     let pairs = query_pairs(query.as_deref());
-    let limit: u64 = number_param(&pairs, "limit")?.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and 500, got {limit}"),
-        ));
-    }
+    let limit = page_limit(&pairs)?;
     let assignee_id = match param(&pairs, "assignee").filter(|v| !v.is_empty()) {
         None => None,
         Some("me") => Some(actor.user_id),
@@ -138,9 +132,7 @@ pub async fn list(
         limit,
     };
     let items = state.core.tasks().list_tasks(&actor, &query).await?;
-    let next = (items.len() as u64 == limit)
-        .then(|| items.last().map(|t| t.id.to_string()))
-        .flatten();
+    let next = next_cursor(&items, limit, |t| t.id);
     let now = state.core.clock().now();
     Ok(Json(TaskList {
         items: items.into_iter().map(|t| TaskOut::new(t, now)).collect(),
