@@ -130,17 +130,6 @@ impl Jobs {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        if total >= crate::segments::jobs::STATISTICS_AFTER {
-            // The planner learns the new targets before the worker's keyset reads: on
-            // PostgreSQL, until its autovacuum came by, the first batches of a job over
-            // 100,000 targets ran at a tenth of the later rate (BENCHMARKS.md).
-            crate::filter::indexes::analyze(
-                &self.base.db,
-                &["job_targets"],
-                Some(crate::filter::indexes::SQLITE_ANALYSIS_LIMIT),
-            )
-            .await?;
-        }
         self.wake();
         self.get_job(actor, job).await
     }
