@@ -79,6 +79,9 @@ pub(crate) async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, kind: Opt
         .bearer_auth(token)
         .header("content-type", "application/wasm")
         .body(bytes)
+        // Compiling a large component (a JavaScript one carries its engine) takes tens of
+        // seconds alone and more beside the crash tests' servers on a 2-core machine.
+        .timeout(std::time::Duration::from_secs(300))
         .send()
         .await
         .unwrap();
