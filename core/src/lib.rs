@@ -7,13 +7,14 @@ mod facade;
 pub mod filter;
 pub mod jobs;
 pub mod kernel;
+pub mod mail;
 pub mod plugin;
 pub mod records;
 pub mod schema;
 pub mod segments;
 
 pub use kernel::{clock, collation, error, text};
-pub use records::{activities, auth, contacts, sign_in_limits, tasks};
+pub use records::{activities, auth, contacts, outbox, sign_in_limits, tasks};
 pub use schema::{contact_types, fields, settings};
 
 pub use clock::{Clock, ManualClock, SystemClock};

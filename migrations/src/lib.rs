@@ -22,6 +22,7 @@ mod m20261204_000017_location_index_ids;
 mod m20261204_000018_segment_evaluations;
 mod m20261204_000019_plugin_limits;
 mod m20261204_000020_jobs;
+mod m20261205_000021_outbox;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_segment_evaluations::Migration),
             Box::new(m20261204_000019_plugin_limits::Migration),
             Box::new(m20261204_000020_jobs::Migration),
+            Box::new(m20261205_000021_outbox::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::m20261123_000005_contacts::Contacts;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Jobs {
+pub enum Jobs {
     Table,
     Id,
     Action,

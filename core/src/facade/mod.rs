@@ -8,8 +8,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, jobs, kernel, plugin, schema, segments,
-    tasks,
+    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, jobs, kernel, mail, plugin, schema,
+    segments, tasks,
 };
 
 /// The domain services over one database.
@@ -29,6 +29,7 @@ pub struct Core {
     segments: segments::Segments,
     tasks: tasks::Tasks,
     jobs: jobs::Jobs,
+    mail: mail::Mail,
 }
 
 impl Core {
@@ -57,7 +58,9 @@ impl Core {
         let contacts = contacts::Contacts::new(reader.clone(), Arc::new(segments.clone()));
         let activities = activities::Activities::new(contacts.clone());
         let tasks = tasks::Tasks::new(reader.clone());
-        let jobs = jobs::Jobs::new(plugins.clone(), reader.clone(), segments.clone());
+        let settings = mail::Settings::default();
+        let mail = mail::Mail::new(reader.base.clone(), activities.clone(), settings.clone());
+        let jobs = jobs::Jobs::new(plugins.clone(), reader.clone(), segments.clone()).with_mail(settings);
         Core {
             db,
             clock,
@@ -70,6 +73,7 @@ impl Core {
             segments,
             tasks,
             jobs,
+            mail,
         }
     }
 
@@ -120,6 +124,12 @@ impl Core {
     /// Bulk actions as jobs: starting them, the worker, progress, outcomes, cancel.
     pub fn jobs(&self) -> &jobs::Jobs {
         &self.jobs
+    }
+
+    /// E-mail: delivery of the outbox, its pages, recipients' opens, clicks and
+    /// unsubscribes.
+    pub fn mail(&self) -> &mail::Mail {
+        &self.mail
     }
 
     /// Describes filters as `actor` may read them: users by name, the segments they see.

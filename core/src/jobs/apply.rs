@@ -21,6 +21,7 @@ use crate::contacts::keyed_grants::{self as grants, KeyedGrant};
 use crate::contacts::{Access, Grantee};
 use crate::entities::{job_outcomes, job_samples, jobs, users};
 use crate::plugin::values::{Effect, EffectKind, Principal};
+use crate::records::outbox::{self, KeyedEmail};
 use crate::records::tasks::{self, KeyedTask, MAX_BODY, MAX_TITLE};
 use crate::{Error, Result};
 
@@ -63,8 +64,11 @@ pub(super) struct Batch {
     /// The last target of the batch: the next checkpoint.
     pub last: i64,
     pub decided: Decided,
-    /// Targets whose contact is gone.
-    pub deleted: Vec<(i64, String)>,
+    /// Targets skipped before the plugin saw them (the contact is gone; a sending job's
+    /// contact must not get mail), with the reason.
+    pub skipped: Vec<(i64, String)>,
+    /// A sending job's contacts' addresses: a message goes to its contact's address only.
+    pub addresses: HashMap<i64, String>,
 }
 
 /// How a commit went.
@@ -93,6 +97,7 @@ struct Writes {
     tasks: Vec<KeyedTask>,
     grants: Vec<KeyedGrant>,
     revokes: Vec<(Grantee, i64)>,
+    emails: Vec<KeyedEmail>,
     outcomes: Vec<job_outcomes::ActiveModel>,
     samples: Vec<job_samples::ActiveModel>,
     done: i64,
@@ -122,10 +127,16 @@ enum Record {
     Task(KeyedTask),
     Grant(KeyedGrant),
     Revoke(Grantee, i64),
-    Email,
+    Email(KeyedEmail),
 }
 
-fn record(job: &jobs::Model, effect: &Effect, index: i32, users: &HashSet<i64>) -> std::result::Result<Record, String> {
+fn record(
+    job: &jobs::Model,
+    effect: &Effect,
+    index: i32,
+    users: &HashSet<i64>,
+    addresses: &HashMap<i64, String>,
+) -> std::result::Result<Record, String> {
     let user = |id: i64, what: &str| {
         if users.contains(&id) {
             Ok(id)
@@ -195,7 +206,37 @@ fn record(job: &jobs::Model, effect: &Effect, index: i32, users: &HashSet<i64>) 
             };
             Ok(Record::Revoke(grantee, effect.contact_id))
         }
-        EffectKind::SendEmail { .. } => Ok(Record::Email),
+        EffectKind::SendEmail {
+            to,
+            subject,
+            html,
+            text,
+        } => {
+            let Some(address) = addresses.get(&effect.contact_id) else {
+                return Err("the message is for a contact that may not get mail now".into());
+            };
+            if !to.trim().eq_ignore_ascii_case(address) {
+                return Err(format!(
+                    "the message is addressed to `{to}`, not to the contact's address `{address}`"
+                ));
+            }
+            if subject.trim().is_empty() {
+                return Err("the message has an empty subject".into());
+            }
+            if html.trim().is_empty() && text.trim().is_empty() {
+                return Err("the message has no body".into());
+            }
+            Ok(Record::Email(KeyedEmail {
+                job_id: job.id,
+                contact_id: effect.contact_id,
+                effect_index: index,
+                to: address.clone(),
+                subject: subject.clone(),
+                html: html.clone(),
+                text: text.clone(),
+                created_by: job.created_by,
+            }))
+        }
     }
 }
 
@@ -230,9 +271,10 @@ impl Jobs {
 
     /// Checks the batch's effects and what each contact comes to.
     fn writes(&self, job: &jobs::Model, batch: Batch, users: &HashSet<i64>) -> Writes {
+        let addresses = &batch.addresses;
         let mut writes = Writes::default();
         let mut sample_room = std::cmp::max(SAMPLES - job.effects, 0);
-        for (contact, reason) in batch.deleted {
+        for (contact, reason) in batch.skipped {
             writes.outcome(job.id, contact, "skipped", reason);
         }
         for (contact, reason) in batch.decided.failed {
@@ -252,13 +294,7 @@ impl Jobs {
             let mut refused = None;
             for (at, effect) in effects.iter().enumerate() {
                 let index = i32::try_from(at).unwrap_or(i32::MAX);
-                match record(job, effect, index, users) {
-                    Ok(Record::Email) if !job.dry_run => {
-                        refused = Some(format!(
-                            "effect {at}: this server has no e-mail delivery yet; the message was not sent"
-                        ));
-                        break;
-                    }
+                match record(job, effect, index, users, addresses) {
                     Ok(r) => records.push(r),
                     Err(reason) => {
                         refused = Some(format!("effect {at}: {reason}"));
@@ -290,7 +326,7 @@ impl Jobs {
                         Record::Task(t) => writes.tasks.push(t),
                         Record::Grant(g) => writes.grants.push(g),
                         Record::Revoke(grantee, contact) => writes.revokes.push((grantee, contact)),
-                        Record::Email => {}
+                        Record::Email(e) => writes.emails.push(e),
                     }
                 }
             }
@@ -345,6 +381,7 @@ impl Jobs {
         }
         tasks::insert_keyed(&txn, writes.tasks, now).await?;
         grants::insert_keyed(&txn, writes.grants, now).await?;
+        let queued = outbox::insert_keyed(&txn, writes.emails, now).await?;
         // Revoking is idempotent: a batch committed again takes back nothing more.
         let mut by_grantee: Vec<(Grantee, Vec<i64>)> = Vec::new();
         for (grantee, contact) in writes.revokes {
@@ -381,6 +418,9 @@ impl Jobs {
                 .await?;
         }
         txn.commit().await?;
+        if queued > 0 {
+            self.mail.wake();
+        }
         // The row as the update left it, without reading it back.
         let mut current = job.clone();
         current.checkpoint = last;

@@ -199,6 +199,8 @@ pub struct Jobs {
     batch: Arc<std::sync::atomic::AtomicU64>,
     /// How long a lease lasts, in milliseconds ([`LEASE`] unless changed).
     lease_ms: Arc<std::sync::atomic::AtomicI64>,
+    /// The mail settings: a real send needs a secret; queued messages wake the delivery.
+    mail: crate::mail::Settings,
 }
 
 /// A contact as a bulk action sees it.
@@ -230,7 +232,14 @@ impl Jobs {
             instance: format!("{}-{nanos:x}", std::process::id()).into(),
             batch: Arc::new(BATCH.into()),
             lease_ms: Arc::new(LEASE.num_milliseconds().into()),
+            mail: crate::mail::Settings::default(),
         }
+    }
+
+    /// The same jobs, sending mail with `settings` (the mail service's).
+    pub fn with_mail(mut self, settings: crate::mail::Settings) -> Self {
+        self.mail = settings;
+        self
     }
 
     /// Changes how long this instance's leases last (at least a second): how soon

@@ -39,14 +39,11 @@ impl Jobs {
         let action = problems.take(self.action(actor, &request.action).await)?;
         let now = self.base.clock.now();
         if let Some(action) = &action {
-            if !request.dry_run && action.capabilities.contains(&Capability::SendEmail) {
-                problems.add(
-                    "dry_run",
-                    format!(
-                        "`{}` sends e-mail, and this server has no e-mail delivery yet: run it as a dry run to see the messages",
-                        action.name
-                    ),
-                );
+            if !request.dry_run
+                && action.capabilities.contains(&Capability::SendEmail)
+                && let Some(reason) = self.mail.get().refusal()
+            {
+                problems.add("dry_run", format!("`{}` sends e-mail, and {reason}", action.name));
             }
             if super::native::is_native(&action.name) {
                 problems.take(super::native::check(&action.name, request.params.as_ref()))?;

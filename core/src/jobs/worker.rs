@@ -15,6 +15,7 @@
 //! - A job whose action can't run any more (its plugin disabled, removed, or without the
 //!   action) is paused with the reason; [`super::Jobs::resume`] queues it again.
 
+use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
@@ -28,8 +29,9 @@ use super::apply::{Batch, Committed, Decided};
 use super::{JobState, Jobs};
 use crate::clock::stored;
 use crate::entities::{contact_types, contacts, job_targets, jobs};
+use crate::outbox::{NoMail, no_mail};
 use crate::plugin::CallContext;
-use crate::plugin::values::ActionContact;
+use crate::plugin::values::{ActionContact, Capability};
 use crate::{Error, Result};
 
 /// Targets per batch: one plugin call each.
@@ -169,6 +171,7 @@ impl Jobs {
     /// Runs a claimed job batch by batch until it ends.
     async fn walk(&self, mut job: jobs::Model) -> Result<Walked> {
         let mut checked: Option<Instant> = None;
+        let mut sends_mail = false;
         loop {
             match JobState::parse(&job.state)? {
                 JobState::Cancelling => {
@@ -193,7 +196,11 @@ impl Jobs {
             // plugin disabled meanwhile is refused by the call itself too).
             if !native && checked.is_none_or(|at: Instant| at.elapsed() >= StdDuration::from_secs(1)) {
                 checked = Some(Instant::now());
-                if !self.plugins.actions().await?.into_iter().any(|a| a.name == job.action) {
+                let entry = self.plugins.actions().await?.into_iter().find(|a| a.name == job.action);
+                sends_mail = entry
+                    .as_ref()
+                    .is_some_and(|a| a.capabilities.contains(&Capability::SendEmail));
+                if entry.is_none() {
                     let reason = format!(
                         "the action `{}` can't run: its plugin `{plugin}` is disabled, not approved or removed; enable it and resume the job",
                         job.action
@@ -203,7 +210,11 @@ impl Jobs {
                 }
             }
             let limit = self.batch.load(std::sync::atomic::Ordering::Relaxed);
-            let (ids, contacts, deleted) = self.next_batch(&job, limit).await?;
+            let (ids, mut contacts, mut skipped) = self.next_batch(&job, limit).await?;
+            let mut addresses = HashMap::new();
+            if sends_mail {
+                contacts = self.mailable(contacts, &mut skipped, &mut addresses).await?;
+            }
             let Some(&last) = ids.last() else {
                 self.finish(&job, JobState::Done, None).await?;
                 return Ok(Walked::Ended);
@@ -219,7 +230,12 @@ impl Jobs {
                 self.decide(&job, plugin, action, contacts, &mut renewed).await?
             };
             let decide = began.elapsed() - read;
-            let batch = Batch { last, decided, deleted };
+            let batch = Batch {
+                last,
+                decided,
+                skipped,
+                addresses,
+            };
             let committed = self.commit(&job, batch).await?;
             tracing::debug!(
                 job = job.id,
@@ -300,6 +316,40 @@ impl Jobs {
             });
         }
         Ok((ids, contacts, deleted))
+    }
+
+    /// The contacts of a sending job's batch that may get mail now; the others are
+    /// skipped with the reason (do not contact, unsubscribed, no address), and the
+    /// addresses of those kept are noted (a message must go to its contact's address).
+    async fn mailable(
+        &self,
+        contacts: Vec<ActionContact>,
+        skipped: &mut Vec<(i64, String)>,
+        addresses: &mut HashMap<i64, String>,
+    ) -> Result<Vec<ActionContact>> {
+        let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+        let (dnc, unsubscribed) = no_mail(&self.base.db, &ids).await?;
+        let mut kept = Vec::with_capacity(contacts.len());
+        for contact in contacts {
+            let address = contact.email.as_deref().map(str::trim).unwrap_or_default();
+            let refused = if dnc.contains(&contact.id) {
+                Some(NoMail::DoNotContact)
+            } else if unsubscribed.contains(&contact.id) {
+                Some(NoMail::Unsubscribed)
+            } else if address.is_empty() {
+                Some(NoMail::NoAddress)
+            } else {
+                None
+            };
+            match refused {
+                Some(why) => skipped.push((contact.id, why.reason().to_owned())),
+                None => {
+                    addresses.insert(contact.id, address.to_owned());
+                    kept.push(contact);
+                }
+            }
+        }
+        Ok(kept)
     }
 
     /// The plugin's answer for each contact of a batch: its effects, or why it failed.

@@ -196,6 +196,42 @@ impl Activities {
         Ok(out)
     }
 
+    /// Begins a write of activities that no user makes (the mail worker's `email_sent`,
+    /// a recipient's open or click), stamped with `by` (0 for none): the caller adds rows
+    /// of its own tables to the same transaction, then [`Activities::insert_system`].
+    pub(crate) async fn system_write(&self, by: i64) -> Result<crate::contacts::write::ContactWrite> {
+        self.contacts.system_write(by).await
+    }
+
+    /// Inserts `items` (of known kinds, on existing contacts) in `write`, recorded by no
+    /// user, and lets the segments look at their contacts when it commits.
+    pub(crate) async fn insert_system(
+        write: &mut crate::contacts::write::ContactWrite,
+        items: Vec<NewActivity>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let now = stored(now);
+        let ids: Vec<i64> = items.iter().map(|i| i.contact_id).collect();
+        let models = items.into_iter().map(|item| activities::ActiveModel {
+            contact_id: Set(item.contact_id),
+            kind: Set(item.kind),
+            occurred_at: Set(stored(item.occurred_at.unwrap_or(now))),
+            properties: Set(Value::Object(item.properties)),
+            amount: Set(item.amount),
+            recorded_by: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        activities::Entity::insert_many(models)
+            .exec_without_returning(write.txn())
+            .await?;
+        write.affects(ids);
+        Ok(())
+    }
+
     /// The latest activities of a visible contact, newest first.
     pub async fn list_activities(&self, actor: &Actor, contact_id: i64, limit: u64) -> Result<Vec<Activity>> {
         contacts::Entity::find_by_id(contact_id)

@@ -7,5 +7,6 @@
 pub mod activities;
 pub mod auth;
 pub mod contacts;
+pub mod outbox;
 pub mod sign_in_limits;
 pub mod tasks;

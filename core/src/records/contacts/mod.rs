@@ -96,6 +96,13 @@ impl Contacts {
         let stamp = write::Stamp::now(actor.user_id, self.base.clock.as_ref());
         write::ContactWrite::begin(&self.base.writers, self.upkeep.as_ref(), stamp).await
     }
+
+    /// A write on behalf of no request (mail delivery, a recipient's click), stamped with
+    /// `user_id` (the user who started what it follows from; 0 for none).
+    pub(crate) async fn system_write(&self, user_id: i64) -> Result<write::ContactWrite> {
+        let stamp = write::Stamp::now(user_id, self.base.clock.as_ref());
+        write::ContactWrite::begin(&self.base.writers, self.upkeep.as_ref(), stamp).await
+    }
 }
 
 /// A person or a company.
