@@ -198,6 +198,9 @@ async fn serve_child(url: String) -> Res<()> {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        smtp_url: None,
+        mail_from: None,
+        mail_rate: None,
     };
     let running = kartoteka_web::start(config, Arc::new(SystemClock), Some(listener))
         .await

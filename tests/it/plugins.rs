@@ -173,7 +173,16 @@ async fn builtin_operators_are_listed_from_the_start(app: TestApp) {
         .collect();
     assert_eq!(
         builtins,
-        ["access", "behaviour", "geo", "membership", "std", "tasks", "time"],
+        [
+            "access",
+            "behaviour",
+            "email",
+            "geo",
+            "membership",
+            "std",
+            "tasks",
+            "time"
+        ],
         "{plugins}"
     );
     let std = plugins["items"]
@@ -478,7 +487,16 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
         .collect();
     assert_eq!(
         names,
-        ["access", "behaviour", "geo", "membership", "std", "tasks", "time"],
+        [
+            "access",
+            "behaviour",
+            "email",
+            "geo",
+            "membership",
+            "std",
+            "tasks",
+            "time"
+        ],
         "{plugins}"
     );
 
@@ -782,6 +800,9 @@ async fn plugin_changes_reach_every_instance_without_a_restart(app: TestApp) {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        smtp_url: None,
+        mail_from: None,
+        mail_rate: None,
     };
     let _running = kartoteka_web::serve(listener, other, config).unwrap();
     let other_url = |path: &str| format!("http://{addr}{path}");

@@ -353,6 +353,9 @@ async fn two_instances_keep_memberships_right(app: TestApp) {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        smtp_url: None,
+        mail_from: None,
+        mail_rate: None,
     };
     let _running = kartoteka_web::serve(listener, other, config).unwrap();
     let http = client_builder().build().unwrap();

@@ -12,10 +12,15 @@
 //!
 //! Write a storage test once as `async fn name(app: TestApp)` and generate its two
 //! `#[tokio::test]` functions with [`both!`].
+//!
+//! Tests that send mail hand it to a real SMTP server that records what it accepts and
+//! fails on cue: [`smtp::SmtpSink`].
 
 // Test support code: a setup step that fails should stop the test at once and say where,
 // so unwrap/expect and indexing are the right tools here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -339,6 +344,9 @@ impl TestApp {
             base_url: None,
             secret: None,
             job_lease_seconds: None,
+            smtp_url: None,
+            mail_from: None,
+            mail_rate: None,
         };
         let server_clock: Arc<dyn Clock> = match &clock {
             Some(c) => c.clone(),

@@ -13,8 +13,18 @@ pub struct Config {
     pub bind: SocketAddr,
     /// `KARTOTEKA_BASE_URL`: the public address; `https://...` makes cookies `Secure`.
     pub base_url: Option<String>,
-    /// `KARTOTEKA_SECRET`: reserved for signing; never printed.
+    /// `KARTOTEKA_SECRET`: signs the unsubscribe, open and click links of e-mail;
+    /// without it nothing is sent. Never printed.
     pub secret: Option<String>,
+    /// `KARTOTEKA_SMTP_URL`: `smtp://user:pass@host:587` or `smtps://...`; without it,
+    /// mail goes to the local outbox (the Outbox page). Never printed with its password.
+    pub smtp_url: Option<String>,
+    /// `KARTOTEKA_MAIL_FROM`: the sender, `Name <address>`; default
+    /// `Kartoteka <kartoteka@localhost>`.
+    pub mail_from: Option<String>,
+    /// `KARTOTEKA_MAIL_RATE`: at most this many messages per second from this server;
+    /// no limit when absent.
+    pub mail_rate: Option<f64>,
     /// `KARTOTEKA_JOB_LEASE_SECONDS`, default 60: how long a bulk-action job stays with an
     /// instance that stopped answering before another takes it over.
     pub job_lease_seconds: Option<u64>,
@@ -28,6 +38,12 @@ impl std::fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("job_lease_seconds", &self.job_lease_seconds)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(kartoteka_core::mail::config::redacted),
+            )
+            .field("mail_from", &self.mail_from)
+            .field("mail_rate", &self.mail_rate)
             .finish()
     }
 }
@@ -37,7 +53,39 @@ impl Config {
     pub fn from_environment() -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let bind = var("KARTOTEKA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        // The mail settings are checked together: every problem at once.
+        let mut problems = Vec::new();
+        let smtp_url = var("KARTOTEKA_SMTP_URL");
+        if let Some(url) = &smtp_url
+            && let Err(e) = kartoteka_core::mail::MailConfig::check_smtp_url(url)
+        {
+            problems.push(format!("KARTOTEKA_SMTP_URL {e}"));
+        }
+        let mail_from = var("KARTOTEKA_MAIL_FROM");
+        if let Some(from) = &mail_from
+            && let Err(e) = kartoteka_core::mail::MailConfig::check_from(from)
+        {
+            problems.push(format!("KARTOTEKA_MAIL_FROM: {e}"));
+        }
+        let mail_rate = match var("KARTOTEKA_MAIL_RATE") {
+            None => None,
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Some(r),
+                _ => {
+                    problems.push(format!(
+                        "KARTOTEKA_MAIL_RATE={v} is not a number of messages per second above 0"
+                    ));
+                    None
+                }
+            },
+        };
+        if !problems.is_empty() {
+            anyhow::bail!("{}", problems.join("\n"));
+        }
         Ok(Config {
+            smtp_url,
+            mail_from,
+            mail_rate,
             database_url: var("KARTOTEKA_DATABASE_URL")
                 .unwrap_or_else(|| kartoteka_core::db::DEFAULT_DATABASE_URL.into()),
             bind: bind
@@ -58,6 +106,20 @@ impl Config {
                 ),
             },
         })
+    }
+
+    /// The mail settings this configuration says: links point at `KARTOTEKA_BASE_URL`
+    /// (or the bound address).
+    pub fn mail(&self) -> kartoteka_core::mail::MailConfig {
+        let defaults = kartoteka_core::mail::MailConfig::default();
+        kartoteka_core::mail::MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone().unwrap_or(defaults.from.clone()),
+            rate: self.mail_rate,
+            secret: self.secret.clone(),
+            base_url: self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)),
+            ..defaults
+        }
     }
 
     /// Whether the server is reached over https, so cookies must be `Secure`.

@@ -34,6 +34,8 @@ pub struct Running {
     worker: JoinHandle<()>,
     /// Bulk-action jobs (`kartoteka_core::jobs`).
     jobs: JoinHandle<()>,
+    /// E-mail delivery (`kartoteka_core::mail`).
+    mail: JoinHandle<()>,
     /// SQLite's log checkpoints (`kartoteka_core::db::run_checkpoints`).
     checkpoints: JoinHandle<()>,
 }
@@ -50,6 +52,7 @@ impl Drop for Running {
         self.task.abort();
         self.worker.abort();
         self.jobs.abort();
+        self.mail.abort();
         self.checkpoints.abort();
     }
 }
@@ -64,6 +67,7 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Core
     if let Some(seconds) = config.job_lease_seconds {
         core.jobs().set_lease(std::time::Duration::from_secs(seconds));
     }
+    core.mail().configure(config.mail());
     core.plugins().start().await?;
     Ok(core)
 }
@@ -92,6 +96,11 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             .run_segment_worker(std::time::Duration::from_secs(1)),
     );
     let jobs = tokio::spawn(core.jobs().clone().run_job_worker(std::time::Duration::from_secs(1)));
+    let mail = tokio::spawn(
+        core.mail()
+            .clone()
+            .run_delivery_worker(std::time::Duration::from_secs(1)),
+    );
     let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
         core.db().clone(),
         kartoteka_core::db::CHECKPOINT_EVERY,
@@ -102,6 +111,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
         task,
         worker,
         jobs,
+        mail,
         checkpoints,
     })
 }

@@ -47,6 +47,8 @@ pub const ASSETS_HTMX: &str = "/assets/htmx.min.js";
 pub const JOBS: &str = "/jobs";
 /// The signed-in user's tasks.
 pub const TASKS: &str = "/tasks";
+/// The Outbox (admins).
+pub const OUTBOX: &str = "/outbox";
 /// Where the contacts table's "run an action" buttons post (ticked rows or all results).
 pub const CONTACT_ACTIONS: &str = "/contacts/actions";
 /// The company picker's search (JSON, session-authenticated): `?q=` words.

@@ -272,6 +272,24 @@ impl Jobs {
             .collect())
     }
 
+    /// How many targets of job `id` were skipped, by reason, most first (a sending
+    /// job's dry run: "12 do not contact, 40 no e-mail address").
+    pub async fn skipped_by_reason(&self, actor: &Actor, id: i64) -> Result<Vec<(String, i64)>> {
+        self.get_job(actor, id).await?;
+        let mut rows: Vec<(String, i64)> = job_outcomes::Entity::find()
+            .select_only()
+            .column(job_outcomes::Column::Reason)
+            .column_as(job_outcomes::Column::ContactId.count(), "n")
+            .filter(job_outcomes::Column::JobId.eq(id))
+            .filter(job_outcomes::Column::Outcome.eq("skipped"))
+            .group_by(job_outcomes::Column::Reason)
+            .into_tuple()
+            .all(&self.base.db)
+            .await?;
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(rows)
+    }
+
     /// The contact ids job `id` froze as its targets, in order: what "run it for real"
     /// after a dry run on ticked contacts runs on again.
     pub async fn job_target_ids(&self, actor: &Actor, id: i64) -> Result<Vec<i64>> {

@@ -92,7 +92,14 @@ impl Mail {
         if let Some(reason) = config.refusal() {
             return Err(crate::Error::conflict(reason));
         }
-        let rows = self.claim(CHUNK).await?;
+        // Under a rate limit a chunk holds about a second's messages, so the check of
+        // each contact (unsubscribed, do-not-contact) is at most a second older than the
+        // handoff; without one, a chunk goes out in well under a second anyway.
+        let chunk = match config.rate {
+            Some(rate) if rate > 0.0 => (rate.ceil() as usize).clamp(1, CHUNK),
+            _ => CHUNK,
+        };
+        let rows = self.claim(chunk).await?;
         if rows.is_empty() {
             return Ok(0);
         }

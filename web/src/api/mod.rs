@@ -8,6 +8,7 @@ pub mod fields;
 pub mod jobs;
 pub mod json;
 pub mod openapi;
+pub mod outbox;
 pub mod plugins;
 pub mod segment_size;
 pub mod segments;
@@ -78,6 +79,9 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/resume", post(jobs::resume))
         .route("/jobs/{id}/outcomes", get(jobs::outcomes))
         .route("/jobs/{id}/effects", get(jobs::effects))
+        .route("/outbox", get(outbox::list))
+        .route("/outbox/{id}", get(outbox::get_one))
+        .route("/jobs/{id}/email", get(outbox::campaign))
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/{id}", get(tasks::get_one).patch(tasks::update))
         .route("/settings", get(settings::get).put(settings::put))

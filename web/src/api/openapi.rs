@@ -5,13 +5,14 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    activities, contact_types, contacts, dto, fields, jobs, plugins, segment_size, segments, settings, tasks, token,
+    activities, contact_types, contacts, dto, fields, jobs, outbox, plugins, segment_size, segments, settings, tasks,
+    token,
 };
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, and tasks. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, and the e-mail outbox. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::count, contacts::filter_fields, contacts::get_one, contacts::create, contacts::update, contacts::delete,
@@ -28,6 +29,7 @@ use super::{
         jobs::actions, jobs::start_on_segment, jobs::start_on_contacts, jobs::list, jobs::get_one, jobs::cancel,
         jobs::resume, jobs::outcomes, jobs::effects,
         tasks::list, tasks::create, tasks::get_one, tasks::update,
+        outbox::list, outbox::get_one, outbox::campaign,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -41,7 +43,8 @@ use super::{
         settings::SettingsOut, settings::SettingsIn,
         jobs::ActionOut, jobs::SegmentActionIn, jobs::ContactsActionIn, jobs::JobOut, jobs::JobList, jobs::OutcomeOut,
         jobs::OutcomeList, jobs::EffectOut,
-        tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate)),
+        tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate,
+        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]

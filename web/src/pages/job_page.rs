@@ -74,6 +74,88 @@ pub struct JobDetail {
     pub skipped: OutcomePage,
     /// "Run it for real", once a dry run is done.
     pub run_url: Option<String>,
+    /// Skipped targets by reason, most first.
+    pub skipped_reasons: Vec<(String, i64)>,
+    /// A sending job's campaign: its messages' numbers and their timeline.
+    pub campaign: Option<ShownCampaign>,
+}
+
+/// A sending job's messages: how many are queued, sent, failed, skipped at the handoff,
+/// opened, clicked, and the unsubscribes, with sent / opened / clicked over time as bars
+/// (an inline SVG drawn from these numbers; the same numbers are in the table under it).
+#[derive(Debug, Clone)]
+pub struct ShownCampaign {
+    pub counts: Vec<(&'static str, &'static str, i64)>,
+    /// (bucket, sent, opened, clicked, x, bar height of sent, y of sent, height of opened, y, height of clicked, y)
+    pub bars: Vec<CampaignBar>,
+    pub width: u32,
+    pub bar_width: String,
+}
+
+/// One bucket of the campaign's timeline, with where its bars are drawn.
+#[derive(Debug, Clone)]
+pub struct CampaignBar {
+    pub at: String,
+    pub sent: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub x: String,
+    pub sent_y: String,
+    pub sent_h: String,
+    pub opened_x: String,
+    pub opened_y: String,
+    pub opened_h: String,
+    pub clicked_x: String,
+    pub clicked_y: String,
+    pub clicked_h: String,
+}
+
+/// Chart height in pixels (the bars' room).
+const CHART_HEIGHT: f64 = 120.0;
+
+fn shown_campaign(c: kartoteka_core::mail::Campaign) -> ShownCampaign {
+    let counts = vec![
+        ("queued", "Queued", c.queued),
+        ("sent", "Sent", c.sent),
+        ("failed", "Failed", c.failed),
+        ("skipped", "Skipped at sending", c.skipped),
+        ("opened", "Opened", c.opened),
+        ("clicked", "Clicked", c.clicked),
+        ("unsubscribed", "Unsubscribed", c.unsubscribed),
+    ];
+    let points: Vec<_> = c.timeline.iter().rev().take(60).rev().collect();
+    let max = points.iter().map(|p| p.1.max(p.2).max(p.3)).max().unwrap_or(0).max(1) as f64;
+    let slot = 30.0_f64;
+    let bar = slot / 3.0 - 1.0;
+    let bars = points
+        .iter()
+        .enumerate()
+        .map(|(i, (at, sent, opened, clicked))| {
+            let x = i as f64 * slot;
+            let h = |n: i64| n as f64 / max * CHART_HEIGHT;
+            CampaignBar {
+                at: at.format("%Y-%m-%d %H:%M").to_string(),
+                sent: *sent,
+                opened: *opened,
+                clicked: *clicked,
+                x: format!("{x:.1}"),
+                sent_y: format!("{:.1}", CHART_HEIGHT - h(*sent)),
+                sent_h: format!("{:.1}", h(*sent)),
+                opened_x: format!("{:.1}", x + bar + 1.0),
+                opened_y: format!("{:.1}", CHART_HEIGHT - h(*opened)),
+                opened_h: format!("{:.1}", h(*opened)),
+                clicked_x: format!("{:.1}", x + 2.0 * (bar + 1.0)),
+                clicked_y: format!("{:.1}", CHART_HEIGHT - h(*clicked)),
+                clicked_h: format!("{:.1}", h(*clicked)),
+            }
+        })
+        .collect::<Vec<_>>();
+    ShownCampaign {
+        counts,
+        width: (bars.len().max(1) as f64 * slot) as u32,
+        bar_width: format!("{bar:.1}"),
+        bars,
+    }
 }
 
 #[derive(Template)]
@@ -229,6 +311,12 @@ async fn detail(state: &AppState, user: &SessionUser, id: i64, cursors: &Cursors
         failed: outcomes(state, actor, id, OutcomeKind::Failed, cursors).await?,
         skipped: outcomes(state, actor, id, OutcomeKind::Skipped, cursors).await?,
         run_url: (job.dry_run && job.state == JobState::Done).then(|| urls::job_action(id, "run")),
+        skipped_reasons: state.core.jobs().skipped_by_reason(actor, id).await?,
+        campaign: if !job.dry_run && job.effect_counts.contains_key("send_email") {
+            Some(shown_campaign(state.core.mail().campaign(id).await?))
+        } else {
+            None
+        },
         row,
     })
 }

@@ -16,6 +16,7 @@ pub mod flash;
 pub mod form_errors;
 pub mod job_page;
 pub mod jobs;
+pub mod mail;
 pub mod plugins;
 pub mod schema_form;
 pub mod segment_chart;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(actions::routes())
         .merge(jobs::routes())
         .merge(tasks::routes())
+        .merge(mail::routes())
         .route(urls::ASSETS_HTMX, get(htmx_js))
 }
 
