@@ -391,3 +391,136 @@ async fn one_click_during_a_send_stops_further_mail(app: TestApp) {
 }
 
 both!(one_click_during_a_send_stops_further_mail: one_click_during_a_send_stops_further_mail_sqlite, one_click_during_a_send_stops_further_mail_postgres);
+
+async fn local_outbox_preview_and_test_message(app: TestApp) {
+    // No SMTP server: mail goes to the local outbox, read in the pages.
+    app.core().mail().configure(MailConfig {
+        secret: Some(SECRET.into()),
+        base_url: app.base_url.clone(),
+        ..MailConfig::default()
+    });
+    let (admin, token) = app.admin().await;
+    let ada = person(&app, &token, "Ada Lovelace", Some("ada@example.com"), false).await;
+    let params = json!({"subject": "Hello {{ first_name }}", "html": "<p>Dear {{ name }}</p>"});
+
+    let (status, preview) = app
+        .post_json(
+            &token,
+            "/api/v1/actions/preview",
+            &json!({"action": "email.send_email", "params": params, "contact_id": ada}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["effects"][0]["subject"], "Hello Ada", "{preview}");
+    assert_eq!(preview["effects"][0]["to"], "ada@example.com", "{preview}");
+    let bad = app
+        .post_json(
+            &token,
+            "/api/v1/actions/preview",
+            &json!({"action": "email.send_email", "params": {"subject": "{{ oops", "html": "x"}, "contact_id": ada}),
+        )
+        .await;
+    assert_invalid(&bad, "params.subject");
+
+    let (status, test) = app
+        .post_json(
+            &token,
+            "/api/v1/actions/test-message",
+            &json!({"action": "email.send_email", "params": params, "contact_id": ada}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{test}");
+    assert_eq!(test["to"], admin.email);
+    let message = id(&json!({"id": test["message_id"]}));
+    let mut sent = Value::Null;
+    for _ in 0..300 {
+        sent = app.get(&token, &format!("/api/v1/outbox/{message}")).await.1;
+        if sent["state"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert_eq!(sent["transport"], "local", "{sent}");
+    assert_eq!(sent["recipient"], admin.email, "{sent}");
+    assert_eq!(sent["subject"], "[Test] Hello Ada", "{sent}");
+    assert!(
+        !activity_kinds(&app, &token, ada)
+            .await
+            .contains(&"email_sent".to_owned()),
+        "a test message is no e-mail to the contact"
+    );
+
+    let job = start(&app, &token, &send_body(&[ada])).await;
+    let numbers = delivered(&app, &token, job).await;
+    assert_eq!(numbers["sent"], 1, "{numbers}");
+    let (_, outbox) = app.get(&token, &format!("/api/v1/outbox?job_id={job}")).await;
+    let item = &outbox["items"][0];
+    assert_eq!(
+        (item["transport"].as_str(), item["recipient"].as_str()),
+        (Some("local"), Some("ada@example.com")),
+        "{outbox}"
+    );
+    let (_, detail) = app.get(&token, &format!("/api/v1/outbox/{}", id(item))).await;
+    let headers: Vec<(String, String)> = serde_json::from_value(detail["headers"].clone()).unwrap();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("Message-ID"), Some(format!("<{job}.{ada}.0@127.0.0.1>")));
+    assert_eq!(
+        header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(detail["html"].as_str().unwrap().contains("/m/o/"), "{detail}");
+
+    // The pages: the Outbox, one message, and the action form's preview and test.
+    let (client, csrf) = app.signed_in_client(&admin.email, PASSWORD).await;
+    let page = app.page(&client, "/outbox").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("the local outbox"), "{}", page.text);
+    let shown = app.page(&client, &format!("/outbox/{}", id(item))).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains("List-Unsubscribe"), "{}", shown.text);
+    let job_page = app.page(&client, &format!("/jobs/{job}")).await;
+    let counts = element_html(&job_page.text, "campaign-counts").expect("the campaign's numbers");
+    assert!(
+        counts.contains("data-key=\"sent\"><td>Sent</td><td class=\"num\">1</td>"),
+        "{counts}"
+    );
+
+    let ada_id = ada.to_string();
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("back", "/contacts"),
+        ("scope", "selected"),
+        ("contact_ids", ada_id.as_str()),
+        ("action", "email.send_email"),
+        ("params.subject", "Hi {{ first_name }}"),
+        ("params.html", "<p>Dear {{ name }}</p>"),
+        ("preview_contact", ada_id.as_str()),
+        ("run", "preview"),
+    ];
+    let previewed = app.submit(&client, "/contacts/actions", &form).await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.text);
+    assert_eq!(
+        element_text(&previewed.text, "preview-subject").as_deref(),
+        Some("Hi Ada")
+    );
+    let mut test_form = form.to_vec();
+    test_form.retain(|(k, _)| *k != "run");
+    test_form.push(("run", "test"));
+    let tested = app.submit(&client, "/contacts/actions", &test_form).await;
+    assert_eq!(tested.status, StatusCode::OK, "{}", tested.text);
+    assert!(
+        element_text(&tested.text, "message-notice")
+            .unwrap_or_default()
+            .contains(&admin.email),
+        "{}",
+        tested.text
+    );
+}
+
+both!(local_outbox_preview_and_test_message: local_outbox_preview_and_test_message_sqlite, local_outbox_preview_and_test_message_postgres);

@@ -28,6 +28,10 @@ pub struct Config {
     /// `KARTOTEKA_JOB_LEASE_SECONDS`, default 60: how long a bulk-action job stays with an
     /// instance that stopped answering before another takes it over.
     pub job_lease_seconds: Option<u64>,
+    /// `KARTOTEKA_MAIL_LEASE_SECONDS`, default 120: how long the messages an instance
+    /// claimed to send stay with it; if it dies before recording what became of them,
+    /// they are sent again once this runs out.
+    pub mail_lease_seconds: Option<u64>,
 }
 
 impl std::fmt::Debug for Config {
@@ -38,6 +42,7 @@ impl std::fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("job_lease_seconds", &self.job_lease_seconds)
+            .field("mail_lease_seconds", &self.mail_lease_seconds)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_deref().map(kartoteka_core::mail::config::redacted),
@@ -93,18 +98,8 @@ impl Config {
                 .with_context(|| format!("KARTOTEKA_BIND={bind} is not an address like 127.0.0.1:8080"))?,
             base_url: var("KARTOTEKA_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             secret: var("KARTOTEKA_SECRET"),
-            job_lease_seconds: match var("KARTOTEKA_JOB_LEASE_SECONDS") {
-                None => None,
-                Some(v) => Some(
-                    v.trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| (1..=86_400).contains(n))
-                        .with_context(|| {
-                            format!("KARTOTEKA_JOB_LEASE_SECONDS={v} is not a number of seconds from 1 to 86400")
-                        })?,
-                ),
-            },
+            job_lease_seconds: lease_seconds(var("KARTOTEKA_JOB_LEASE_SECONDS"), "KARTOTEKA_JOB_LEASE_SECONDS")?,
+            mail_lease_seconds: lease_seconds(var("KARTOTEKA_MAIL_LEASE_SECONDS"), "KARTOTEKA_MAIL_LEASE_SECONDS")?,
         })
     }
 
@@ -118,6 +113,9 @@ impl Config {
             rate: self.mail_rate,
             secret: self.secret.clone(),
             base_url: self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)),
+            lease: self
+                .mail_lease_seconds
+                .map_or(defaults.lease, std::time::Duration::from_secs),
             ..defaults
         }
     }
@@ -126,6 +124,17 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.base_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
+}
+
+/// A lease in seconds from the variable `name` (value `value`): 1 to 86400, or absent.
+fn lease_seconds(value: Option<String>, name: &str) -> anyhow::Result<Option<u64>> {
+    let Some(v) = value else { return Ok(None) };
+    v.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=86_400).contains(n))
+        .map(Some)
+        .with_context(|| format!("{name}={v} is not a number of seconds from 1 to 86400"))
 }
 
 /// The URL with any password replaced by `***`, for logs.

@@ -42,6 +42,7 @@
 
 mod apply;
 pub mod native;
+mod preview;
 mod read;
 mod targets;
 mod worker;

@@ -80,6 +80,8 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/outcomes", get(jobs::outcomes))
         .route("/jobs/{id}/effects", get(jobs::effects))
         .route("/outbox", get(outbox::list))
+        .route("/actions/preview", post(outbox::preview))
+        .route("/actions/test-message", post(outbox::test_message))
         .route("/outbox/{id}", get(outbox::get_one))
         .route("/jobs/{id}/email", get(outbox::campaign))
         .route("/tasks", get(tasks::list).post(tasks::create))

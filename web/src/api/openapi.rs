@@ -29,7 +29,7 @@ use super::{
         jobs::actions, jobs::start_on_segment, jobs::start_on_contacts, jobs::list, jobs::get_one, jobs::cancel,
         jobs::resume, jobs::outcomes, jobs::effects,
         tasks::list, tasks::create, tasks::get_one, tasks::update,
-        outbox::list, outbox::get_one, outbox::campaign,
+        outbox::list, outbox::get_one, outbox::campaign, outbox::preview, outbox::test_message,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -44,7 +44,7 @@ use super::{
         jobs::ActionOut, jobs::SegmentActionIn, jobs::ContactsActionIn, jobs::JobOut, jobs::JobList, jobs::OutcomeOut,
         jobs::OutcomeList, jobs::EffectOut,
         tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate,
-        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut)),
+        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut, outbox::TryIn, outbox::PreviewOut, outbox::TestMessageOut)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]

@@ -1,15 +1,18 @@
 //! `/outbox` and `/jobs/{id}/email`: the messages queued and handed off (admins), and a
-//! sending job's numbers (sent, failed, skipped, opened, clicked, unsubscribed).
+//! sending job's numbers (sent, failed, skipped, opened, clicked, unsubscribed); before a
+//! run, `/actions/preview` (what an action answers for one contact) and
+//! `/actions/test-message` (a sending action's message to the caller's own address).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kartoteka_core::mail::OutboxItem;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::ErrorBody;
-use super::json::{next_cursor, number_param, page_limit, param, path_id, query_pairs};
+use super::json::{ApiJson, next_cursor, number_param, page_limit, param, path_id, query_pairs};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -193,4 +196,79 @@ pub async fn campaign(
             })
             .collect(),
     }))
+}
+
+/// An action tried on one contact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TryIn {
+    /// `plugin.action`, e.g. `email.send_email`.
+    pub action: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<serde_json::Value>,
+    /// A contact the caller sees, to render for.
+    pub contact_id: i64,
+}
+
+/// What the action answers for the contact, applying nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewOut {
+    /// `{"kind": "send_email", "to", "subject", "html", "text"}`, ...
+    #[schema(value_type = Vec<Object>)]
+    pub effects: Vec<serde_json::Value>,
+}
+
+/// A queued test message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestMessageOut {
+    /// Its id in the outbox.
+    pub message_id: i64,
+    /// Where it goes: the caller's own address.
+    pub to: String,
+}
+
+/// What an action answers for one contact, applying nothing (admins and managers).
+#[utoipa::path(post, path = "/api/v1/actions/preview", request_body = TryIn,
+    responses((status = 200, body = PreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<TryIn>,
+) -> Result<Json<PreviewOut>, ApiError> {
+    let effects = state
+        .core
+        .jobs()
+        .preview(&actor, &body.action, body.params.as_ref(), body.contact_id)
+        .await?;
+    Ok(Json(PreviewOut {
+        effects: effects
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
+    }))
+}
+
+/// A sending action's message rendered for one contact and queued to the caller's own
+/// address, marked `[Test]` (admins and managers; 409 when the server can't send).
+#[utoipa::path(post, path = "/api/v1/actions/test-message", request_body = TryIn,
+    responses((status = 202, body = TestMessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn test_message(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<TryIn>,
+) -> Result<(StatusCode, Json<TestMessageOut>), ApiError> {
+    let id = state
+        .core
+        .jobs()
+        .send_test(&actor, &body.action, body.params.as_ref(), body.contact_id)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TestMessageOut {
+            message_id: id,
+            to: actor.email.clone(),
+        }),
+    ))
 }

@@ -189,6 +189,46 @@ impl Scope {
         }
     }
 
+    /// Up to [`NAMED`] contacts of the scope, to render a preview for: (id, name).
+    async fn first_contacts(&self, state: &AppState, actor: &Actor) -> Result<Vec<(i64, String)>, Error> {
+        let page = ListQuery {
+            limit: NAMED as u64,
+            ..ListQuery::default()
+        };
+        let contacts = match self {
+            Scope::Segment { id, .. } => {
+                let query = ContactQuery {
+                    filter: None,
+                    search: None,
+                    page,
+                };
+                state.core.segments().segment_members(actor, *id, &query).await?.items
+            }
+            Scope::Contacts { ids, .. } => {
+                let shown: Vec<i64> = ids.iter().copied().take(NAMED).collect();
+                state.core.contacts().get_contacts(actor, &shown).await?
+            }
+            Scope::Matching { filter, q, .. } => {
+                let query = ContactQuery {
+                    filter: contact_filter::prepare(state, filter).await?,
+                    search: SearchQuery::parse(q)?,
+                    page,
+                };
+                state.core.filter().query_contacts(actor, &query).await?.items
+            }
+        };
+        Ok(contacts
+            .into_iter()
+            .map(|c| {
+                let label = match &c.email {
+                    Some(e) if !e.is_empty() => format!("{} <{e}>", c.name),
+                    _ => format!("{} (no e-mail)", c.name),
+                };
+                (c.id, label)
+            })
+            .collect())
+    }
+
     /// The selection as hidden inputs of the contacts forms (none for a segment).
     fn hidden(&self, back: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -217,6 +257,17 @@ pub struct Chosen {
     /// The kinds of effect it may have, in words.
     pub capabilities: String,
     pub form: ParamsForm,
+    /// Whether it sends e-mail: the page offers a preview and a test message.
+    pub sends_mail: bool,
+}
+
+/// A message rendered for one contact, before any run.
+#[derive(Debug, Clone)]
+pub struct ShownPreview {
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
 }
 
 impl Chosen {
@@ -231,6 +282,9 @@ impl Chosen {
                 .collect::<Vec<_>>()
                 .join(", "),
             form: ParamsForm::new(&entry.params_schema),
+            sends_mail: entry
+                .capabilities
+                .contains(&kartoteka_core::plugin::values::Capability::SendEmail),
         }
     }
 }
@@ -257,6 +311,20 @@ struct ActionPage {
     errors: Vec<String>,
     /// The users, for inputs that take a user id.
     users: Vec<(i64, String)>,
+    /// For an action that sends e-mail: contacts to preview it for, the one chosen, the
+    /// rendered message, and what a test send did.
+    preview_contacts: Vec<(i64, String)>,
+    preview_contact: i64,
+    preview: Option<ShownPreview>,
+    notice: Option<String>,
+}
+
+/// What the page shows besides the form: a preview, a notice.
+#[derive(Default)]
+struct Extra {
+    preview_contact: Option<i64>,
+    preview: Option<ShownPreview>,
+    notice: Option<String>,
 }
 
 /// Where the page leads back to and posts to, for `scope`.
@@ -293,6 +361,27 @@ async fn page(
     chosen: Option<Chosen>,
     errors: Vec<String>,
 ) -> Result<Response, PageError> {
+    page_with(state, user, scope, place, chosen, errors, Extra::default()).await
+}
+
+async fn page_with(
+    state: &AppState,
+    user: &SessionUser,
+    scope: &Scope,
+    place: Place,
+    chosen: Option<Chosen>,
+    errors: Vec<String>,
+    extra: Extra,
+) -> Result<Response, PageError> {
+    let preview_contacts = if chosen.as_ref().is_some_and(|c| c.sends_mail) {
+        scope.first_contacts(state, &user.actor).await?
+    } else {
+        Vec::new()
+    };
+    let preview_contact = extra
+        .preview_contact
+        .or_else(|| preview_contacts.first().map(|(id, _)| *id))
+        .unwrap_or_default();
     let all = state.core.jobs().actions(&user.actor).await?;
     let selected = chosen.as_ref().map(|c| c.name.clone()).unwrap_or_default();
     let actions = all
@@ -332,6 +421,10 @@ async fn page(
         chosen,
         errors,
         users: state.core.contacts().people(&user.actor).await?,
+        preview_contacts,
+        preview_contact,
+        preview: extra.preview,
+        notice: extra.notice,
     })?;
     Ok((status, html).into_response())
 }
@@ -443,6 +536,9 @@ async fn start(
         Ok(params) => params,
         Err(_) => return page(state, user, scope, place, Some(chosen), Vec::new()).await,
     };
+    if let Some(what @ ("preview" | "test")) = form.get("run") {
+        return try_message(state, user, scope, place, chosen, form, params, what).await;
+    }
     let request = ActionRequest {
         action: chosen.name.clone(),
         params: Some(params),
@@ -465,6 +561,86 @@ async fn start(
             let problems: Vec<Problem> = e.problems();
             chosen.form.show(problems);
             page(state, user, scope, place, Some(chosen), Vec::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "Preview" and "Send me a test" of an action that sends e-mail: the message rendered
+/// for the chosen contact, shown on the page, or queued to the user's own address.
+#[allow(clippy::too_many_arguments)]
+async fn try_message(
+    state: &AppState,
+    user: &SessionUser,
+    scope: &Scope,
+    place: Place,
+    mut chosen: Chosen,
+    form: &FormData,
+    params: serde_json::Value,
+    what: &str,
+) -> Result<Response, PageError> {
+    let contact = match form.text("preview_contact").trim().parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => {
+            let errors = vec!["Choose a contact to render the message for.".to_owned()];
+            return page(state, user, scope, place, Some(chosen), errors).await;
+        }
+    };
+    let mut extra = Extra {
+        preview_contact: Some(contact),
+        ..Extra::default()
+    };
+    let jobs = state.core.jobs();
+    let answer = if what == "test" {
+        jobs.send_test(&user.actor, &chosen.name, Some(&params), contact)
+            .await
+            .map(|_| {
+                extra.notice = Some(format!(
+                    "A test message is on its way to {} (see the Outbox).",
+                    user.actor.email
+                ));
+            })
+    } else {
+        jobs.preview(&user.actor, &chosen.name, Some(&params), contact)
+            .await
+            .map(|effects| {
+                extra.preview = effects.into_iter().find_map(|e| match e.effect {
+                    kartoteka_core::plugin::values::EffectKind::SendEmail {
+                        to,
+                        subject,
+                        html,
+                        text,
+                    } => Some(ShownPreview {
+                        to,
+                        subject,
+                        html,
+                        text,
+                    }),
+                    _ => None,
+                });
+                if extra.preview.is_none() {
+                    extra.notice =
+                        Some("The action makes no message for this contact (has it an e-mail address?).".into());
+                }
+            })
+    };
+    match answer {
+        Ok(()) => page_with(state, user, scope, place, Some(chosen), Vec::new(), extra).await,
+        Err(e @ (Error::Validation { .. } | Error::Invalid(_) | Error::Conflict { .. } | Error::NotFound { .. })) => {
+            let problems: Vec<Problem> = e.problems();
+            let general: Vec<String> = problems
+                .iter()
+                .filter(|p| !p.path.starts_with("params"))
+                .map(|p| {
+                    if p.path.is_empty() {
+                        p.message.clone()
+                    } else {
+                        format!("{}: {}", p.path, p.message)
+                    }
+                })
+                .collect();
+            chosen.form.show(problems);
+            page_with(state, user, scope, place, Some(chosen), general, extra).await
         }
         Err(e) => Err(e.into()),
     }
