@@ -379,15 +379,37 @@ async fn one_click_during_a_send_stops_further_mail(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+    // And another becomes do-not-contact: checked again at the handoff too.
+    let (_, r10) = app.get(&token, &format!("/api/v1/contacts/{}", ids[10])).await;
+    let (status, patched) = app
+        .patch_json(
+            &token,
+            &format!("/api/v1/contacts/{}", ids[10]),
+            &json!({"do_not_contact": true, "version": r10["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
     let numbers = delivered(&app, &token, job).await;
     assert_eq!(
         (numbers["sent"].as_i64(), numbers["skipped"].as_i64()),
-        (Some(11), Some(1)),
+        (Some(10), Some(2)),
         "{numbers}"
     );
     let messages = sink.messages();
     assert!(by_rcpt(&messages, "r11@example.com").is_empty());
-    assert_eq!(messages.len(), 11);
+    assert!(by_rcpt(&messages, "r10@example.com").is_empty());
+    assert_eq!(messages.len(), 10);
+    let (_, outbox) = app
+        .get(&token, &format!("/api/v1/outbox?job_id={job}&state=skipped"))
+        .await;
+    let mut reasons: Vec<&str> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["answer"].as_str().unwrap())
+        .collect();
+    reasons.sort_unstable();
+    assert_eq!(reasons, ["do not contact", "unsubscribed"], "{outbox}");
 }
 
 both!(one_click_during_a_send_stops_further_mail: one_click_during_a_send_stops_further_mail_sqlite, one_click_during_a_send_stops_further_mail_postgres);
@@ -524,3 +546,59 @@ async fn local_outbox_preview_and_test_message(app: TestApp) {
 }
 
 both!(local_outbox_preview_and_test_message: local_outbox_preview_and_test_message_sqlite, local_outbox_preview_and_test_message_postgres);
+
+async fn cancelling_stops_the_messages_not_sent_yet(app: TestApp) {
+    let Some(sink) = SmtpSink::start(SinkOptions::default()).await else {
+        return;
+    };
+    configure(&app, &sink, Some(2.0));
+    let (_, token) = app.admin().await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(
+            person(
+                &app,
+                &token,
+                &format!("Reader {i}"),
+                Some(&format!("c{i}@example.com")),
+                false,
+            )
+            .await,
+        );
+    }
+    let job = start(&app, &token, &send_body(&ids)).await;
+    let ended = crate::jobs::ended(&app, &token, job).await;
+    assert_eq!(ended["state"], "done", "{ended}");
+    sink.wait_for(1, Duration::from_secs(30)).await;
+    // The job has queued every message; cancelling it stops those not handed off.
+    let (status, body) = app
+        .post_json(&token, &format!("/api/v1/jobs/{job}/cancel"), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let numbers = delivered(&app, &token, job).await;
+    let (sent, skipped) = (numbers["sent"].as_i64().unwrap(), numbers["skipped"].as_i64().unwrap());
+    assert_eq!(sent + skipped, 10, "{numbers}");
+    assert!(skipped >= 5, "most were not sent yet: {numbers}");
+    // A message in the hands of SMTP at the cancel goes, and is recorded as sent.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let numbers = app.get(&token, &format!("/api/v1/jobs/{job}/email")).await.1;
+    let sent = numbers["sent"].as_i64().unwrap();
+    assert_eq!(
+        sink.messages().len() as i64,
+        sent,
+        "the sink got exactly the messages recorded as sent: {numbers}"
+    );
+    let (_, outbox) = app
+        .get(&token, &format!("/api/v1/outbox?job_id={job}&state=skipped&limit=1"))
+        .await;
+    assert!(
+        outbox["items"][0]["answer"].as_str().unwrap().contains("cancelled"),
+        "{outbox}"
+    );
+    let again = app
+        .post_json(&token, &format!("/api/v1/jobs/{job}/cancel"), &json!({}))
+        .await;
+    assert_error(&again, StatusCode::CONFLICT, "conflict");
+}
+
+both!(cancelling_stops_the_messages_not_sent_yet: cancelling_stops_the_messages_not_sent_yet_sqlite, cancelling_stops_the_messages_not_sent_yet_postgres);

@@ -184,6 +184,47 @@ pub async fn run(core: &Core, args: RunArgs) -> anyhow::Result<()> {
     if job.failed > 0 {
         println!("Failed targets: kartoteka job outcomes {} (or the job's page).", job.id);
     }
+    if !job.dry_run && job.effect_counts.contains_key("send_email") {
+        deliver(core, job.id).await?;
+    }
+    Ok(())
+}
+
+/// Hands a sending job's queued messages off in this process, with a progress bar (a
+/// server running beside it takes its share; retries wait for their time).
+async fn deliver(core: &Core, job: i64) -> anyhow::Result<()> {
+    let mail = core.mail();
+    eprintln!("Sending to {}.", mail.settings().get().destination());
+    let start = mail.campaign(job).await.map_err(explain)?;
+    let total = start.queued + start.sent + start.failed + start.skipped;
+    let bar = ProgressBar::new(total.max(0) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} messages  {per_sec}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let campaign = loop {
+        let handled = match mail.deliver_once().await {
+            Ok(n) => n,
+            Err(e) => {
+                bar.abandon();
+                return Err(explain(e));
+            }
+        };
+        let now = mail.campaign(job).await.map_err(explain)?;
+        bar.set_position((now.sent + now.failed + now.skipped).max(0) as u64);
+        bar.set_message(format!("{} failed, {} skipped", now.failed, now.skipped));
+        if now.queued == 0 {
+            break now;
+        }
+        if handled == 0 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    bar.finish();
+    println!(
+        "Messages: {} sent, {} failed, {} skipped at sending.",
+        campaign.sent, campaign.failed, campaign.skipped
+    );
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::{Job, JobState, Jobs};
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::entities::{contacts, job_outcomes, job_samples, job_targets, jobs};
+use crate::entities::{contacts, job_outcomes, job_samples, job_targets, jobs, outbox};
 use crate::{Error, Result};
 
 /// What happened to one target.
@@ -137,18 +137,34 @@ impl Jobs {
     }
 
     /// Asks job `id` to stop: a queued or paused job is cancelled at once, a running one
-    /// when its worker next commits (the batch in flight is dropped).
+    /// when its worker next commits (the batch in flight is dropped). A sending job's
+    /// messages not yet handed off are skipped, also once the job itself has ended (its
+    /// messages may still be going out); those in the hands of SMTP at that moment go.
     pub async fn cancel_job(&self, actor: &Actor, id: i64) -> Result<Job> {
         let job = self.job_row(actor, id).await?;
         let state = JobState::parse(&job.state)?;
+        let now = stored(self.base.clock.now());
+        let reason = format!("cancelled by {}", actor.email);
+        let stopped = outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value("skipped"))
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value(Some(format!("the send was {reason}"))),
+            )
+            .filter(outbox::Column::JobId.eq(id))
+            .filter(outbox::Column::State.eq("queued"))
+            .exec(&self.base.db)
+            .await?
+            .rows_affected;
         if state.finished() {
+            if stopped > 0 {
+                return self.get_job(actor, id).await;
+            }
             return Err(Error::conflict(format!(
                 "job {id} has already ended ({})",
                 state.as_str()
             )));
         }
-        let now = stored(self.base.clock.now());
-        let reason = format!("cancelled by {}", actor.email);
         // Queued and paused jobs have no worker: they end here.
         jobs::Entity::update_many()
             .col_expr(jobs::Column::State, Expr::value(JobState::Cancelled.as_str()))

@@ -85,8 +85,9 @@ pub struct JobDetail {
 /// (an inline SVG drawn from these numbers; the same numbers are in the table under it).
 #[derive(Debug, Clone)]
 pub struct ShownCampaign {
+    /// Messages not handed off yet ("Stop sending" skips them).
+    pub queued: i64,
     pub counts: Vec<(&'static str, &'static str, i64)>,
-    /// (bucket, sent, opened, clicked, x, bar height of sent, y of sent, height of opened, y, height of clicked, y)
     pub bars: Vec<CampaignBar>,
     pub width: u32,
     pub bar_width: String,
@@ -151,6 +152,7 @@ fn shown_campaign(c: kartoteka_core::mail::Campaign) -> ShownCampaign {
         })
         .collect::<Vec<_>>();
     ShownCampaign {
+        queued: c.queued,
         counts,
         width: (bars.len().max(1) as f64 * slot) as u32,
         bar_width: format!("{bar:.1}"),
@@ -292,8 +294,14 @@ async fn detail(state: &AppState, user: &SessionUser, id: i64, cursors: &Cursors
         .into_iter()
         .map(|s| shown_effect(s, &users))
         .collect();
+    let campaign = if !job.dry_run && job.effect_counts.contains_key("send_email") {
+        Some(shown_campaign(state.core.mail().campaign(id).await?))
+    } else {
+        None
+    };
     Ok(JobDetail {
-        live: row.unfinished,
+        // A sending job's page follows its messages until the last is handed off.
+        live: row.unfinished || campaign.as_ref().is_some_and(|c| c.queued > 0),
         csrf_token: user.csrf_token.clone(),
         url: cursors.url(id, cursors.failed_after, cursors.skipped_after),
         params: job
@@ -312,11 +320,7 @@ async fn detail(state: &AppState, user: &SessionUser, id: i64, cursors: &Cursors
         skipped: outcomes(state, actor, id, OutcomeKind::Skipped, cursors).await?,
         run_url: (job.dry_run && job.state == JobState::Done).then(|| urls::job_action(id, "run")),
         skipped_reasons: state.core.jobs().skipped_by_reason(actor, id).await?,
-        campaign: if !job.dry_run && job.effect_counts.contains_key("send_email") {
-            Some(shown_campaign(state.core.mail().campaign(id).await?))
-        } else {
-            None
-        },
+        campaign,
         row,
     })
 }
