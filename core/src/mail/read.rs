@@ -179,7 +179,7 @@ impl Mail {
                 .await?,
         )
         .unwrap_or(i64::MAX);
-        let times: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = mine()
+        let times: Vec<Stamps> = mine()
             .select_only()
             .columns([
                 outbox::Column::SentAt,
@@ -195,9 +195,12 @@ impl Mail {
     }
 }
 
+/// When a message was sent, first opened and first clicked.
+type Stamps = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Buckets of sent, opened and clicked messages.
 fn timeline(
-    times: &[(Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)],
+    times: &[Stamps],
 ) -> Vec<(DateTime<Utc>, i64, i64, i64)> {
     let all = times.iter().flat_map(|(a, b, c)| [a, b, c]).flatten();
     let (Some(first), Some(last)) = (all.clone().min(), all.max()) else {
