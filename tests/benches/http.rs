@@ -198,6 +198,7 @@ async fn serve_child(url: String) -> Res<()> {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        mail_lease_seconds: None,
         smtp_url: None,
         mail_from: None,
         mail_rate: None,

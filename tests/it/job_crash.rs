@@ -19,7 +19,7 @@ use crate::cli::{Server, kartoteka, run_command, start_server};
 
 const TARGETS: u64 = 20_000;
 
-fn command(dir: &Path, database_url: &str, args: &[&str]) -> tokio::process::Command {
+pub(crate) fn command(dir: &Path, database_url: &str, args: &[&str]) -> tokio::process::Command {
     let mut command = kartoteka(dir, args);
     command
         .env("KARTOTEKA_DATABASE_URL", database_url)
@@ -32,7 +32,7 @@ async fn serve(dir: &Path, database_url: &str) -> Server {
 }
 
 /// A base of `people` people and an admin, made with the command line.
-async fn base(dir: &Path, database_url: &str, people: u64) {
+pub(crate) async fn base(dir: &Path, database_url: &str, people: u64) {
     let people = people.to_string();
     let (ok, out, err) = run_command(
         command(
@@ -64,7 +64,7 @@ async fn base(dir: &Path, database_url: &str, people: u64) {
     assert!(ok, "user add: {out} {err}");
 }
 
-async fn token(http: &reqwest::Client, server: &Server) -> String {
+pub(crate) async fn token(http: &reqwest::Client, server: &Server) -> String {
     let reply = http
         .post(format!("{}/api/v1/auth/token", server.address))
         .json(&json!({"email": "admin@example.com", "password": PASSWORD}))
@@ -125,7 +125,7 @@ async fn until_processed(http: &reqwest::Client, address: &str, token: &str, id:
     panic!("job {id} did not reach {at_least} targets within two minutes");
 }
 
-async fn until_done(http: &reqwest::Client, address: &str, token: &str, id: i64) -> Value {
+pub(crate) async fn until_done(http: &reqwest::Client, address: &str, token: &str, id: i64) -> Value {
     for _ in 0..1_200 {
         let now = job(http, address, token, id).await;
         if now["state"] == "done" {
@@ -137,7 +137,7 @@ async fn until_done(http: &reqwest::Client, address: &str, token: &str, id: i64)
 }
 
 /// SIGKILL, and wait for the process to be gone.
-async fn kill_9(mut server: Server) {
+pub(crate) async fn kill_9(mut server: Server) {
     server.child.start_kill().expect("kill -9");
     server.child.wait().await.expect("the killed server");
 }

@@ -287,6 +287,7 @@ async fn refusals_and_drops_are_retried(app: TestApp) {
         fail_after: Some((1, 421, 2)),
         drop_after: Some(3),
         permanent: vec!["gone@example.com".into()],
+        ..SinkOptions::default()
     })
     .await
     else {

@@ -28,6 +28,7 @@ mod job_crash;
 mod job_pages;
 mod jobs;
 mod mail;
+mod mail_crash;
 mod ownership;
 mod pages;
 mod plugin_scaffold;

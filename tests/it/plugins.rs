@@ -800,6 +800,7 @@ async fn plugin_changes_reach_every_instance_without_a_restart(app: TestApp) {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        mail_lease_seconds: None,
         smtp_url: None,
         mail_from: None,
         mail_rate: None,

@@ -353,6 +353,7 @@ async fn two_instances_keep_memberships_right(app: TestApp) {
         base_url: None,
         secret: None,
         job_lease_seconds: None,
+        mail_lease_seconds: None,
         smtp_url: None,
         mail_from: None,
         mail_rate: None,

@@ -344,6 +344,7 @@ impl TestApp {
             base_url: None,
             secret: None,
             job_lease_seconds: None,
+            mail_lease_seconds: None,
             smtp_url: None,
             mail_from: None,
             mail_rate: None,

@@ -1,7 +1,7 @@
 //! How this server sends mail: read once at start (`KARTOTEKA_SMTP_URL`,
-//! `KARTOTEKA_MAIL_FROM`, `KARTOTEKA_MAIL_RATE`, `KARTOTEKA_SECRET`, `KARTOTEKA_BASE_URL`)
-//! and shared by the jobs (which refuse a real send without a secret) and the delivery
-//! worker.
+//! `KARTOTEKA_MAIL_FROM`, `KARTOTEKA_MAIL_RATE`, `KARTOTEKA_MAIL_LEASE_SECONDS`,
+//! `KARTOTEKA_SECRET`, `KARTOTEKA_BASE_URL`) and shared by the jobs (which refuse a real
+//! send without a secret) and the delivery worker.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -30,6 +30,11 @@ pub struct MailConfig {
     pub max_attempts: i32,
     /// SMTP connections kept open, and messages handed off at once.
     pub connections: u32,
+    /// How long the messages of a claimed chunk stay with the instance that claimed them:
+    /// once it runs out (that instance died before recording the outcomes), any instance
+    /// claims them again. Keep it longer than a chunk's handoff takes, or a second
+    /// instance may claim messages still being handed off.
+    pub lease: Duration,
 }
 
 impl Default for MailConfig {
@@ -43,6 +48,7 @@ impl Default for MailConfig {
             retry_after: Duration::from_secs(30),
             max_attempts: 8,
             connections: 4,
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -55,6 +61,7 @@ impl std::fmt::Debug for MailConfig {
             .field("rate", &self.rate)
             .field("secret", &self.secret.as_ref().map(|_| "(set)"))
             .field("base_url", &self.base_url)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }

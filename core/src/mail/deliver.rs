@@ -30,9 +30,6 @@ use crate::outbox::{NoMail, no_mail};
 /// twice by a crash of one instance.
 pub const CHUNK: usize = 50;
 
-/// How long a claim holds messages without a sign of life.
-const LEASE: Duration = Duration::seconds(120);
-
 /// A pooled SMTP transport and the URL it was made for.
 #[derive(Clone)]
 pub(super) struct Smtp {
@@ -99,7 +96,7 @@ impl Mail {
             Some(rate) if rate > 0.0 => (rate.ceil() as usize).clamp(1, CHUNK),
             _ => CHUNK,
         };
-        let rows = self.claim(chunk).await?;
+        let rows = self.claim(chunk, config.lease).await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -208,12 +205,12 @@ impl Mail {
         }
     }
 
-    /// Claims up to `n` due messages for this instance.
-    async fn claim(&self, n: usize) -> Result<Vec<outbox::Model>> {
+    /// Claims up to `n` due messages for this instance, for `lease` ([`MailConfig::lease`]).
+    async fn claim(&self, n: usize, lease: StdDuration) -> Result<Vec<outbox::Model>> {
         let db = &self.base.db;
         let backend = db.get_database_backend();
         let now = stored(self.base.clock.now());
-        let until = now + LEASE;
+        let until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(120));
         let (lock, p) = if backend == DbBackend::Postgres {
             (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3", "$4"])
         } else {

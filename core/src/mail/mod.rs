@@ -26,10 +26,10 @@
 //! message per connection). We record each chunk's outcomes in one transaction right
 //! after the chunk's handoffs: a `kill -9` can re-send at most the messages handed off
 //! since the last commit, which is at most one chunk ([`CHUNK`]) per instance, never a
-//! message whose handoff was recorded, and never loses one (a claimed message whose lease
-//! runs out is claimed again). The repeated message carries the same `Message-ID` (the
-//! effect key), so receiving servers and people can tell it is the same message. The
-//! crash test measures the window and `BENCHMARKS.md` states it.
+//! message whose handoff was recorded, and never loses one (a claimed message whose lease,
+//! [`MailConfig::lease`], runs out is claimed again). The repeated message carries the
+//! same `Message-ID` (the effect key), so receiving servers and people can tell it is the
+//! same message. The crash test measures the window and `BENCHMARKS.md` states it.
 //!
 //! ## Why lettre
 //!

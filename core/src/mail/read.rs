@@ -199,9 +199,7 @@ impl Mail {
 type Stamps = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// Buckets of sent, opened and clicked messages.
-fn timeline(
-    times: &[Stamps],
-) -> Vec<(DateTime<Utc>, i64, i64, i64)> {
+fn timeline(times: &[Stamps]) -> Vec<(DateTime<Utc>, i64, i64, i64)> {
     let all = times.iter().flat_map(|(a, b, c)| [a, b, c]).flatten();
     let (Some(first), Some(last)) = (all.clone().min(), all.max()) else {
         return Vec::new();
