@@ -154,12 +154,9 @@ fn message_id(job: i64, contact: i64) -> String {
 
 async fn killed_three_times_while_sending(dir: &Path, database_url: &str, label: &str) {
     let started = Instant::now();
-    let Some(sink) = SmtpSink::start(SinkOptions {
-        quick_acks: true,
-        ..SinkOptions::default()
-    })
-    .await
-    else {
+    // The sink acknowledges like an ordinary Linux server (40 ms late): the delivery's
+    // own connections set TCP_NODELAY, so that costs nothing (`core/src/mail/smtp.rs`).
+    let Some(sink) = SmtpSink::start(SinkOptions::default()).await else {
         return;
     };
     base(dir, database_url, PEOPLE).await;

@@ -101,12 +101,7 @@ impl MailConfig {
     /// Checks an SMTP URL as the transport will read it: the problem, if any (never
     /// repeating the URL, which may hold a password).
     pub fn check_smtp_url(url: &str) -> Result<(), String> {
-        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-            return Err("must start with smtp:// or smtps://".into());
-        }
-        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
-            .map(|_| ())
-            .map_err(|e| format!("can't be read: {e}"))
+        super::smtp::Transport::from_url(url, 1, Duration::from_secs(30)).map(|_| ())
     }
 }
 

@@ -8,17 +8,16 @@
 //! writer does.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::json;
 
 use super::config::MailConfig;
+use super::smtp::{SendError, Transport};
 use super::{Mail, message};
 use crate::Result;
 use crate::activities::{Activities, NewActivity};
@@ -30,11 +29,11 @@ use crate::outbox::{NoMail, no_mail};
 /// twice by a crash of one instance.
 pub const CHUNK: usize = 50;
 
-/// A pooled SMTP transport and the URL it was made for.
+/// The transport for an SMTP URL, and the URL it was made for.
 #[derive(Clone)]
 pub(super) struct Smtp {
     url: String,
-    transport: Arc<AsyncSmtpTransport<Tokio1Executor>>,
+    transport: Transport,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -143,14 +142,11 @@ impl Mail {
         if let Some(smtp) = held.as_ref().filter(|s| s.url == url) {
             return Ok(smtp.clone());
         }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| crate::Error::conflict(format!("KARTOTEKA_SMTP_URL can't be read: {e}")))?
-            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(Ord::max(config.connections, 1)))
-            .timeout(Some(StdDuration::from_secs(30)))
-            .build();
+        let transport = Transport::from_url(url, config.connections, StdDuration::from_secs(30))
+            .map_err(|e| crate::Error::conflict(format!("KARTOTEKA_SMTP_URL {e}")))?;
         let smtp = Smtp {
             url: url.to_owned(),
-            transport: Arc::new(transport),
+            transport,
         };
         *held = Some(smtp.clone());
         Ok(smtp)
@@ -190,7 +186,7 @@ impl Mail {
             };
         };
         self.pace(config.rate).await;
-        match smtp.transport.send_raw(&built.envelope, &built.bytes).await {
+        match smtp.transport.send(&built.envelope, &built.bytes).await {
             Ok(response) => Handoff::Sent {
                 transport: "smtp",
                 answer: format!(
@@ -199,9 +195,9 @@ impl Mail {
                     response.message().collect::<Vec<_>>().join(" ")
                 ),
             },
-            Err(e) if e.is_permanent() => Handoff::Failed(format!("the SMTP server refused it: {e}")),
-            Err(e) if e.is_transient() => Handoff::Retry(format!("the SMTP server answered: {e}")),
-            Err(e) => Handoff::Retry(format!("no answer from the SMTP server: {e}")),
+            Err(SendError::Permanent(e)) => Handoff::Failed(format!("the SMTP server refused it: {e}")),
+            Err(SendError::Transient(e)) => Handoff::Retry(format!("the SMTP server answered: {e}")),
+            Err(SendError::Connection(e)) => Handoff::Retry(format!("no answer from the SMTP server: {e}")),
         }
     }
 
@@ -245,7 +241,7 @@ impl Mail {
             match handoff {
                 Handoff::Sent { transport, answer } => {
                     sent.push((row.id, transport));
-                    outbox::Entity::update_many()
+                    let recorded = outbox::Entity::update_many()
                         .col_expr(outbox::Column::State, Expr::value("sent"))
                         .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
                         .col_expr(outbox::Column::Transport, Expr::value(Some(*transport)))
@@ -256,7 +252,13 @@ impl Mail {
                         .filter(outbox::Column::Id.eq(row.id))
                         .filter(mine())
                         .exec(write.txn())
-                        .await?;
+                        .await?
+                        .rows_affected;
+                    // Another instance took the message over meanwhile (this one stalled
+                    // past its lease): its handoff records the activity.
+                    if recorded == 0 {
+                        continue;
+                    }
                     if let Some(job) = row.job_id {
                         let mut properties = serde_json::Map::new();
                         properties.insert("job_id".into(), json!(job));
@@ -293,6 +295,8 @@ impl Mail {
                         .col_expr(outbox::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
                         .filter(outbox::Column::Id.eq(row.id))
                         .filter(mine())
+                        // Cancelled meanwhile: it stays skipped, not tried again.
+                        .filter(outbox::Column::State.eq("queued"))
                         .exec(write.txn())
                         .await?;
                 }

@@ -42,6 +42,7 @@ mod deliver;
 pub mod links;
 pub mod message;
 mod read;
+mod smtp;
 mod track;
 
 use std::sync::Arc;
