@@ -15,6 +15,8 @@ mod predicate;
 mod register;
 #[cfg(all(test, feature = "testing"))]
 mod register_tests;
+#[cfg(feature = "templates")]
+pub mod templates;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(test)]

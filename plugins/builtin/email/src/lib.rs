@@ -32,7 +32,7 @@
 //! exactly as the contact has it. The templates are compiled once per batch.
 
 use kartoteka_plugin_sdk::prelude::*;
-use kartoteka_plugin_sdk::serde_json::{Map, Value as Json};
+use kartoteka_plugin_sdk::templates::{contact_context, describe, render, truncate};
 use minijinja::{AutoEscape, Environment, Template, UndefinedBehavior, Value as Jinja};
 
 pub mod text;
@@ -127,14 +127,14 @@ impl<'env, 'source> Templates<'env, 'source> {
 
     /// The e-mail to `to`, rendered for `contact`.
     fn render(&self, contact: &Contact, context: &Jinja, to: &str) -> Result<SendEmail, PluginError> {
-        let subject = render(&self.subject, "subject", contact, context)?;
+        let subject = render(&self.subject, "params.subject", contact, context)?;
         let mut subject = one_line(&subject);
         truncate(&mut subject, MAX_SUBJECT);
-        let html = render(&self.html, "html", contact, context)?;
+        let html = render(&self.html, "params.html", contact, context)?;
         limit(&html, "html", contact)?;
         let text = match &self.text {
             Some(template) => {
-                let text = render(template, "text", contact, context)?;
+                let text = render(template, "params.text", contact, context)?;
                 limit(&text, "text", contact)?;
                 text
             }
@@ -218,30 +218,6 @@ fn compile<'env, 'source>(
         .map_err(|error| PluginError::at(format!("params.{name}"), describe(&error)))
 }
 
-/// The template rendered for `contact`, or the error at `params.<name>`, naming the
-/// contact.
-fn render(template: &Template<'_, '_>, name: &str, contact: &Contact, context: &Jinja) -> Result<String, PluginError> {
-    template.render(context).map_err(|error| {
-        PluginError::at(
-            format!("params.{name}"),
-            format!("{}, for contact {}", describe(&error), contact.id),
-        )
-    })
-}
-
-/// A template error as a user reads it: what went wrong and on which line of the template
-/// (minijinja's own text also names the template, which the path says already).
-fn describe(error: &minijinja::Error) -> String {
-    let mut text = match error.detail() {
-        Some(detail) => format!("{}: {detail}", error.kind()),
-        None => error.kind().to_string(),
-    };
-    if let Some(line) = error.line() {
-        text.push_str(&format!(" (line {line})"));
-    }
-    text
-}
-
 /// Refuses a body longer than [`MAX_BODY`], at `params.<name>`.
 fn limit(body: &str, name: &str, contact: &Contact) -> Result<(), PluginError> {
     if body.len() > MAX_BODY {
@@ -259,43 +235,20 @@ fn limit(body: &str, name: &str, contact: &Contact) -> Result<(), PluginError> {
 
 /// What a template sees of `contact`, and `sender.name` (trimmed). The absent e-mail,
 /// phone, owner and sender's name (or a blank one), an empty name's first word and the
-/// null extra fields are left out,
-/// so they are undefined: empty, and filled by `default(..)`.
+/// null extra fields are left out, so they are undefined: empty, and filled by `default(..)`.
 fn context(contact: &Contact, sender_name: Option<&str>) -> Result<Jinja, PluginError> {
-    let mut fields: Map<String, Json> =
-        kartoteka_plugin_sdk::serde_json::from_str(&contact.fields_json).map_err(|error| {
-            PluginError::new(format!(
-                "contact {}: the extra fields are not a JSON object: {error}",
-                contact.id
-            ))
-        })?;
-    fields.retain(|_, value| !value.is_null());
     let sender: Jinja = sender_name
         .map(str::trim)
         .filter(|name| !name.is_empty())
         .map(|name| ("name", Jinja::from(name)))
         .into_iter()
         .collect();
-    let mut context = vec![
-        ("id", Jinja::from(contact.id)),
-        ("name", Jinja::from(contact.name.as_str())),
-        ("kind", Jinja::from(contact.kind.as_str())),
-        ("fields", Jinja::from_serialize(&fields)),
-        ("sender", sender),
-    ];
+    let mut context = contact_context(contact)?;
+    context.push(("sender", sender));
     if let Some(first) = contact.name.split_whitespace().next() {
         context.push(("first_name", Jinja::from(first)));
     }
-    if let Some(email) = &contact.email {
-        context.push(("email", Jinja::from(email.as_str())));
-    }
-    if let Some(phone) = &contact.phone {
-        context.push(("phone", Jinja::from(phone.as_str())));
-    }
-    if let Some(owner) = contact.owner {
-        context.push(("owner", Jinja::from(owner)));
-    }
-    Ok(context.into_iter().collect())
+    Ok(Jinja::from_iter(context))
 }
 
 /// `text` on one line: every run of whitespace and control characters one space, trimmed.
@@ -311,17 +264,6 @@ fn one_line(text: &str) -> String {
         line.push_str(word);
     }
     line
-}
-
-/// Cuts `text` to at most `max` bytes, at a character boundary.
-fn truncate(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
 }
 
 #[cfg(test)]

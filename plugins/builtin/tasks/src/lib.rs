@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use kartoteka_plugin_sdk::calendar::{self, DAY};
 use kartoteka_plugin_sdk::prelude::*;
 use kartoteka_plugin_sdk::schemars::{Schema, SchemaGenerator, json_schema};
-use kartoteka_plugin_sdk::serde_json::{Map, Value as Json};
+use kartoteka_plugin_sdk::templates::{contact_context, describe, render, truncate};
 use minijinja::{Environment, Template, UndefinedBehavior, Value as Jinja};
 
 /// The longest title a task gets, in bytes: what the server stores for a task's title. (A
@@ -236,64 +236,10 @@ fn compile<'env, 'source>(
         .map_err(|error| PluginError::at(path, describe(&error)))
 }
 
-/// The template rendered for `contact`, or the error at `path`, naming the contact.
-fn render(template: &Template<'_, '_>, path: &str, contact: &Contact, context: &Jinja) -> Result<String, PluginError> {
-    template
-        .render(context)
-        .map_err(|error| PluginError::at(path, format!("{}, for contact {}", describe(&error), contact.id)))
-}
-
-/// A template error as a user reads it: what went wrong and on which line of the template
-/// (minijinja's own text names the template `<string>`, which means nothing here).
-fn describe(error: &minijinja::Error) -> String {
-    let mut text = match error.detail() {
-        Some(detail) => format!("{}: {detail}", error.kind()),
-        None => error.kind().to_string(),
-    };
-    if let Some(line) = error.line() {
-        text.push_str(&format!(" (line {line})"));
-    }
-    text
-}
-
 /// What a template sees of `contact`. The absent e-mail, phone and owner and the null
 /// extra fields are left out, so they are undefined: empty, and filled by `default(..)`.
 fn context(contact: &Contact) -> Result<Jinja, PluginError> {
-    let mut fields: Map<String, Json> =
-        kartoteka_plugin_sdk::serde_json::from_str(&contact.fields_json).map_err(|error| {
-            PluginError::new(format!(
-                "contact {}: the extra fields are not a JSON object: {error}",
-                contact.id
-            ))
-        })?;
-    fields.retain(|_, value| !value.is_null());
-    let mut context = vec![
-        ("id", Jinja::from(contact.id)),
-        ("name", Jinja::from(contact.name.as_str())),
-        ("kind", Jinja::from(contact.kind.as_str())),
-        ("fields", Jinja::from_serialize(&fields)),
-    ];
-    if let Some(email) = &contact.email {
-        context.push(("email", Jinja::from(email.as_str())));
-    }
-    if let Some(phone) = &contact.phone {
-        context.push(("phone", Jinja::from(phone.as_str())));
-    }
-    if let Some(owner) = contact.owner {
-        context.push(("owner", Jinja::from(owner)));
-    }
-    Ok(context.into_iter().collect())
-}
-
-/// Cuts `text` to at most `max` bytes, at a character boundary.
-fn truncate(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
+    Ok(Jinja::from_iter(contact_context(contact)?))
 }
 
 #[cfg(test)]
