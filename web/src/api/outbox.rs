@@ -230,7 +230,8 @@ pub struct TestMessageOut {
 
 /// What an action answers for one contact, applying nothing (admins and managers).
 #[utoipa::path(post, path = "/api/v1/actions/preview", request_body = TryIn,
-    responses((status = 200, body = PreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 502, body = ErrorBody, description = "the plugin failed; the message names it and says why")))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -253,7 +254,8 @@ pub async fn preview(
 /// address, marked `[Test]` (admins and managers; 409 when the server can't send).
 #[utoipa::path(post, path = "/api/v1/actions/test-message", request_body = TryIn,
     responses((status = 202, body = TestMessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 502, body = ErrorBody, description = "the plugin failed; the message names it and says why")))]
 pub async fn test_message(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
