@@ -44,7 +44,7 @@ use super::{
         jobs::ActionOut, jobs::SegmentActionIn, jobs::ContactsActionIn, jobs::JobOut, jobs::JobList, jobs::OutcomeOut,
         jobs::OutcomeList, jobs::EffectOut,
         tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate,
-        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut, outbox::TryIn, outbox::PreviewOut, outbox::TestMessageOut)),
+        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut, outbox::ActionTryIn, outbox::ActionPreviewOut, outbox::TestMessageOut)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]

@@ -201,7 +201,7 @@ pub async fn campaign(
 /// An action tried on one contact.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TryIn {
+pub struct ActionTryIn {
     /// `plugin.action`, e.g. `email.send_email`.
     pub action: String,
     #[serde(default)]
@@ -213,7 +213,7 @@ pub struct TryIn {
 
 /// What the action answers for the contact, applying nothing.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewOut {
+pub struct ActionPreviewOut {
     /// `{"kind": "send_email", "to", "subject", "html", "text"}`, ...
     #[schema(value_type = Vec<Object>)]
     pub effects: Vec<serde_json::Value>,
@@ -229,20 +229,20 @@ pub struct TestMessageOut {
 }
 
 /// What an action answers for one contact, applying nothing (admins and managers).
-#[utoipa::path(post, path = "/api/v1/actions/preview", request_body = TryIn,
-    responses((status = 200, body = PreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/actions/preview", request_body = ActionTryIn,
+    responses((status = 200, body = ActionPreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 502, body = ErrorBody, description = "the plugin failed; the message names it and says why")))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    ApiJson(body): ApiJson<TryIn>,
-) -> Result<Json<PreviewOut>, ApiError> {
+    ApiJson(body): ApiJson<ActionTryIn>,
+) -> Result<Json<ActionPreviewOut>, ApiError> {
     let effects = state
         .core
         .jobs()
         .preview(&actor, &body.action, body.params.as_ref(), body.contact_id)
         .await?;
-    Ok(Json(PreviewOut {
+    Ok(Json(ActionPreviewOut {
         effects: effects
             .iter()
             .map(|e| serde_json::to_value(e).unwrap_or_default())
@@ -252,14 +252,14 @@ pub async fn preview(
 
 /// A sending action's message rendered for one contact and queued to the caller's own
 /// address, marked `[Test]` (admins and managers; 409 when the server can't send).
-#[utoipa::path(post, path = "/api/v1/actions/test-message", request_body = TryIn,
+#[utoipa::path(post, path = "/api/v1/actions/test-message", request_body = ActionTryIn,
     responses((status = 202, body = TestMessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 502, body = ErrorBody, description = "the plugin failed; the message names it and says why")))]
 pub async fn test_message(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    ApiJson(body): ApiJson<TryIn>,
+    ApiJson(body): ApiJson<ActionTryIn>,
 ) -> Result<(StatusCode, Json<TestMessageOut>), ApiError> {
     let id = state
         .core
