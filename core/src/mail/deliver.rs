@@ -2,18 +2,21 @@
 //! them off, record the outcomes (see the module doc of [`super`] for the window a crash
 //! leaves).
 //!
-//! Claiming is one statement: `UPDATE outbox SET lease... WHERE id IN (SELECT ... due,
-//! unleased or lease run out ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING *`; on
-//! PostgreSQL `SKIP LOCKED` keeps two instances off each other's rows, on SQLite the one
-//! writer does.
+//! Claiming is one statement: on SQLite `UPDATE outbox SET lease... WHERE id IN (SELECT
+//! ... due, unleased or lease run out ... LIMIT n) RETURNING *`, the one writer keeping
+//! instances apart; on PostgreSQL `WITH picked AS MATERIALIZED (SELECT ... LIMIT n FOR
+//! UPDATE SKIP LOCKED) UPDATE outbox ... FROM picked ... RETURNING *`, `SKIP LOCKED`
+//! keeping two instances off each other's rows. The next chunk is claimed while the last
+//! one is handed off; a chunk's handoffs are recorded in one `UPDATE ... FROM (VALUES
+//! ...)`.
 
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait};
 use serde_json::json;
 
 use super::config::MailConfig;
@@ -43,6 +46,9 @@ impl std::fmt::Debug for Smtp {
             .finish_non_exhaustive()
     }
 }
+
+/// A claimed chunk, with its contacts that are do-not-contact and those unsubscribed.
+pub(super) type Claimed = (Vec<outbox::Model>, HashSet<i64>, HashSet<i64>);
 
 /// What became of one message.
 #[derive(Debug)]
@@ -95,18 +101,21 @@ impl Mail {
             Some(rate) if rate > 0.0 => (rate.ceil() as usize).clamp(1, CHUNK),
             _ => CHUNK,
         };
-        let rows = self.claim(chunk, config.lease).await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
-        let (dnc, unsubscribed) = no_mail(&self.base.db, &ids).await?;
+        // The chunk claimed while the last one was handed off, or one claimed now.
+        let prefetched = self.prefetched.lock().await.take();
+        let (rows, dnc, unsubscribed) = match prefetched {
+            Some(claimed) => claimed,
+            None => match self.claim_checked(chunk, config.lease).await? {
+                Some(claimed) => claimed,
+                None => return Ok(0),
+            },
+        };
         let now = self.base.clock.now();
         let smtp = match &config.smtp_url {
             Some(url) => Some(self.smtp(url, &config).await?),
             None => None,
         };
-        let handoffs: Vec<(outbox::Model, Handoff)> = futures_util::stream::iter(rows)
+        let handoffs = futures_util::stream::iter(rows)
             .map(|row| {
                 let config = config.clone();
                 let smtp = smtp.clone();
@@ -129,11 +138,34 @@ impl Mail {
                 }
             })
             .buffer_unordered(Ord::max(config.connections, 1) as usize)
-            .collect()
-            .await;
+            .collect::<Vec<(outbox::Model, Handoff)>>();
+        // The next chunk is claimed and checked while this one is handed off: the
+        // connections don't wait for the database between chunks. Not under a rate limit
+        // (a chunk takes a second there, and the next one's lease would run meanwhile).
+        let next = async {
+            if config.rate.is_none() {
+                self.claim_checked(chunk, config.lease).await
+            } else {
+                Ok(None)
+            }
+        };
+        let (handoffs, next) = tokio::join!(handoffs, next);
+        let next = next?;
+        *self.prefetched.lock().await = next;
         let n = handoffs.len();
         self.record(&config, handoffs).await?;
         Ok(n)
+    }
+
+    /// Claims a chunk and reads which of its contacts must get no mail now.
+    async fn claim_checked(&self, chunk: usize, lease: StdDuration) -> Result<Option<Claimed>> {
+        let rows = self.claim(chunk, lease).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
+        let (dnc, unsubscribed) = no_mail(&self.base.db, &ids).await?;
+        Ok(Some((rows, dnc, unsubscribed)))
     }
 
     /// The pooled transport for `url`, made once.
@@ -207,23 +239,42 @@ impl Mail {
         let backend = db.get_database_backend();
         let now = stored(self.base.clock.now());
         let until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(120));
-        let (lock, p) = if backend == DbBackend::Postgres {
-            (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3", "$4"])
-        } else {
-            ("", ["?", "?", "?", "?"])
-        };
-        let sql = format!(
-            "UPDATE outbox SET lease_owner = {}, lease_until = {} WHERE id IN (\
-             SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= {} \
-             AND (lease_until IS NULL OR lease_until < {}) \
-             ORDER BY next_attempt_at, id LIMIT {n}{lock}) RETURNING *",
-            p[0], p[1], p[2], p[3]
-        );
         let values: Vec<sea_orm::Value> = vec![self.instance.to_string().into(), until.into(), now.into(), now.into()];
-        let mut rows = outbox::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-            .all(db)
-            .await?;
+        let mut rows = if backend == DbBackend::Postgres {
+            // The pick is a materialized CTE, read once. As the subquery of `id IN (...)`
+            // the planner may rescan it for every outer row (a nested-loop semi join, when
+            // the statistics say the table is small), and each rescan skips the rows the
+            // statement already updated and locks the next ones: hundreds claimed for 50.
+            // Planned for each claim (`force_custom_plan`): a generic plan cached while
+            // the outbox was small (a seq scan and a sort) would stay until an ANALYZE.
+            let sql = format!(
+                "WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'queued' \
+                 AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $4) \
+                 ORDER BY next_attempt_at, id LIMIT {n} FOR UPDATE SKIP LOCKED) \
+                 UPDATE outbox SET lease_owner = $1, lease_until = $2 FROM picked \
+                 WHERE outbox.id = picked.id RETURNING outbox.*"
+            );
+            let txn = db.begin().await?;
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+            let rows = outbox::Entity::find()
+                .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+                .all(&txn)
+                .await?;
+            txn.commit().await?;
+            rows
+        } else {
+            let sql = format!(
+                "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN (\
+                 SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? \
+                 AND (lease_until IS NULL OR lease_until < ?) \
+                 ORDER BY next_attempt_at, id LIMIT {n}) RETURNING *"
+            );
+            outbox::Entity::find()
+                .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+                .all(db)
+                .await?
+        };
         rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
@@ -237,42 +288,11 @@ impl Mail {
         let mut sent: Vec<(i64, &'static str)> = Vec::new();
         let mut activities = Vec::new();
         let mine = || outbox::Column::LeaseOwner.eq(self.instance.to_string());
+        let mut marked: Vec<(&outbox::Model, &'static str, &String)> = Vec::new();
         for (row, handoff) in &handoffs {
             match handoff {
-                Handoff::Sent { transport, answer } => {
-                    sent.push((row.id, transport));
-                    let recorded = outbox::Entity::update_many()
-                        .col_expr(outbox::Column::State, Expr::value("sent"))
-                        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
-                        .col_expr(outbox::Column::Transport, Expr::value(Some(*transport)))
-                        .col_expr(outbox::Column::LastError, Expr::value(Some(answer.clone())))
-                        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-                        .col_expr(outbox::Column::LeaseOwner, Expr::value(Option::<String>::None))
-                        .col_expr(outbox::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                        .filter(outbox::Column::Id.eq(row.id))
-                        .filter(mine())
-                        .exec(write.txn())
-                        .await?
-                        .rows_affected;
-                    // Another instance took the message over meanwhile (this one stalled
-                    // past its lease): its handoff records the activity.
-                    if recorded == 0 {
-                        continue;
-                    }
-                    if let Some(job) = row.job_id {
-                        let mut properties = serde_json::Map::new();
-                        properties.insert("job_id".into(), json!(job));
-                        properties.insert("message_id".into(), json!(row.id));
-                        properties.insert("subject".into(), json!(row.subject));
-                        activities.push(NewActivity {
-                            contact_id: row.contact_id,
-                            kind: "email_sent".into(),
-                            occurred_at: Some(now),
-                            properties,
-                            amount: None,
-                        });
-                    }
-                }
+                // Recorded together below, in one statement.
+                Handoff::Sent { transport, answer } => marked.push((row, transport, answer)),
                 Handoff::Failed(reason) | Handoff::Retry(reason) => {
                     let attempts = row.attempts + 1;
                     let give_up = matches!(handoff, Handoff::Failed(_)) || attempts >= config.max_attempts;
@@ -313,6 +333,30 @@ impl Mail {
                 }
             }
         }
+        if !marked.is_empty() {
+            let recorded = mark_sent(write.txn(), &self.instance, &marked, now).await?;
+            for (row, transport, _) in &marked {
+                // Another instance took the message over meanwhile (this one stalled
+                // past its lease): its handoff records the activity.
+                if !recorded.contains(&row.id) {
+                    continue;
+                }
+                sent.push((row.id, transport));
+                if let Some(job) = row.job_id {
+                    let mut properties = serde_json::Map::new();
+                    properties.insert("job_id".into(), json!(job));
+                    properties.insert("message_id".into(), json!(row.id));
+                    properties.insert("subject".into(), json!(row.subject));
+                    activities.push(NewActivity {
+                        contact_id: row.contact_id,
+                        kind: "email_sent".into(),
+                        occurred_at: Some(now),
+                        properties,
+                        amount: None,
+                    });
+                }
+            }
+        }
         // Contacts deleted since the message was queued take their messages with them.
         let alive: HashSet<i64> = alive(write.txn(), activities.iter().map(|a| a.contact_id).collect()).await?;
         activities.retain(|a| alive.contains(&a.contact_id));
@@ -321,6 +365,51 @@ impl Mail {
         tracing::debug!(sent = sent.len(), handled = handoffs.len(), "mail chunk");
         Ok(())
     }
+}
+
+/// Records the messages handed off, in one statement: the ids recorded (those still
+/// leased to `instance`).
+async fn mark_sent(
+    conn: &impl ConnectionTrait,
+    instance: &str,
+    marked: &[(&outbox::Model, &'static str, &String)],
+    now: DateTime<Utc>,
+) -> Result<HashSet<i64>> {
+    let backend = conn.get_database_backend();
+    let mut n = 0;
+    let mut param = || {
+        n += 1;
+        if backend == DbBackend::Postgres {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        }
+    };
+    // Placeholders in the order of the text (SQLite's `?` are positional).
+    let mut rows = Vec::with_capacity(marked.len());
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(marked.len() * 3 + 2);
+    for (row, transport, answer) in marked {
+        rows.push(format!("(CAST({} AS BIGINT), {}, {})", param(), param(), param()));
+        values.push(row.id.into());
+        values.push((*transport).to_owned().into());
+        values.push((*answer).clone().into());
+    }
+    let (at, owner) = (param(), param());
+    values.push(now.into());
+    values.push(instance.to_owned().into());
+    let sql = format!(
+        "WITH handed(id, transport, answer) AS (VALUES {}) \
+         UPDATE outbox SET state = 'sent', sent_at = {at}, transport = handed.transport, \
+         last_error = handed.answer, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL \
+         FROM handed WHERE outbox.id = handed.id AND outbox.lease_owner = {owner} RETURNING outbox.id",
+        rows.join(", ")
+    );
+    Ok(conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.try_get_by_index::<i64>(0).ok())
+        .collect())
 }
 
 /// Of `ids`, the contacts that still exist.

@@ -66,6 +66,8 @@ pub struct Mail {
     transport: Arc<tokio::sync::Mutex<Option<deliver::Smtp>>>,
     /// When the next message may go, for the rate limit.
     pacer: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
+    /// The next chunk, claimed and checked while the last one was handed off.
+    prefetched: Arc<tokio::sync::Mutex<Option<deliver::Claimed>>>,
 }
 
 impl Mail {
@@ -82,6 +84,7 @@ impl Mail {
             instance: format!("mail-{}-{nanos:x}", std::process::id()).into(),
             transport: Arc::default(),
             pacer: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
+            prefetched: Arc::default(),
         }
     }
 
