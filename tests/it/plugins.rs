@@ -179,6 +179,7 @@ async fn builtin_operators_are_listed_from_the_start(app: TestApp) {
             "email",
             "geo",
             "membership",
+            "scoring",
             "std",
             "tasks",
             "time"
@@ -493,6 +494,7 @@ async fn uploads_that_are_not_plugins_are_refused_with_the_reason(app: TestApp) 
             "email",
             "geo",
             "membership",
+            "scoring",
             "std",
             "tasks",
             "time"
