@@ -11,6 +11,7 @@ pub mod mail;
 pub mod plugin;
 pub mod records;
 pub mod schema;
+pub mod scoring;
 pub mod segments;
 
 pub use kernel::{clock, collation, error, text};

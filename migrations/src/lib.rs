@@ -23,6 +23,7 @@ mod m20261204_000018_segment_evaluations;
 mod m20261204_000019_plugin_limits;
 mod m20261204_000020_jobs;
 mod m20261205_000021_outbox;
+mod m20261205_000022_scoring;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000019_plugin_limits::Migration),
             Box::new(m20261204_000020_jobs::Migration),
             Box::new(m20261205_000021_outbox::Migration),
+            Box::new(m20261205_000022_scoring::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! span them, one file per area.
 
 mod schema_changes;
+mod upkeep;
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     Clock, Error, Result, activities, auth, contacts, demo, entities, filter, jobs, kernel, mail, plugin, schema,
-    segments, tasks,
+    scoring, segments, tasks,
 };
 
 /// The domain services over one database.
@@ -27,6 +28,7 @@ pub struct Core {
     activities: activities::Activities,
     filter: filter::FilterEngine,
     segments: segments::Segments,
+    scoring: scoring::Scoring,
     tasks: tasks::Tasks,
     jobs: jobs::Jobs,
     mail: mail::Mail,
@@ -46,7 +48,7 @@ impl Core {
     }
 
     /// Builds the services bottom-up: each gets the handles of the layers below it, and
-    /// the contacts' writer gets the segments as its upkeep.
+    /// the contacts' writer gets scoring and the segments as its upkeep.
     fn wire(db: DatabaseConnection, clock: Arc<dyn Clock>, plugin_cache: Option<std::path::PathBuf>) -> Self {
         let plugins = Arc::new(plugin::Registry::new(db.clone(), clock.clone(), plugin_cache));
         let base = kernel::base::Base::new(db.clone(), clock.clone());
@@ -55,7 +57,12 @@ impl Core {
         let reader = contacts::ContactReader::new(base.clone(), schema.clone());
         let filter = filter::FilterEngine::new(base, plugins.clone(), schema.clone(), users.clone(), reader.clone());
         let segments = segments::Segments::new(filter.clone());
-        let contacts = contacts::Contacts::new(reader.clone(), Arc::new(segments.clone()));
+        let scoring = scoring::Scoring::new(filter.clone(), segments.clone());
+        let upkeep = upkeep::Upkeep {
+            scoring: scoring.clone(),
+            segments: segments.clone(),
+        };
+        let contacts = contacts::Contacts::new(reader.clone(), Arc::new(upkeep));
         let activities = activities::Activities::new(contacts.clone());
         let tasks = tasks::Tasks::new(reader.clone());
         let settings = mail::Settings::default();
@@ -71,6 +78,7 @@ impl Core {
             activities,
             filter,
             segments,
+            scoring,
             tasks,
             jobs,
             mail,
@@ -114,6 +122,11 @@ impl Core {
     /// export.
     pub fn segments(&self) -> &segments::Segments {
         &self.segments
+    }
+
+    /// Scoring models: definitions, the what-if, rescores, a contact's scores explained.
+    pub fn scoring(&self) -> &scoring::Scoring {
+        &self.scoring
     }
 
     /// Tasks on contacts: "My tasks", a contact's tasks, changing them.

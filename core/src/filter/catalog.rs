@@ -49,6 +49,57 @@ pub enum Source {
     Location,
     /// The segments the contact is a member of (`segment_members`), by segment id.
     Segment,
+    /// A scoring model's score (`contact_scores.score`) or, with `band`, its band.
+    Score {
+        model: i64,
+        band: bool,
+    },
+}
+
+/// A scoring model as filters see it: `score.<key>`, `score_band.<key>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreModel {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    /// Its bands' names, lowest first.
+    pub bands: Vec<String>,
+}
+
+impl ScoreModel {
+    /// The models as stored, for the catalogue.
+    pub async fn all(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<ScoreModel>> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        let rows = crate::entities::scoring_models::Entity::find()
+            .order_by_asc(crate::entities::scoring_models::Column::Id)
+            .all(db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let mut bands: Vec<(f64, String)> = m
+                    .definition
+                    .get("bands")
+                    .and_then(Json::as_array)
+                    .map(|bands| {
+                        bands
+                            .iter()
+                            .filter_map(|b| {
+                                Some((b.get("from")?.as_f64()?, b.get("name")?.as_str()?.trim().to_owned()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                bands.sort_by(|a, b| a.0.total_cmp(&b.0));
+                ScoreModel {
+                    id: m.id,
+                    key: m.key,
+                    name: m.name,
+                    bands: bands.into_iter().map(|(_, n)| n).collect(),
+                }
+            })
+            .collect())
+    }
 }
 
 /// One path a filter may use.
@@ -122,6 +173,7 @@ impl Catalog {
         owners: Vec<(i64, String)>,
         operators: Vec<OperatorEntry>,
         builtins: Vec<String>,
+        scores: &[ScoreModel],
     ) -> Self {
         let mut fields = Vec::new();
         for column in CoreColumn::filtered() {
@@ -192,6 +244,28 @@ impl Catalog {
                 source: Source::Extra {
                     key: def.key.clone(),
                     kind: def.kind,
+                },
+            });
+        }
+        for model in scores {
+            fields.push(FieldSpec {
+                path: format!("score.{}", model.key),
+                label: format!("Score: {}", model.name),
+                kind: FieldKind::Number,
+                options: Vec::new(),
+                source: Source::Score {
+                    model: model.id,
+                    band: false,
+                },
+            });
+            fields.push(FieldSpec {
+                path: format!("score_band.{}", model.key),
+                label: format!("Band: {}", model.name),
+                kind: FieldKind::Select,
+                options: model.bands.clone(),
+                source: Source::Score {
+                    model: model.id,
+                    band: true,
                 },
             });
         }
@@ -390,7 +464,8 @@ impl FilterEngine {
             .filter(|p| p.builtin)
             .map(|p| p.name)
             .collect();
-        let catalog = Catalog::new(&schema, types, owners, operators, builtins);
+        let scores = ScoreModel::all(&self.base.db).await?;
+        let catalog = Catalog::new(&schema, types, owners, operators, builtins, &scores);
         // Keyed by the generations read before it was built: a change meanwhile makes the
         // next read build it again.
         if let Ok(mut slot) = self.catalog_cache.slot.lock() {

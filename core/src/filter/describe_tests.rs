@@ -119,7 +119,14 @@ fn describer() -> Describer {
         position: 0,
     }];
     let builtins = ["std", "time", "membership", "behaviour"].map(str::to_owned).to_vec();
-    let catalog = Catalog::new(&extra, types, vec![(7, "ola@example.com".into())], operators, builtins);
+    let catalog = Catalog::new(
+        &extra,
+        types,
+        vec![(7, "ola@example.com".into())],
+        operators,
+        builtins,
+        &[],
+    );
     let names = Names {
         users: HashMap::from([("ola@example.com".to_owned(), "Ola Nowak".to_owned())]),
         segments: HashMap::from([(3, "Fair visitors".to_owned())]),

@@ -46,6 +46,8 @@ pub struct Record {
     pub activities: Vec<ActivityFact>,
     /// The ids of the segments it is a member of (`segment`).
     pub segments: Vec<i64>,
+    /// Its scores: `(model id, score, band)` (`score.<key>`, `score_band.<key>`).
+    pub scores: Vec<(i64, f64, String)>,
 }
 
 /// A field's value, borrowed where it can be.
@@ -106,6 +108,11 @@ pub fn value<'a>(record: &'a Record, spec: &FieldSpec, catalog: &'a Catalog) -> 
         Source::Location => match (c.latitude, c.longitude) {
             (Some(lat), Some(lon)) => Val::Point(lat, lon),
             _ => Val::Null,
+        },
+        Source::Score { model, band } => match record.scores.iter().find(|s| s.0 == *model) {
+            Some((_, _, b)) if *band => Val::Text(Cow::Borrowed(b)),
+            Some((_, score, _)) => Val::Num(*score),
+            None => Val::Null,
         },
         Source::Activity(_) | Source::Segment => Val::Null,
     }

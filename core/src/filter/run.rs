@@ -27,7 +27,7 @@ use crate::Result;
 use crate::auth::Actor;
 use crate::contacts::Contact;
 use crate::contacts::visibility::{self, Access};
-use crate::entities::{contacts, segment_members};
+use crate::entities::{contact_scores, contacts, segment_members};
 use crate::plugin::CallContext;
 use crate::plugin::ir::{Predicate, Residual};
 use crate::plugin::values::{Batch, FieldKind};
@@ -415,9 +415,26 @@ async fn records_seen(
             memberships.entry(contact).or_default().push(segment);
         }
     }
+    let mut scores: std::collections::HashMap<i64, Vec<(i64, f64, String)>> = Default::default();
+    for rows in ids.chunks(500) {
+        let found: Vec<(i64, i64, f64, String)> = contact_scores::Entity::find()
+            .select_only()
+            .column(contact_scores::Column::ContactId)
+            .column(contact_scores::Column::ModelId)
+            .column(contact_scores::Column::Score)
+            .column(contact_scores::Column::Band)
+            .filter(contact_scores::Column::ContactId.is_in(rows.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (contact, model, score, band) in found {
+            scores.entry(contact).or_default().push((model, score, band));
+        }
+    }
     Ok(contacts_
         .into_iter()
         .map(|contact| Record {
+            scores: scores.remove(&contact.id).unwrap_or_default(),
             company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
             activities: facts.remove(&contact.id).unwrap_or_default(),
             segments: memberships.remove(&contact.id).unwrap_or_default(),

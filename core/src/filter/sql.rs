@@ -234,6 +234,14 @@ impl Builder<'_> {
                     nullable: true,
                 }
             }
+            Source::Score { model, band } => Operand {
+                expr: Expr::cust(format!(
+                    "(SELECT \"contact_scores\".\"{}\" FROM \"contact_scores\" WHERE \"contact_scores\".\"model_id\" = {model} AND \"contact_scores\".\"contact_id\" = \"contacts\".\"id\")",
+                    if *band { "band" } else { "score" }
+                )),
+                class: if *band { Class::Text } else { Class::Number },
+                nullable: true,
+            },
             Source::Activity(_) | Source::Location | Source::Segment => Operand {
                 expr: f(),
                 class: Class::Other,

@@ -89,6 +89,19 @@ pub struct ActionEntry {
     pub params_schema: Json,
 }
 
+/// A criterion of an enabled segment-criterion plugin, for the scoring-model editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionEntry {
+    /// `scoring.ranges`.
+    pub name: String,
+    pub plugin: String,
+    pub criterion: String,
+    pub label: String,
+    pub applies_to: Vec<FieldKind>,
+    /// JSON Schema of the parameters.
+    pub params_schema: Json,
+}
+
 /// An installed plugin and its component, as loaded by this instance.
 #[derive(Debug)]
 pub struct Entry {

@@ -46,7 +46,7 @@ pub mod log;
 pub mod reload;
 
 pub use calls::{CallContext, MATCHES_BUDGET};
-pub use installed::{ActionEntry, Entry, OperatorEntry, PluginInfo, Snapshot};
+pub use installed::{ActionEntry, CriterionEntry, Entry, OperatorEntry, PluginInfo, Snapshot};
 pub(crate) use installed::{capabilities_from, capabilities_json, offers_json};
 pub(crate) use log::log_host;
 pub use log::{LOG_KEEP, LogLine};
@@ -168,6 +168,27 @@ impl Registry {
                     label: o.label.clone(),
                     applies_to: o.applies_to.clone(),
                     args_schema: o.schema.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// The criteria of every enabled segment-criterion plugin, by plugin (built-ins
+    /// first) and in the order each plugin lists them.
+    pub async fn criteria(&self) -> Result<Vec<CriterionEntry>> {
+        let snapshot = self.snapshot(Duration::ZERO).await?;
+        Ok(snapshot
+            .list()
+            .into_iter()
+            .filter(|p| p.enabled && p.kind == Kind::SegmentCriterion && p.problem.is_none())
+            .flat_map(|p| {
+                p.offers.iter().map(|o| CriterionEntry {
+                    name: format!("{}.{}", p.name, o.name),
+                    plugin: p.name.clone(),
+                    criterion: o.name.clone(),
+                    label: o.label.clone(),
+                    applies_to: o.applies_to.clone(),
+                    params_schema: o.schema.clone(),
                 })
             })
             .collect())
