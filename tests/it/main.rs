@@ -33,6 +33,7 @@ mod ownership;
 mod pages;
 mod plugin_scaffold;
 mod plugins;
+mod scoring;
 mod search;
 mod segment_explain;
 mod segment_lists;

@@ -36,6 +36,8 @@ pub struct Running {
     jobs: JoinHandle<()>,
     /// E-mail delivery (`kartoteka_core::mail`).
     mail: JoinHandle<()>,
+    /// Full rescores of scoring models (`kartoteka_core::scoring`).
+    scoring: JoinHandle<()>,
     /// SQLite's log checkpoints (`kartoteka_core::db::run_checkpoints`).
     checkpoints: JoinHandle<()>,
 }
@@ -53,6 +55,7 @@ impl Drop for Running {
         self.worker.abort();
         self.jobs.abort();
         self.mail.abort();
+        self.scoring.abort();
         self.checkpoints.abort();
     }
 }
@@ -101,6 +104,11 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
             .clone()
             .run_delivery_worker(std::time::Duration::from_secs(1)),
     );
+    let scoring = tokio::spawn(
+        core.scoring()
+            .clone()
+            .run_scoring_worker(std::time::Duration::from_secs(1)),
+    );
     let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
         core.db().clone(),
         kartoteka_core::db::CHECKPOINT_EVERY,
@@ -112,6 +120,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
         worker,
         jobs,
         mail,
+        scoring,
         checkpoints,
     })
 }

@@ -172,6 +172,28 @@ impl Scoring {
         Ok(out)
     }
 
+    /// Contact `id`'s scores as `(model key, score, band)`, by model (the caller has
+    /// checked that the contact is visible).
+    pub async fn score_summary(&self, id: i64) -> Result<Vec<(String, f64, String)>> {
+        let keys: std::collections::HashMap<i64, String> = scoring_models::Entity::find()
+            .select_only()
+            .column(scoring_models::Column::Id)
+            .column(scoring_models::Column::Key)
+            .into_tuple::<(i64, String)>()
+            .all(&self.base.db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(contact_scores::Entity::find()
+            .filter(contact_scores::Column::ContactId.eq(id))
+            .order_by_asc(contact_scores::Column::ModelId)
+            .all(&self.base.db)
+            .await?
+            .into_iter()
+            .filter_map(|s| Some((keys.get(&s.model_id)?.clone(), s.score, s.band)))
+            .collect())
+    }
+
     /// Contact `id`'s band changes, newest first (as `actor` may see the contact).
     pub async fn score_history(&self, actor: &Actor, id: i64, limit: u64) -> Result<Vec<ScoreChange>> {
         self.contacts.get_contact(actor, id).await?;

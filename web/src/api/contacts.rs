@@ -130,7 +130,15 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    Ok(Json(state.core.contacts().get_contact(&actor, id).await?.into()))
+    let mut out: ContactOut = state.core.contacts().get_contact(&actor, id).await?.into();
+    let scores = state.core.scoring().score_summary(id).await?;
+    out.scores = Some(
+        scores
+            .into_iter()
+            .map(|(key, score, band)| (key, super::dto::ScoreSummary { score, band }))
+            .collect(),
+    );
+    Ok(Json(out))
 }
 
 /// Creates a contact.

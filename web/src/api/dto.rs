@@ -43,6 +43,10 @@ pub struct ContactOut {
     pub do_not_contact: bool,
     pub score: Option<f64>,
     pub score_band: Option<String>,
+    /// The contact's scores by scoring model key (on `GET /contacts/{id}`; explained at
+    /// `/contacts/{id}/scores`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<std::collections::BTreeMap<String, ScoreSummary>>,
     /// Extra-field values by field key.
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
@@ -73,6 +77,7 @@ impl From<Contact> for ContactOut {
             owner: c.owner_id,
             do_not_contact: c.do_not_contact,
             score: c.score,
+            scores: None,
             score_band: c.score_band,
             fields: c.fields,
             version: c.version,
@@ -402,6 +407,13 @@ impl<T: ToSchema> Items<T> {
     pub fn all(items: Vec<T>) -> Self {
         Items { items, next: None }
     }
+}
+
+/// A contact's score under one model.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScoreSummary {
+    pub score: f64,
+    pub band: String,
 }
 
 /// The error envelope.

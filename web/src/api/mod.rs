@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod outbox;
 pub mod plugins;
+pub mod scoring;
 pub mod segment_size;
 pub mod segments;
 pub mod settings;
@@ -79,6 +80,15 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/resume", post(jobs::resume))
         .route("/jobs/{id}/outcomes", get(jobs::outcomes))
         .route("/jobs/{id}/effects", get(jobs::effects))
+        .route("/scoring-models", get(scoring::list).post(scoring::create))
+        .route("/scoring-models/preview", post(scoring::preview))
+        .route(
+            "/scoring-models/{id}",
+            get(scoring::get_one).patch(scoring::update).delete(scoring::delete),
+        )
+        .route("/scoring-models/{id}/rescore", post(scoring::rescore))
+        .route("/scoring-criteria", get(scoring::criteria))
+        .route("/contacts/{id}/scores", get(scoring::for_contact))
         .route("/outbox", get(outbox::list))
         .route("/actions/preview", post(outbox::preview))
         .route("/actions/test-message", post(outbox::test_message))

@@ -5,14 +5,14 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    activities, contact_types, contacts, dto, fields, jobs, outbox, plugins, segment_size, segments, settings, tasks,
-    token,
+    activities, contact_types, contacts, dto, fields, jobs, outbox, plugins, scoring, segment_size, segments, settings,
+    tasks, token,
 };
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, and the e-mail outbox. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, the e-mail outbox, and scoring models. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::count, contacts::filter_fields, contacts::get_one, contacts::create, contacts::update, contacts::delete,
@@ -30,6 +30,8 @@ use super::{
         jobs::resume, jobs::outcomes, jobs::effects,
         tasks::list, tasks::create, tasks::get_one, tasks::update,
         outbox::list, outbox::get_one, outbox::campaign, outbox::preview, outbox::test_message,
+        scoring::list, scoring::create, scoring::get_one, scoring::update, scoring::delete, scoring::rescore,
+        scoring::preview, scoring::criteria, scoring::for_contact,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -44,7 +46,11 @@ use super::{
         jobs::ActionOut, jobs::SegmentActionIn, jobs::ContactsActionIn, jobs::JobOut, jobs::JobList, jobs::OutcomeOut,
         jobs::OutcomeList, jobs::EffectOut,
         tasks::TaskOut, tasks::TaskList, tasks::TaskCreate, tasks::TaskUpdate,
-        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut, outbox::ActionTryIn, outbox::ActionPreviewOut, outbox::TestMessageOut)),
+        outbox::MessageOut, outbox::MessageList, outbox::MessageDetail, outbox::CampaignOut, outbox::CampaignPointOut, outbox::ActionTryIn, outbox::ActionPreviewOut, outbox::TestMessageOut,
+        scoring::ScoringModelOut, scoring::ScoringModelCreate, scoring::ScoringModelUpdate, scoring::ScoringPreviewIn,
+        scoring::BandCountOut, scoring::ScoredContactOut, scoring::BandMoveOut, scoring::ScoringPreviewOut,
+        scoring::CriterionOut, scoring::ParameterPointsOut, scoring::ContactScoreOut, scoring::BandChangeOut,
+        scoring::ContactScoresOut, dto::ScoreSummary)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]

@@ -4,8 +4,8 @@
 //!   ("lead" takes in "cold", "warm", ...). The host passes every contact type as a
 //!   lineage path in the field's options (`lead`, `lead/cold`, `employee/staff`), so the
 //!   subtree is computed here, once per query, and lowered to an `in-set` of type keys.
-//! - `in_band` on `score_band`: the contact's score band is the given one, or one of the
-//!   given ones.
+//! - `in_band` on a scoring model's band (`score_band.<model>`, and the legacy
+//!   `score_band` column): the contact's band is the given one, or one of the given ones.
 //! - `in_segment`, `not_in_segment` on `segment`: the contact is (is not) a member of the
 //!   segment with the given id.
 //!
@@ -16,8 +16,15 @@ use kartoteka_plugin_sdk::prelude::*;
 /// The plugin.
 pub struct Membership;
 
-/// The one select field `in_band` applies to.
+/// The select fields `in_band` applies to: `score_band` and `score_band.<model>`.
 const SCORE_BAND: &str = "score_band";
+
+fn is_band(path: &str) -> bool {
+    path == SCORE_BAND
+        || path
+            .strip_prefix(SCORE_BAND)
+            .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+}
 
 const TYPE_KEY: &str = r#"{"type": "string", "minLength": 1, "title": "Contact type (with its subtypes)"}"#;
 const BANDS: &str = r#"{"anyOf": [{"type": "string", "minLength": 1, "title": "Band"}, {"type": "array", "items": {"type": "string", "minLength": 1}, "title": "Any of these bands"}]}"#;
@@ -58,9 +65,9 @@ impl Operator for InBand {
     }
 
     fn lower(&self, field: &Field, args: &Args, plan: &mut Plan<'_>) -> Result<Node, PluginError> {
-        if field.path != SCORE_BAND {
+        if !is_band(&field.path) {
             return Err(PluginError::new(format!(
-                "membership.in_band applies to {SCORE_BAND}, not to {} (a {} field)",
+                "membership.in_band applies to a scoring model's band ({SCORE_BAND}.<model>), not to {} (a {} field)",
                 field.path,
                 field.kind.as_str()
             )));

@@ -127,6 +127,12 @@ fn refuses_unknown_types() {
 }
 
 #[test]
+fn a_models_band_is_a_band_too() {
+    let fit = field_with_options("score_band.fit", FieldKind::Select, &["Low", "High"]);
+    assert_eq!(lower("in_band", fit, json!("High")), r#"in(score_band.fit, ["High"])"#);
+}
+
+#[test]
 fn bands_are_a_name_or_a_list() {
     assert_eq!(lower("in_band", band(), json!("Ideal")), r#"in(score_band, ["Ideal"])"#);
     assert_eq!(
@@ -162,7 +168,7 @@ fn in_band_is_for_the_score_band_only() {
     let tier = field_with_options("fields.tier", FieldKind::Select, &["gold"]);
     assert_eq!(
         error("in_band", tier, json!("gold")),
-        "membership.in_band applies to score_band, not to fields.tier (a select field)"
+        "membership.in_band applies to a scoring model's band (score_band.<model>), not to fields.tier (a select field)"
     );
     assert_eq!(
         error("in_band", field("score", FieldKind::Number), json!("Ideal")),
