@@ -122,6 +122,16 @@ impl FieldSpec {
         }
     }
 
+    /// Whether the picker offers operator `o` on this field: it applies to the field's
+    /// kind, and the built-in `membership.in_band` only to bands (`score_band.<model>`).
+    /// The contract's field kinds have no band kind (one would change
+    /// `kartoteka:plugin@0.1.0`), so a band is a select field the catalogue knows as one.
+    pub fn offers(&self, o: &OperatorEntry) -> bool {
+        let band = matches!(self.source, Source::Score { band: true, .. })
+            || self.source == Source::Column(CoreColumn::ScoreBand);
+        o.applies_to.contains(&self.kind) && (band || !(o.plugin == "membership" && o.op == "in_band"))
+    }
+
     /// Whether the value is text (for text matches and folding).
     pub fn is_text(&self) -> bool {
         matches!(
@@ -359,7 +369,7 @@ impl Catalog {
                 let ops: Vec<&str> = self
                     .operators
                     .iter()
-                    .filter(|o| o.applies_to.contains(&f.kind))
+                    .filter(|o| f.offers(o))
                     .map(|o| o.name.as_str())
                     .collect();
                 json!({
