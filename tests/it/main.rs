@@ -34,6 +34,7 @@ mod pages;
 mod plugin_scaffold;
 mod plugins;
 mod scoring;
+mod scoring_pages;
 mod search;
 mod segment_explain;
 mod segment_lists;

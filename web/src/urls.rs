@@ -47,6 +47,11 @@ pub const ASSETS_HTMX: &str = "/assets/htmx.min.js";
 pub const JOBS: &str = "/jobs";
 /// The signed-in user's tasks.
 pub const TASKS: &str = "/tasks";
+/// Scoring models (admins).
+pub const SCORING: &str = "/scoring";
+pub const NEW_SCORING_MODEL: &str = "/scoring/new";
+/// The editor's what-if for a model not saved yet.
+pub const SCORING_WHAT_IF: &str = "/scoring/what-if";
 /// The Outbox (admins).
 pub const OUTBOX: &str = "/outbox";
 /// Where the contacts table's "run an action" buttons post (ticked rows or all results).
@@ -150,4 +155,14 @@ pub fn task_action(id: i64, action: &str) -> String {
 /// Where a contact's "add a task" form posts.
 pub fn contact_tasks(id: i64) -> String {
     format!("/contacts/{id}/tasks")
+}
+
+/// A scoring model's editor (its form posts here too).
+pub fn scoring_model(id: i64) -> String {
+    format!("/scoring/{id}")
+}
+
+/// Where a scoring model's `action` form (what-if, rescore, delete) posts.
+pub fn scoring_action(id: i64, action: &str) -> String {
+    format!("/scoring/{id}/{action}")
 }

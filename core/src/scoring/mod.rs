@@ -15,6 +15,7 @@
 //! | [`upkeep`] | the write hook: a contact or activity write rescores the contact in its transaction, before segment upkeep |
 //! | [`rescore`] | full rescores as jobs (after a change, on request, on a schedule for time-dependent models) and the worker |
 //! | [`whatif`] | a draft against the saved model over the whole base, before saving |
+//! | [`bands`] | how many stored scores each band of a model holds, for the models' list |
 //! | [`explain`] | a contact's scores, each parameter's value, points, weight and share, and its band changes |
 //!
 //! ## Where scores are stored
@@ -47,6 +48,7 @@
 //! that triggered it: the model is marked `needs_attention` with the reason, keeps its
 //! scores, and is left out of upkeep until a rescore succeeds again.
 
+pub mod bands;
 pub mod compute;
 pub mod explain;
 pub mod model;

@@ -1,6 +1,6 @@
 //! A contact's card: its fields, company or people, owner, tasks, activities, change log
-//! and segments (with the explanation of one), and the forms that log an activity on it
-//! and add a task to it.
+//! (with band changes), segments (with the explanation of one) and scores (each
+//! explained), and the forms that log an activity on it and add a task to it.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::Nav;
 use super::contact_form;
 use super::contact_history::{self, ShownEvent};
+use super::contact_scores::{self, ShownScore};
 use super::contact_segments::{self, SegmentsSection};
 use super::contacts::parse_id;
 use super::flash::{self, Flash};
@@ -66,6 +67,8 @@ struct CardPage {
     delete_url: String,
     activity_url: String,
     segments: SegmentsSection,
+    /// Its score under each scoring model of its kind, explained.
+    scores: Vec<ShownScore>,
     tasks: TasksSection,
     card_url: String,
 }
@@ -216,6 +219,8 @@ async fn card_page(
         &state.core.contacts().contact_history(actor, id).await?,
     )
     .await?;
+    let history = contact_scores::with_band_changes(state, actor, id, history).await?;
+    let scores = contact_scores::section(state, actor, id).await?;
     let last_contacted = state
         .core
         .activities()
@@ -254,6 +259,7 @@ async fn card_page(
         delete_url: urls::delete_contact(id),
         activity_url: urls::contact_activities(id),
         segments,
+        scores,
         tasks,
         card_url: urls::contact(id),
         contact,

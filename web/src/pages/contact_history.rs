@@ -1,4 +1,5 @@
-//! The "Changes" section of the contact card: the audit trail in words.
+//! The "Changes" section of the contact card: the audit trail in words (with the
+//! contact's band changes merged in by [`super::contact_scores`]).
 //!
 //! The trail stores what changed as the storage has it (`{"owner": [1, 2]}`, a type key, a
 //! company id). Here each property is named by its label (the filter catalogue's, so the
@@ -6,6 +7,8 @@
 //! labels, companies by their names (as far as the reader may see them), yes/no as words.
 
 use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
@@ -19,10 +22,14 @@ use crate::app::AppState;
 #[derive(Debug, Clone)]
 pub struct ShownEvent {
     pub at: String,
+    /// When, for merging the entries of other sources in time order.
+    pub when: DateTime<Utc>,
     pub who: String,
     pub action: String,
     /// (property, old value, new value); the old value is empty for a creation.
     pub changes: Vec<(String, String, String)>,
+    /// A scoring model's band change ([`super::contact_scores`]), not an audit entry.
+    pub band_change: bool,
 }
 
 /// What the values of a trail refer to.
@@ -74,10 +81,12 @@ impl Lookup {
         };
         ShownEvent {
             at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+            when: e.at,
             // Core names the author as the reader may see them (`contacts::ContactReader::people`).
             who: e.user_email.clone().unwrap_or_else(|| "system".into()),
             action: e.action.replace('_', " "),
             changes,
+            band_change: false,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod contact_filter;
 pub mod contact_form;
 pub mod contact_history;
 pub mod contact_lists;
+pub mod contact_scores;
 pub mod contact_segments;
 pub mod contact_types;
 pub mod contacts;
@@ -19,6 +20,8 @@ pub mod jobs;
 pub mod mail;
 pub mod plugins;
 pub mod schema_form;
+pub mod scoring;
+pub mod scoring_form;
 pub mod segment_chart;
 pub mod segment_export;
 pub mod segment_page;
@@ -54,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(plugins::routes())
         .merge(segments::routes())
+        .merge(scoring::routes())
         .merge(actions::routes())
         .merge(jobs::routes())
         .merge(tasks::routes())
