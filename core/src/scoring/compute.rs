@@ -62,7 +62,9 @@ impl Scorer<'_> {
                     .score(&parameter.plugin, &parameter.criterion, Some(&params), batch, self.ctx)
                     .await?;
                 for value in answered {
-                    points[row].push(Some(clamp_points(value)));
+                    if let Some(p) = points.get_mut(row) {
+                        p.push(Some(clamp_points(value)));
+                    }
                     row += 1;
                 }
             }
@@ -137,6 +139,9 @@ pub(crate) struct Measured {
     pub last: Option<DateTime<Utc>>,
 }
 
+/// `(contact, count, sum, latest)` as the grouped query answers.
+type MeasureRow = (i64, i64, Option<f64>, Option<DateTime<Utc>>);
+
 /// Count, sum of amounts and the latest time of `kind` activities of `ids` (since
 /// `since`), in one grouped query per 500 contacts (served by the `(kind, contact_id,
 /// occurred_at)` index).
@@ -160,7 +165,7 @@ pub(crate) async fn measures(
         if let Some(since) = since {
             q = q.filter(activities::Column::OccurredAt.gte(since));
         }
-        let rows: Vec<(i64, i64, Option<f64>, Option<DateTime<Utc>>)> = q.into_tuple().all(db).await?;
+        let rows: Vec<MeasureRow> = q.into_tuple().all(db).await?;
         for (id, count, sum, last) in rows {
             out.insert(id, Measured { count, sum, last });
         }

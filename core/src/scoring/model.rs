@@ -362,7 +362,8 @@ fn check_bands(bands: &[Band], problems: &mut Problems) -> Vec<Band> {
         );
     }
     for pair in sorted.windows(2) {
-        let ((_, a), (j, b)) = (pair[0], pair[1]);
+        let [(_, a), (j, b)] = pair else { continue };
+        let j = *j;
         if b.from > a.to {
             problems.add(
                 format!("definition.bands[{j}].from"),

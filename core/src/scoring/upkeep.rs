@@ -87,14 +87,20 @@ impl ScoreHook {
             let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
             let records = crate::filter::run::records_in(txn, found, false).await?;
             for compiled in &book.models {
-                let of_kind: Vec<Record> = records
-                    .iter()
-                    .filter(|r| kind_of(r.contact.kind) == compiled.kind)
-                    .cloned()
-                    .collect();
+                let (of_kind, others): (Vec<&Record>, Vec<&Record>) =
+                    records.iter().partition(|r| kind_of(r.contact.kind) == compiled.kind);
+                if !others.is_empty() {
+                    // A person who became a company (or the other way) leaves the model.
+                    contact_scores::Entity::delete_many()
+                        .filter(contact_scores::Column::ModelId.eq(compiled.id))
+                        .filter(contact_scores::Column::ContactId.is_in(others.iter().map(|r| r.contact.id)))
+                        .exec(txn)
+                        .await?;
+                }
                 if of_kind.is_empty() {
                     continue;
                 }
+                let of_kind: Vec<Record> = of_kind.into_iter().cloned().collect();
                 let scorer = Scorer {
                     plugins: &self.scoring.plugins,
                     catalog: &book.catalog,
