@@ -126,6 +126,7 @@ async fn run(label: &str, url: &str, people: usize) -> Res<()> {
             descending: desc,
             key: (sort.key == SortKey::Name).then(|| URL_SAFE_NO_PAD.encode(&name_sort)),
             at: (sort.key == SortKey::CreatedAt).then_some(created),
+            score: None,
             id,
         }
         .encode();

@@ -712,6 +712,31 @@ async fn the_what_if_counts_moves_and_a_large_base_rescores_in_the_background(ap
     assert_eq!(list["items"].as_array().unwrap().len(), 10);
     assert!(list["items"].as_array().unwrap().iter().all(|c| c["city"] == "Kraków"));
 
+    // The table sorts by a score, paging by keyset: highest first, ties by id, and a
+    // company (no person score) last.
+    app.create_contact(&token, &json!({"kind": "company", "type": "client", "name": "Acme"}))
+        .await;
+    let (sorted, pages) = app.all_contacts(&token, "-score.fit", 4).await;
+    assert_eq!(pages, 8, "31 contacts in pages of 4");
+    let names: Vec<&str> = sorted.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    // Descending by (score, id): the ten with a city first (the newest first among
+    // equals), then the twenty without, then Acme with no score.
+    let mut by_score: Vec<String> = (0..30)
+        .filter(|i| i % 3 == 0)
+        .rev()
+        .map(|i| format!("P{i:02}"))
+        .collect();
+    by_score.extend((0..30).filter(|i| i % 3 != 0).rev().map(|i| format!("P{i:02}")));
+    by_score.push("Acme".into());
+    assert_eq!(names, by_score);
+    let (ascending, _) = app.all_contacts(&token, "score.fit", 7).await;
+    let names: Vec<&str> = ascending.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    by_score.reverse();
+    assert_eq!(names, by_score);
+    let (status, reply) = app.get(&token, "/api/v1/contacts?sort=score.nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert_eq!(error_paths(&reply), ["sort"]);
+
     // A stale version is refused.
     let reply = app
         .patch_json(

@@ -114,7 +114,13 @@ impl FilterEngine {
                 }
                 items.push(contact);
                 if items.len() == limit {
-                    let next = items.last().map(|c| Cursor::after_contact(query.sort, c).encode());
+                    let next = match items.last() {
+                        Some(c) => {
+                            let score = crate::contacts::score_of(&self.base.db, query.sort.key, c.id).await?;
+                            Some(Cursor::after_contact(query.sort, c).with_score(score).encode())
+                        }
+                        None => None,
+                    };
                     return Ok(Page { items, next });
                 }
             }

@@ -348,6 +348,50 @@ pub(crate) async fn records_in(
     records_seen(db, contacts_, activities, None).await
 }
 
+/// Records of `contacts_` with their company's name only (no activities, memberships or
+/// scores): what reading a field's values needs (scoring).
+pub(crate) async fn records_for_values(
+    db: &impl sea_orm::ConnectionTrait,
+    contacts_: Vec<Contact>,
+) -> Result<Vec<Record>> {
+    let names = company_names(db, &contacts_, None).await?;
+    Ok(contacts_
+        .into_iter()
+        .map(|contact| Record {
+            company_name: contact.company_id.and_then(|id| names.get(&id).cloned()),
+            activities: Vec::new(),
+            segments: Vec::new(),
+            scores: Vec::new(),
+            contact,
+        })
+        .collect())
+}
+
+/// The names of the companies of `contacts_`, as `viewer` may see them (all without one).
+async fn company_names(
+    db: &impl sea_orm::ConnectionTrait,
+    contacts_: &[Contact],
+    viewer: Option<&Actor>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
+    if company_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut names = std::collections::HashMap::new();
+    for chunk in company_ids.chunks(1000) {
+        let mut companies = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .column(contacts::Column::Name)
+            .filter(contacts::Column::Id.is_in(chunk.to_vec()));
+        if let Some(viewer) = viewer {
+            companies = companies.filter(visibility::condition(viewer, Access::Read));
+        }
+        names.extend(companies.into_tuple::<(i64, String)>().all(db).await?);
+    }
+    Ok(names)
+}
+
 /// [`records_in`] as `viewer` sees the base: a company they can't see has no name, as in
 /// SQL (see `super::sql`).
 async fn records_seen(
@@ -357,25 +401,7 @@ async fn records_seen(
     viewer: Option<&Actor>,
 ) -> Result<Vec<Record>> {
     use crate::entities::activities as act;
-    let company_ids: Vec<i64> = contacts_.iter().filter_map(|c| c.company_id).collect();
-    let names: std::collections::HashMap<i64, String> = if company_ids.is_empty() {
-        Default::default()
-    } else {
-        let mut companies = contacts::Entity::find()
-            .select_only()
-            .column(contacts::Column::Id)
-            .column(contacts::Column::Name)
-            .filter(contacts::Column::Id.is_in(company_ids));
-        if let Some(viewer) = viewer {
-            companies = companies.filter(visibility::condition(viewer, Access::Read));
-        }
-        companies
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let names = company_names(db, &contacts_, viewer).await?;
     let mut facts: std::collections::HashMap<i64, Vec<super::memory::ActivityFact>> = Default::default();
     if activities && !contacts_.is_empty() {
         let ids: Vec<i64> = contacts_.iter().map(|c| c.id).collect();

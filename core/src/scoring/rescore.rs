@@ -48,7 +48,7 @@ pub const INLINE_LIMIT: u64 = 20_000;
 const INLINE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Contacts per chunk (one transaction, one criterion call per parameter).
-pub const CHUNK: u64 = 2000;
+pub const CHUNK: u64 = 4096;
 
 /// How long a claimed rescore is held without a sign of life.
 pub const LEASE: Duration = Duration::seconds(60);
@@ -204,7 +204,7 @@ impl Scoring {
             };
             let n = rows.len() as u64;
             let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-            let records = crate::filter::run::records_in(&txn, found, false).await?;
+            let records = crate::filter::run::records_for_values(&txn, found).await?;
             let scorer = Scorer {
                 plugins: &self.plugins,
                 catalog: &catalog,

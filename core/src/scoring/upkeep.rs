@@ -85,7 +85,7 @@ impl ScoreHook {
                 .all(txn)
                 .await?;
             let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-            let records = crate::filter::run::records_in(txn, found, false).await?;
+            let records = crate::filter::run::records_for_values(txn, found).await?;
             for compiled in &book.models {
                 let (of_kind, others): (Vec<&Record>, Vec<&Record>) =
                     records.iter().partition(|r| kind_of(r.contact.kind) == compiled.kind);

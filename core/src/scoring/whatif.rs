@@ -113,7 +113,7 @@ impl Scoring {
             };
             let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
             let names: BTreeMap<i64, String> = found.iter().map(|c| (c.id, c.name.clone())).collect();
-            let records = crate::filter::run::records_in(&self.base.db, found, false).await?;
+            let records = crate::filter::run::records_for_values(&self.base.db, found).await?;
             let scorer = Scorer {
                 plugins: &self.plugins,
                 catalog: &catalog,

@@ -28,7 +28,7 @@ pub async fn list(
     ApiUser(actor): ApiUser,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
-    let pairs = query_pairs(query.as_deref());
+    let pairs = score_sort(&state, query_pairs(query.as_deref())).await?;
     let page = list_query(&pairs)?;
     let search = search(&pairs)?;
     let query = ContactQuery {
@@ -61,6 +61,36 @@ pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
         limit,
         after: param(pairs, "after").map(str::to_owned),
     })
+}
+
+/// `sort=score.<key>` (or `-score.<key>`) with the scoring model's key turned into its id,
+/// which the contacts' order takes (`kartoteka_core::contacts::cursor`); other sorts as
+/// they are. An unknown key is left for the order's own error.
+pub async fn score_sort(
+    state: &AppState,
+    mut pairs: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, kartoteka_core::Error> {
+    let Some(sort) = pairs.iter_mut().find(|(k, _)| k == "sort") else {
+        return Ok(pairs);
+    };
+    let (minus, rest) = match sort.1.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", sort.1.as_str()),
+    };
+    let Some(key) = rest.strip_prefix("score.") else {
+        return Ok(pairs);
+    };
+    if let Some(m) = state
+        .core
+        .scoring()
+        .list_models()
+        .await?
+        .into_iter()
+        .find(|m| m.key == key)
+    {
+        sort.1 = format!("{minus}score.{}", m.id);
+    }
+    Ok(pairs)
 }
 
 /// The `q` parameter, checked (`None` when absent or without words).

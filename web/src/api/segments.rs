@@ -239,7 +239,7 @@ pub async fn members(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ContactList>, ApiError> {
     let id = path_id(&id, "segment")?;
-    let pairs = query_pairs(query.as_deref());
+    let pairs = super::contacts::score_sort(&state, query_pairs(query.as_deref())).await?;
     let page = list_query(&pairs)?;
     let query = ContactQuery {
         search: super::contacts::search(&pairs)?,

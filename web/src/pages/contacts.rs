@@ -223,14 +223,23 @@ impl ListState {
         url
     }
 
-    /// The links that sort the table, the current one marked.
-    pub fn sort_links(&self) -> Vec<SortLink> {
+    /// The links that sort the table, the current one marked: the fixed orders, then each
+    /// scoring model's score (`models`: id and name), highest first and lowest first.
+    pub fn sort_links(&self, models: &[(i64, String)]) -> Vec<SortLink> {
+        let by_score = models.iter().flat_map(|(id, name)| {
+            [
+                (format!("{name}: highest first"), SortKey::Score(*id), true),
+                (format!("{name}: lowest first"), SortKey::Score(*id), false),
+            ]
+        });
         SORTS
             .into_iter()
+            .map(|(label, key, descending)| (label.to_owned(), key, descending))
+            .chain(by_score)
             .map(|(label, key, descending)| {
                 let sort = Sort { key, descending };
                 SortLink {
-                    label: label.to_owned(),
+                    label,
                     url: ListState { sort, ..self.clone() }.url(None),
                     current: sort == self.sort,
                 }
@@ -293,6 +302,7 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(query.as_deref());
+    let pairs = crate::api::contacts::score_sort(&state, pairs).await?;
     let (list, list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
     let search = SearchQuery::parse(&list.q)?;
     // A bad filter is shown on the page, at the path of its bad node, over no rows.
@@ -331,7 +341,7 @@ async fn list(
         nav: Nav::new(&user, "contacts"),
         rows,
         total,
-        sort_links: list.sort_links(),
+        sort_links: list.sort_links(&score_sorts(&state).await?),
         size_links: list.size_links(),
         limit: list.limit_param(),
         next_url,
@@ -368,4 +378,16 @@ pub struct Choice {
 pub(super) fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "contact" }))
+}
+
+/// The scoring models a table can sort by: id and name.
+pub async fn score_sorts(state: &AppState) -> Result<Vec<(i64, String)>, Error> {
+    Ok(state
+        .core
+        .scoring()
+        .list_models()
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect())
 }

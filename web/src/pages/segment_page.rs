@@ -89,7 +89,8 @@ async fn show_page(
 ) -> Result<Response, PageError> {
     let actor = &user.actor;
     let segment = state.core.segments().get_segment(actor, id).await?;
-    let (list, list_query) = ListState::from_query(&urls::segment(id), &query_pairs(query))?;
+    let pairs = crate::api::contacts::score_sort(state, query_pairs(query)).await?;
+    let (list, list_query) = ListState::from_query(&urls::segment(id), &pairs)?;
     // The members are the contacts in the segment: the contacts table's query, with the
     // segment's stored members as its filter and the search as its narrowing.
     let members = state
@@ -152,7 +153,7 @@ async fn show_page(
         export_url: urls::segment_export(id),
         rows,
         found,
-        sort_links: list.sort_links(),
+        sort_links: list.sort_links(&super::contacts::score_sorts(state).await?),
         size_links: list.size_links(),
         limit: list.limit_param(),
         next_url: page.next.map(|cursor| list.url(Some(&cursor))),

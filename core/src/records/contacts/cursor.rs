@@ -11,6 +11,8 @@
 //! | `created_at`, `-created_at` | creation time | `contacts_created_id` |
 //! | `updated_at`, `-updated_at` | time of the last change | `contacts_updated_id` |
 //!
+//! | `score.<model>`, `-score.<model>` | a scoring model's score; no score below 0 | none: see below |
+//!
 //! Ties go by id, in the same direction. "Alphabetically" is the Unicode collation order
 //! (CLDR root) of [`crate::collation`]: the text columns are ordered by their stored
 //! collation keys, compared as bytes on both databases, and a text order's cursor carries
@@ -30,6 +32,13 @@
 //! For managers and agents the visibility condition (`owner_id = ? OR id IN (grants)`)
 //! is added; SQLite then unions the two index lookups and sorts what the user can see,
 //! which is cheap while one user sees thousands of contacts, not millions.
+//!
+//! A score lives in `contact_scores`, a row per model and contact: the order reads it
+//! through a subquery on that table's primary key for each contact the condition leaves,
+//! and sorts those (no index serves `(score, id)` across the two tables). Cheap for a
+//! filtered list or a base of tens of thousands; on a whole base of a million every page
+//! reads every contact. The model is given by id (`score.7`); the web layer resolves
+//! `score.fit` through the filter catalogue.
 //!
 //! Orders by a related record's text (the company's name, the type's label, the owner's
 //! name) are not offered: a keyset walk over a join can't be served by one index, and
@@ -55,7 +64,12 @@ pub enum SortKey {
     City,
     CreatedAt,
     UpdatedAt,
+    /// The score of the scoring model with this id.
+    Score(i64),
 }
+
+/// The value a contact without a score sorts as.
+pub const NO_SCORE: f64 = -1.0;
 
 impl SortKey {
     /// Every order, in the order the table offers them.
@@ -68,16 +82,46 @@ impl SortKey {
             SortKey::City => "city",
             SortKey::CreatedAt => "created_at",
             SortKey::UpdatedAt => "updated_at",
+            SortKey::Score(_) => "score",
         }
     }
 
-    /// The column the rows are ordered by (then by id).
-    pub fn column(self) -> contacts::Column {
+    /// The name in `sort=`, with the model of a score order (`score.7`).
+    pub fn param(self) -> String {
         match self {
-            SortKey::Name => contacts::Column::NameSort,
-            SortKey::City => contacts::Column::CitySort,
-            SortKey::CreatedAt => contacts::Column::CreatedAt,
-            SortKey::UpdatedAt => contacts::Column::UpdatedAt,
+            SortKey::Score(model) => format!("score.{model}"),
+            other => other.as_str().to_owned(),
+        }
+    }
+
+    /// The column the rows are ordered by (then by id); `None` for a score.
+    pub fn column(self) -> Option<contacts::Column> {
+        match self {
+            SortKey::Name => Some(contacts::Column::NameSort),
+            SortKey::City => Some(contacts::Column::CitySort),
+            SortKey::CreatedAt => Some(contacts::Column::CreatedAt),
+            SortKey::UpdatedAt => Some(contacts::Column::UpdatedAt),
+            SortKey::Score(_) => None,
+        }
+    }
+
+    /// What the rows are ordered by (then by id).
+    pub fn expr(self) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::Expr;
+        match self.column() {
+            Some(column) => Expr::col((contacts::Entity, column)),
+            None => Expr::cust(self.score_sql().unwrap_or_default()),
+        }
+    }
+
+    /// A score order's expression: the model's score of the row, [`NO_SCORE`] for none.
+    fn score_sql(self) -> Option<String> {
+        match self {
+            SortKey::Score(model) => Some(format!(
+                "COALESCE((SELECT \"contact_scores\".\"score\" FROM \"contact_scores\" \
+                 WHERE \"contact_scores\".\"model_id\" = {model} AND \"contact_scores\".\"contact_id\" = \"contacts\".\"id\"), {NO_SCORE:.1})"
+            )),
+            _ => None,
         }
     }
 
@@ -96,12 +140,24 @@ pub struct Sort {
 
 impl Sort {
     /// Parses `name`, `-name`, `city`, `-city`, `created_at`, `-created_at`, `updated_at`,
-    /// `-updated_at`.
+    /// `-updated_at`, and `score.<model id>`, `-score.<model id>`.
     pub fn parse(s: &str) -> Result<Self> {
         let (descending, name) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, s),
         };
+        if let Some(model) = name.strip_prefix("score.") {
+            return match model.parse::<i64>() {
+                Ok(id) if id > 0 => Ok(Sort {
+                    key: SortKey::Score(id),
+                    descending,
+                }),
+                _ => Err(Error::invalid(
+                    "sort",
+                    format!("no scoring model `{model}`; sort by `score.<model key>`"),
+                )),
+            };
+        }
         let key = SortKey::ALL.into_iter().find(|k| k.as_str() == name).ok_or_else(|| {
             let names: Vec<String> = SortKey::ALL
                 .iter()
@@ -118,9 +174,9 @@ impl Sort {
     /// The form `parse` reads.
     pub fn as_param(self) -> String {
         if self.descending {
-            format!("-{}", self.key.as_str())
+            format!("-{}", self.key.param())
         } else {
-            self.key.as_str().to_owned()
+            self.key.param()
         }
     }
 }
@@ -136,6 +192,9 @@ pub struct Cursor {
     /// Time orders: the last row's time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<Utc>>,
+    /// Score orders: the last row's score ([`NO_SCORE`] for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
     pub id: i64,
 }
 
@@ -149,7 +208,7 @@ impl Cursor {
                     .clone()
                     .unwrap_or_else(|| sort_key_or_absent(m.city.as_deref())),
             ),
-            SortKey::CreatedAt | SortKey::UpdatedAt => None,
+            SortKey::CreatedAt | SortKey::UpdatedAt | SortKey::Score(_) => None,
         };
         Self::new(sort, key, m.created_at, m.updated_at, m.id)
     }
@@ -160,7 +219,7 @@ impl Cursor {
         let key = match sort.key {
             SortKey::Name => Some(sort_key(&c.name)),
             SortKey::City => Some(sort_key_or_absent(c.city.as_deref())),
-            SortKey::CreatedAt | SortKey::UpdatedAt => None,
+            SortKey::CreatedAt | SortKey::UpdatedAt | SortKey::Score(_) => None,
         };
         Self::new(sort, key, c.created_at, c.updated_at, c.id)
     }
@@ -173,10 +232,19 @@ impl Cursor {
             at: match sort.key {
                 SortKey::CreatedAt => Some(created),
                 SortKey::UpdatedAt => Some(updated),
-                SortKey::Name | SortKey::City => None,
+                SortKey::Name | SortKey::City | SortKey::Score(_) => None,
             },
+            score: None,
             id,
         }
+    }
+
+    /// The cursor with the last row's score (a score order: [`NO_SCORE`] for none).
+    pub fn with_score(mut self, score: Option<f64>) -> Self {
+        if matches!(self.sort, SortKey::Score(_)) {
+            self.score = Some(score.unwrap_or(NO_SCORE));
+        }
+        self
     }
 
     /// The sort column's value at the cursor, for `(column, id) > (value, id)`.
@@ -184,6 +252,8 @@ impl Cursor {
         if self.sort.is_text() {
             let key = self.key.as_deref().and_then(|k| URL_SAFE_NO_PAD.decode(k).ok());
             sea_orm::Value::Bytes(key)
+        } else if matches!(self.sort, SortKey::Score(_)) {
+            sea_orm::Value::Double(self.score)
         } else {
             self.at.into()
         }
@@ -211,6 +281,8 @@ impl Cursor {
                 .as_deref()
                 .and_then(|k| URL_SAFE_NO_PAD.decode(k).ok())
                 .is_some_and(|k| k.len() <= MAX_KEY)
+        } else if matches!(cursor.sort, SortKey::Score(_)) {
+            cursor.score.is_some_and(f64::is_finite)
         } else {
             cursor.at.is_some()
         };
@@ -231,6 +303,10 @@ mod tests {
             }
         }
         assert!(Sort::parse("owner").is_err());
+        let by_score = Sort::parse("-score.7").unwrap();
+        assert_eq!(by_score.key, SortKey::Score(7));
+        assert_eq!(Sort::parse(&by_score.as_param()).ok(), Some(by_score));
+        assert!(Sort::parse("score.fit").is_err());
     }
 
     #[test]
@@ -242,6 +318,7 @@ mod tests {
                 descending: false,
                 key: key.map(|k| URL_SAFE_NO_PAD.encode(k)),
                 at: None,
+                score: None,
                 id: 1,
             }
             .encode()

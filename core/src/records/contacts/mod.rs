@@ -35,6 +35,7 @@ use serde_json::{Map, Value, json};
 
 pub use columns::CoreColumn;
 pub use cursor::{Cursor, Sort, SortKey};
+pub(crate) use read::score_of;
 /// What [`ContactReader::list_contacts_where`] and [`ContactReader::count_contacts_where`] take, re-exported
 /// so that callers can AND their criteria without depending on sea-orm.
 pub use sea_orm::sea_query::Condition;

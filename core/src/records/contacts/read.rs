@@ -69,7 +69,10 @@ impl ContactReader {
         let more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let next = match (more, rows.last().map(|(m, _)| m)) {
-            (true, Some(last)) => Some(Cursor::after_row(query.sort, last).encode()),
+            (true, Some(last)) => {
+                let score = score_of(&self.base.db, query.sort.key, last.id).await?;
+                Some(Cursor::after_row(query.sort, last).with_score(score).encode())
+            }
             _ => None,
         };
         let items = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
@@ -94,16 +97,13 @@ impl ContactReader {
             .filter(|a| !a.is_empty())
             .map(|a| Cursor::decode(a, sort))
             .transpose()?;
-        let key_col = sort.key.column();
+        let key = sort.key.expr();
         let mut select = contacts::Entity::find()
             .find_also_related(contact_types::Entity)
             .filter(visibility::condition(actor, Access::Read))
             .filter(extra);
         if let Some(cursor) = &after {
-            let left = Expr::tuple([
-                Expr::col((contacts::Entity, key_col)),
-                Expr::col((contacts::Entity, contacts::Column::Id)),
-            ]);
+            let left = Expr::tuple([key.clone(), Expr::col((contacts::Entity, contacts::Column::Id))]);
             let right = Expr::tuple([Expr::val(cursor.value()), Expr::val(cursor.id)]);
             select = select.filter(if sort.descending {
                 left.lt(right)
@@ -112,9 +112,9 @@ impl ContactReader {
             });
         }
         select = if sort.descending {
-            select.order_by_desc(key_col).order_by_desc(contacts::Column::Id)
+            select.order_by_desc(key).order_by_desc(contacts::Column::Id)
         } else {
-            select.order_by_asc(key_col).order_by_asc(contacts::Column::Id)
+            select.order_by_asc(key).order_by_asc(contacts::Column::Id)
         };
         Ok(select.limit(limit + 1))
     }
@@ -271,4 +271,21 @@ impl ContactReader {
             })
             .collect())
     }
+}
+
+/// Contact `id`'s score under the model of a score order (`None` for other orders, or
+/// without a score), for the next page's cursor.
+pub(crate) async fn score_of(db: &impl ConnectionTrait, key: super::SortKey, id: i64) -> Result<Option<f64>> {
+    use crate::entities::contact_scores;
+    let super::SortKey::Score(model) = key else {
+        return Ok(None);
+    };
+    Ok(contact_scores::Entity::find()
+        .select_only()
+        .column(contact_scores::Column::Score)
+        .filter(contact_scores::Column::ModelId.eq(model))
+        .filter(contact_scores::Column::ContactId.eq(id))
+        .into_tuple::<f64>()
+        .one(db)
+        .await?)
 }
