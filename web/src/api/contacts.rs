@@ -19,7 +19,7 @@ pub const DEFAULT_LIMIT: u64 = 50;
 #[utoipa::path(get, path = "/api/v1/contacts",
     params(("limit" = Option<u64>, Query, description = "1-500, default 50"),
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
-           ("sort" = Option<String>, Query, description = "name (default), city, created_at or updated_at; a leading `-` reverses it (`-updated_at`: most recently changed first). Names and cities are in Unicode collation order (CLDR root: `Łukasz` next to `Lukasz`, Cyrillic after Latin); contacts without a city come last with `city`, first with `-city`. Ties go by id."),
+           ("sort" = Option<String>, Query, description = "name (default), city, created_at, updated_at or score.<scoring model key> (contacts without a score of that model sort as -1); a leading `-` reverses it (`-updated_at`: most recently changed first). Names and cities are in Unicode collation order (CLDR root: `Łukasz` next to `Lukasz`, Cyrillic after Latin); contacts without a city come last with `city`, first with `-city`. Ties go by id."),
            ("filter" = Option<String>, Query, description = "a filter as JSON (DESIGN §5): `{\"and\": [{\"field\": \"city\", \"op\": \"eq\", \"value\": \"Kraków\"}, ...]}`; errors name the bad node (`and[1].value`)"),
            ("q" = Option<String>, Query, description = "global search: every word must start a word of the contact's name, e-mail, phone, position, address or searchable fields; case and accents don't matter (`lodz` finds `Łódź`); at most 16 words, 500 characters")),
     responses((status = 200, body = ContactList), (status = 400, body = ErrorBody)))]

@@ -229,7 +229,7 @@ pub async fn delete(
     params(("id" = i64, Path),
            ("limit" = Option<u64>, Query, description = "1-500, default 50"),
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
-           ("sort" = Option<String>, Query, description = "as for `GET /api/v1/contacts`: name (default), city, created_at or updated_at, `-` for descending"),
+           ("sort" = Option<String>, Query, description = "as for `GET /api/v1/contacts`: name (default), city, created_at, updated_at or score.<scoring model key>, `-` for descending"),
            ("q" = Option<String>, Query, description = "search names, e-mails, addresses and searchable fields")),
     responses((status = 200, body = ContactList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn members(
