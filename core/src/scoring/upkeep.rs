@@ -144,19 +144,38 @@ pub(crate) async fn store_scores(
     }
     let ids: Vec<i64> = scored.iter().map(|s| s.contact_id).collect();
     let mut before: HashMap<i64, (f64, String, Json)> = HashMap::new();
-    for chunk in ids.chunks(1000) {
-        let rows: Vec<(i64, f64, String, Json)> = contact_scores::Entity::find()
+    let select = || {
+        contact_scores::Entity::find()
             .select_only()
             .column(contact_scores::Column::ContactId)
             .column(contact_scores::Column::Score)
             .column(contact_scores::Column::Band)
             .column(contact_scores::Column::Points)
             .filter(contact_scores::Column::ModelId.eq(model))
-            .filter(contact_scores::Column::ContactId.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, score, band, points) in rows {
+    };
+    let rows: Vec<(i64, f64, String, Json)> = match (ids.iter().min(), ids.iter().max()) {
+        // A rescore's chunk (ids in order): one range of the primary key, the rows of
+        // other contacts in it dropped below. A long `IN`
+        // list is read against every row of the model on PostgreSQL (a generic plan
+        // over a parameter array: 0.4-0.5 s a chunk of 1,000 at 90,000 scores).
+        (Some(&low), Some(&high)) if ids.len() > 100 => {
+            select()
+                .filter(contact_scores::Column::ContactId.between(low, high))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        _ => {
+            select()
+                .filter(contact_scores::Column::ContactId.is_in(ids.clone()))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    for (id, score, band, points) in rows {
+        if wanted.contains(&id) {
             before.insert(id, (score, band, points));
         }
     }
