@@ -29,6 +29,9 @@ fresh() {
 
 if ! fresh "$out/regex.wasm" python-regex/app.py ../wit build-guests.sh; then
   if [ ! -x "$tools/bin/componentize-py" ] || ! "$tools/bin/componentize-py" --version | grep -q "$componentize_py_version"; then
+    # A fresh environment: one made in another directory (a moved checkout) keeps that
+    # directory in its scripts and can't be mended in place.
+    rm -rf "$tools"
     python3 -m venv "$tools"
     "$tools/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$componentize_py_version"
   fi
