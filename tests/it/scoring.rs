@@ -504,6 +504,57 @@ async fn a_bad_definition_names_every_problem(app: TestApp) {
             reply.1
         );
     }
+    // What a criterion refuses of its parameters is found before saving, at its path;
+    // and control characters are refused before they reach the database.
+    let reply = app
+        .post_json(
+            &token,
+            "/api/v1/scoring-models",
+            &json!({"key": "fit", "name": "Fit\u{0}", "kind": "person", "definition": {
+                "parameters": [
+                    {"source": {"field": "fields.nope"}, "criterion": "scoring.presence", "weight": 1, "params": {"present": 100}},
+                ],
+                "bands": [{"name": "All", "from": 0, "to": 100}],
+            }}),
+        )
+        .await;
+    assert_eq!(reply.0, StatusCode::BAD_REQUEST, "{}", reply.1);
+    assert!(error_paths(&reply.1).contains(&"name".to_owned()), "{}", reply.1);
+    let reply = app
+        .post_json(
+            &token,
+            "/api/v1/scoring-models",
+            &json!({"key": "fit", "name": "Fit", "kind": "person", "definition": {
+                "parameters": [
+                    {"source": {"field": "created_at"}, "criterion": "scoring.ranges", "weight": 1,
+                     "params": {"ranges": [{"from": 10, "to": 5, "points": 1}]}},
+                ],
+                "bands": [{"name": "All\u{0}", "from": 0, "to": 100}],
+            }}),
+        )
+        .await;
+    assert_eq!(reply.0, StatusCode::BAD_REQUEST, "{}", reply.1);
+    assert_eq!(error_paths(&reply.1), ["definition"], "{}", reply.1);
+    let reply = app
+        .post_json(
+            &token,
+            "/api/v1/scoring-models",
+            &json!({"key": "fit", "name": "Fit", "kind": "person", "definition": {
+                "parameters": [
+                    {"source": {"field": "created_at"}, "criterion": "scoring.ranges", "weight": 1,
+                     "params": {"ranges": [{"from": 10, "to": 5, "points": 1}]}},
+                ],
+                "bands": [{"name": "All", "from": 0, "to": 100}],
+            }}),
+        )
+        .await;
+    assert_eq!(reply.0, StatusCode::BAD_REQUEST, "{}", reply.1);
+    assert_eq!(
+        error_paths(&reply.1),
+        ["definition.parameters[0].params.ranges[0]"],
+        "{}",
+        reply.1
+    );
     let (status, models) = app.get(&token, "/api/v1/scoring-models").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(models["items"], json!([]), "nothing was saved");

@@ -232,6 +232,12 @@ pub fn clamp_points(points: f64) -> f64 {
 
 /// Parses `definition` (JSON) with every problem at its path.
 pub fn parse(definition: &Json) -> Result<Definition> {
+    if crate::error::has_control_chars(definition) {
+        return Err(Error::invalid(
+            "definition",
+            "control characters are not allowed (only tab and line breaks)",
+        ));
+    }
     serde_json::from_value(definition.clone()).map_err(|e| Error::invalid("definition", e.to_string()))
 }
 

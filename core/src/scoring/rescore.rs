@@ -213,7 +213,7 @@ impl Scoring {
             };
             let scored = match scorer.score(&txn, &checked, &records).await {
                 Ok(s) => s,
-                Err(e @ Error::Plugin { .. }) => {
+                Err(e @ (Error::Plugin { .. } | Error::Validation { .. } | Error::Invalid(_))) => {
                     txn.rollback().await?;
                     drop(turn);
                     return self.mark_needs_attention(m.id, &e.to_string()).await;

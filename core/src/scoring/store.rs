@@ -118,6 +118,48 @@ impl Scoring {
         model::check(&parsed, &catalog, &criteria)
     }
 
+    /// [`Scoring::check_definition`], then each criterion asked about its parameters (a
+    /// call on no values): what it refuses is a problem at the parameter's `params`, before
+    /// anything is saved or scored. A criterion that fails outright is left for the
+    /// rescore, which marks the model.
+    pub async fn check_with_criteria(&self, definition: &Json) -> Result<Checked> {
+        let checked = self.check_definition(definition).await?;
+        let mut problems = Problems::default();
+        let now = self.base.clock.now().timestamp();
+        for (i, p) in checked.parameters.iter().enumerate() {
+            let mut params = p.params.clone();
+            if p.wants_now
+                && let Json::Object(map) = &mut params
+            {
+                map.insert("now".into(), Json::from(now));
+            }
+            let empty = crate::plugin::values::Batch::from_json(p.kind, &[]).map_err(Error::Internal)?;
+            let tried = self
+                .plugins
+                .score(
+                    &p.plugin,
+                    &p.criterion,
+                    Some(&params),
+                    empty,
+                    crate::plugin::CallContext::Request,
+                )
+                .await;
+            match tried {
+                Err(Error::Validation { path, message }) => {
+                    problems.add(format!("definition.parameters[{i}].{path}"), message);
+                }
+                Err(Error::Invalid(found)) => {
+                    for problem in found {
+                        problems.add(format!("definition.parameters[{i}].{}", problem.path), problem.message);
+                    }
+                }
+                _ => {}
+            }
+        }
+        problems.into_result()?;
+        Ok(checked)
+    }
+
     /// Creates a model and asks for its first full rescore (in this request when the base
     /// is small: see [`super::rescore`]).
     pub async fn create_model(&self, actor: &Actor, input: ModelInput) -> Result<ScoringModel> {
@@ -142,7 +184,7 @@ impl Scoring {
         if kind.is_none() {
             problems.add("kind", "expected `person` or `company`");
         }
-        let checked = problems.take(self.check_definition(&input.definition).await)?;
+        let checked = problems.take(self.check_with_criteria(&input.definition).await)?;
         problems.into_result()?;
         let (Some(kind), Some(checked)) = (kind, checked) else {
             return Err(Error::Internal("a checked model without a kind or a definition".into()));
@@ -188,7 +230,7 @@ impl Scoring {
         let mut problems = Problems::default();
         let name = patch.name.as_deref().map(|n| check_name(n, &mut problems));
         let checked = match &patch.definition {
-            Some(d) => problems.take(self.check_definition(d).await)?,
+            Some(d) => problems.take(self.check_with_criteria(d).await)?,
             None => None,
         };
         problems.into_result()?;
@@ -253,6 +295,8 @@ fn check_name(name: &str, problems: &mut Problems) -> String {
     let name = name.trim();
     if name.is_empty() {
         problems.add("name", "is required");
+    } else if name.chars().any(char::is_control) {
+        problems.add("name", "control characters are not allowed");
     } else if name.chars().count() > 200 {
         problems.add("name", "at most 200 characters");
     }

@@ -112,7 +112,9 @@ impl ScoreHook {
                         let at = crate::clock::stored(self.scoring.base.clock.now());
                         store_scores(txn, compiled.id, &scored, at, true).await?;
                     }
-                    Err(e @ crate::Error::Plugin { .. }) => {
+                    Err(
+                        e @ (crate::Error::Plugin { .. } | crate::Error::Validation { .. } | crate::Error::Invalid(_)),
+                    ) => {
                         self.scoring.mark_needs_attention_later(compiled.id, e.to_string());
                     }
                     Err(e) => return Err(e),

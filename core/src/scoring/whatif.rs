@@ -87,7 +87,7 @@ impl Scoring {
         if let Some(id) = against {
             self.model_row(id).await?;
         }
-        let checked = self.check_definition(definition).await?;
+        let checked = self.check_with_criteria(definition).await?;
         let catalog = self.filter.current_catalog().await?;
         let total = contacts::Entity::find()
             .filter(contacts::Column::Kind.eq(kind.as_str()))

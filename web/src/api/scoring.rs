@@ -376,7 +376,7 @@ pub async fn rescore(
 /// The what-if (admins): a draft scored over the whole base against a saved model's
 /// scores, nothing saved.
 #[utoipa::path(post, path = "/api/v1/scoring-models/preview", request_body = ScoringPreviewIn,
-    responses((status = 200, body = ScoringPreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 502, body = ErrorBody)))]
+    responses((status = 200, body = ScoringPreviewOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
