@@ -160,15 +160,21 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    let mut out: ContactOut = state.core.contacts().get_contact(&actor, id).await?.into();
-    let scores = state.core.scoring().score_summary(id).await?;
-    out.scores = Some(
+    let contact = state.core.contacts().get_contact(&actor, id).await?;
+    Ok(Json(with_scores(&state, contact.into()).await?))
+}
+
+/// `contact` with its scores by model (`scores`): what a single contact's answer carries,
+/// read, created or changed (the write scored it before it answered).
+async fn with_scores(state: &AppState, mut contact: ContactOut) -> Result<ContactOut, ApiError> {
+    let scores = state.core.scoring().score_summary(contact.id).await?;
+    contact.scores = Some(
         scores
             .into_iter()
             .map(|(key, score, band)| (key, super::dto::ScoreSummary { score, band }))
             .collect(),
     );
-    Ok(Json(out))
+    Ok(contact)
 }
 
 /// Creates a contact.
@@ -180,7 +186,7 @@ pub async fn create(
     ApiJson(body): ApiJson<ContactCreate>,
 ) -> Result<(StatusCode, Json<ContactOut>), ApiError> {
     let contact = state.core.contacts().create_contact(&actor, body.into()).await?;
-    Ok((StatusCode::CREATED, Json(contact.into())))
+    Ok((StatusCode::CREATED, Json(with_scores(&state, contact.into()).await?)))
 }
 
 /// Changes a contact. `version` must be the version read; otherwise 409.
@@ -193,14 +199,8 @@ pub async fn update(
     ApiJson(body): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactOut>, ApiError> {
     let id = path_id(&id, "contact")?;
-    Ok(Json(
-        state
-            .core
-            .contacts()
-            .update_contact(&actor, id, body.into())
-            .await?
-            .into(),
-    ))
+    let contact = state.core.contacts().update_contact(&actor, id, body.into()).await?;
+    Ok(Json(with_scores(&state, contact.into()).await?))
 }
 
 /// Deletes a contact; with `?version=`, only if it is still at that version.

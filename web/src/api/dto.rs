@@ -43,8 +43,8 @@ pub struct ContactOut {
     pub do_not_contact: bool,
     pub score: Option<f64>,
     pub score_band: Option<String>,
-    /// The contact's scores by scoring model key (on `GET /contacts/{id}`; explained at
-    /// `/contacts/{id}/scores`).
+    /// The contact's scores by scoring model key (on one contact's answer: read, created
+    /// or changed; explained at `/contacts/{id}/scores`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scores: Option<std::collections::BTreeMap<String, ScoreSummary>>,
     /// Extra-field values by field key.
