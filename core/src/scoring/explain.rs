@@ -143,12 +143,10 @@ impl Scoring {
                 };
                 let got = points.get(i).copied().flatten();
                 parameters.push(ParameterPoints {
-                    label: p.label.clone().unwrap_or_else(|| match &p.source {
-                        ValueSource::Field { field } => {
-                            catalog.field(field).map_or_else(|| field.clone(), |s| s.label.clone())
-                        }
-                        ValueSource::Activity { activity, .. } => crate::activities::kind_label(activity).to_owned(),
-                    }),
+                    label: p
+                        .label
+                        .clone()
+                        .unwrap_or_else(|| model::default_label(&p.source, &catalog)),
                     criterion: p.criterion.clone(),
                     value,
                     points: got,

@@ -467,7 +467,7 @@ fn source_kind(source: &ValueSource, catalog: &Catalog, at: &str, problems: &mut
 }
 
 /// What a parameter is called when its label is left out.
-fn default_label(source: &ValueSource, catalog: &Catalog) -> String {
+pub(crate) fn default_label(source: &ValueSource, catalog: &Catalog) -> String {
     match source {
         ValueSource::Field { field } => catalog.field(field).map_or_else(|| field.clone(), |s| s.label.clone()),
         ValueSource::Activity {

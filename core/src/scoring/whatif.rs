@@ -79,14 +79,15 @@ impl Scoring {
             return Err(Error::Forbidden("only admins may try scoring models".into()));
         }
         let started = std::time::Instant::now();
-        let kind = match (ModelKind::parse(kind), against) {
+        let saved = match against {
+            Some(id) => Some(self.model_row(id).await?),
+            None => None,
+        };
+        let kind = match (ModelKind::parse(kind), &saved) {
             (Some(k), _) => k,
-            (None, Some(id)) => ModelKind::parse(&self.model_row(id).await?.kind).unwrap_or(ModelKind::Person),
+            (None, Some(m)) => ModelKind::parse(&m.kind).unwrap_or(ModelKind::Person),
             (None, None) => return Err(Error::invalid("kind", "expected `person` or `company`")),
         };
-        if let Some(id) = against {
-            self.model_row(id).await?;
-        }
         let checked = self.check_with_criteria(definition).await?;
         let catalog = self.filter.current_catalog().await?;
         let total = contacts::Entity::find()

@@ -35,9 +35,9 @@
 //!
 //! A score lives in `contact_scores`, a row per model and contact: the order reads it
 //! through a subquery on that table's primary key for each contact the condition leaves,
-//! and sorts those (no index serves `(score, id)` across the two tables). Cheap for a
-//! filtered list or a base of tens of thousands; on a whole base of a million every page
-//! reads every contact. The model is given by id (`score.7`); the web layer resolves
+//! and sorts those (no index serves `(score, id)` across the two tables), so a page
+//! costs in proportion to the contacts the condition leaves, not to the page. Tested for
+//! order and paging (`tests/it/scoring.rs`); its time at scale is not measured. The model is given by id (`score.7`); the web layer resolves
 //! `score.fit` through the filter catalogue.
 //!
 //! Orders by a related record's text (the company's name, the type's label, the owner's
