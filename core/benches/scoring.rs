@@ -32,7 +32,10 @@
 //!    newsletter flag turned, an e-mail set or cleared): with the 200 segments and no
 //!    model, then with "Fit" and "Engagement" (page visits in the last 30 days, the sum of
 //!    purchases, days since the last purchase with `recency`) rescoring the person in the
-//!    same write, before the segments.
+//!    same write, before the segments. The updates go through a second core opened as the
+//!    server opens its database (`db::connect_server`; on SQLite the log is checkpointed by
+//!    a task beside the writers, never by a commit). Then the scores' part of a write
+//!    alone: the hook's begin, and its rescore of one person in a transaction rolled back.
 //!
 //! Run against a release build; results are printed as Markdown tables.
 
@@ -46,11 +49,11 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kartoteka_core::SystemClock;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contacts::{ContactKind, ContactPatch};
 use kartoteka_core::scoring::ModelInput;
 use kartoteka_core::segments::SegmentDraft;
+use kartoteka_core::{Core, SystemClock};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -170,13 +173,13 @@ async fn mismatches(base: &Base, model: i64) -> Res<i64> {
     Ok(row.try_get_by_index::<i64>(0)?)
 }
 
-/// `n` updates of random people, timed one by one.
-async fn updates(base: &Base, actor: &Actor, people: &[i64], rng: &mut StdRng, n: usize) -> Res<Vec<Duration>> {
+/// `n` updates of random people through `core`, timed one by one.
+async fn updates(core: &Core, actor: &Actor, people: &[i64], rng: &mut StdRng, n: usize) -> Res<Vec<Duration>> {
     let places = places();
     let mut took = Vec::with_capacity(n);
     for _ in 0..n {
         let id = *people.choose(rng).ok_or("no people")?;
-        let contact = base.core.contacts().get_contact(actor, id).await?;
+        let contact = core.contacts().get_contact(actor, id).await?;
         if contact.kind != ContactKind::Person {
             continue;
         }
@@ -209,7 +212,7 @@ async fn updates(base: &Base, actor: &Actor, people: &[i64], rng: &mut StdRng, n
             }
         }
         let started = Instant::now();
-        base.core.contacts().update_contact(actor, id, patch).await?;
+        core.contacts().update_contact(actor, id, patch).await?;
         took.push(started.elapsed());
     }
     Ok(took)
@@ -344,10 +347,21 @@ async fn run(label: &'static str, url: String) -> Res<()> {
             .map(|r| r.try_get_by_index::<i64>(0))
             .collect::<Result<_, _>>()?
     };
+    // The updates go through a core opened as `kartoteka serve` opens its database: on
+    // SQLite no commit checkpoints the log, a task beside the writers does.
+    let server = Core::new(
+        kartoteka_core::db::connect_server(&url).await?,
+        std::sync::Arc::new(SystemClock),
+    );
+    server.plugins().start().await?;
+    let checkpoints = tokio::spawn(kartoteka_core::db::run_checkpoints(
+        server.db().clone(),
+        kartoteka_core::db::CHECKPOINT_EVERY,
+    ));
     let mut rng = StdRng::seed_from_u64(17);
     eprintln!("{label}: updates, 200 segments, no model");
-    updates(&base, &actor, &ids, &mut rng, WARM_UP).await?;
-    let without = updates(&base, &actor, &ids, &mut rng, n_updates).await?;
+    updates(&server, &actor, &ids, &mut rng, WARM_UP).await?;
+    let without = updates(&server, &actor, &ids, &mut rng, n_updates).await?;
     eprintln!("{label}: two models");
     for (key, name, definition) in [
         ("fit", "Fit", fit([5, 3, 2, 1, 4, 2], [100.0, 80.0, 60.0])),
@@ -369,8 +383,10 @@ async fn run(label: &'static str, url: String) -> Res<()> {
         eprintln!("{label}: {name} rescored in {} (model {})", ms(started.elapsed()), m.id);
     }
     eprintln!("{label}: updates, 200 segments, two models");
-    updates(&base, &actor, &ids, &mut rng, WARM_UP).await?;
-    let with = updates(&base, &actor, &ids, &mut rng, n_updates).await?;
+    updates(&server, &actor, &ids, &mut rng, WARM_UP).await?;
+    let with = updates(&server, &actor, &ids, &mut rng, n_updates).await?;
+    let (book, hook) = score_hook_alone(&server, &ids, &mut rng, n_updates).await?;
+    checkpoints.abort();
     println!("#### A person's update with 200 dynamic segments\n");
     println!("| case | updates | median | p90 | p99 | max | mean |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
@@ -379,7 +395,41 @@ async fn run(label: &'static str, url: String) -> Res<()> {
         "| two models (\"Fit\", six parameters; \"Engagement\", three activity measures) | {} |",
         latency_cells(&with)
     );
+    println!(
+        "| of which the scores' part, alone: the models' check before the transaction | {} |",
+        latency_cells(&book)
+    );
+    println!(
+        "| of which the scores' part, alone: rescoring the person in the transaction | {} |",
+        latency_cells(&hook)
+    );
     Ok(())
+}
+
+/// The scores' part of a write, timed alone `n` times on random people: the hook's
+/// begin (the models' stamp read, the compiled book reused) and its rescore of one person
+/// inside a transaction that is then rolled back (the person's row unchanged, so the
+/// scores are read and compared, not written).
+async fn score_hook_alone(
+    core: &Core,
+    people: &[i64],
+    rng: &mut StdRng,
+    n: usize,
+) -> Res<(Vec<Duration>, Vec<Duration>)> {
+    use sea_orm::TransactionTrait;
+    let (mut begin, mut rescore) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let id = *people.choose(rng).ok_or("no people")?;
+        let started = Instant::now();
+        let hook = core.scoring().write_hook().await?;
+        begin.push(started.elapsed());
+        let txn = core.db().begin().await?;
+        let started = Instant::now();
+        hook.written(&txn, &[id]).await?;
+        rescore.push(started.elapsed());
+        txn.rollback().await?;
+    }
+    Ok((begin, rescore))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -730,6 +730,47 @@ async fn the_what_if_counts_moves_and_a_large_base_rescores_in_the_background(ap
     );
     assert_eq!(moves[0]["count"], 10);
     assert_eq!(moves[0]["sample"][0]["name"], "P00");
+
+    // The same what-if in the background: progress, then the same answer.
+    let (status, run) = app
+        .post_json(
+            &token,
+            "/api/v1/scoring-models/previews",
+            &json!({"model_id": fit, "definition": presence_model(40.0)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+    let address = format!("/api/v1/scoring-models/previews/{}", run["id"]);
+    let mut seen = run;
+    for _ in 0..200 {
+        if seen["status"] != "running" {
+            break;
+        }
+        assert!(seen["done"].as_u64() <= seen["total"].as_u64(), "{seen}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (status, now) = app.get(&token, &address).await;
+        assert_eq!(status, StatusCode::OK, "{now}");
+        seen = now;
+    }
+    assert_eq!(seen["status"], "done", "{seen}");
+    assert_eq!((seen["done"].as_u64(), seen["total"].as_u64()), (Some(30), Some(30)));
+    let (mut answer, mut at_once) = (seen["answer"].clone(), what_if.clone());
+    answer["elapsed_ms"] = json!(0);
+    at_once["elapsed_ms"] = json!(0);
+    assert_eq!(answer, at_once);
+    // A bad draft is refused before it starts, every problem at its path; another user
+    // doesn't see the run.
+    let (status, refused) = app
+        .post_json(
+            &token,
+            "/api/v1/scoring-models/previews",
+            &json!({"kind": "person", "definition": {"parameters": [], "bands": [{"name": "Low", "from": 0, "to": 40}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(error_paths(&refused).len() >= 2, "{refused}");
+    let (_, other) = app.admin().await;
+    assert_eq!(app.get(&other, &address).await.0, StatusCode::NOT_FOUND);
     // Nothing was saved.
     assert_eq!(model(&app, &token, fit).await["version"], 1);
 

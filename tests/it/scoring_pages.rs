@@ -173,6 +173,47 @@ async fn scoring_pages_model_card_and_what_if(app: TestApp) {
     );
     assert!(app.core().scoring().list_models().await.unwrap().is_empty());
 
+    // A what-if that outlasts the page's wait: its progress at an address of its own, which
+    // shows the same answer with the same draft once done.
+    app.core()
+        .scoring()
+        .scoring_state()
+        .set_what_if_wait(std::time::Duration::ZERO);
+    let started = post(&app, &client, "/scoring/what-if", &good).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text);
+    let run = started.location().expect("the run's address").to_owned();
+    assert!(run.starts_with("/scoring/what-ifs/"), "{run}");
+    let mut shown = app.page(&client, &run).await;
+    for _ in 0..200 {
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+        if !shown.text.contains("id=\"what-if-progress\"") {
+            break;
+        }
+        assert!(shown.text.contains("http-equiv=\"refresh\""), "it reloads itself");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        shown = app.page(&client, &run).await;
+    }
+    assert_eq!(
+        element_text(&shown.text, "what-if-total").as_deref(),
+        Some("2"),
+        "{}",
+        shown.text
+    );
+    assert_eq!(
+        element_html(&shown.text, "what-if-bands"),
+        element_html(&tried.text, "what-if-bands")
+    );
+    assert_eq!(hidden_input(&shown.text, "p0.weight").as_deref(), Some("5"));
+    assert_eq!(hidden_input(&shown.text, "key").as_deref(), Some("fit"));
+    assert_eq!(
+        app.page(&client, "/scoring/what-ifs/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.core()
+        .scoring()
+        .scoring_state()
+        .set_what_if_wait(std::time::Duration::from_secs(2));
+
     let created = post(&app, &client, "/scoring", &good).await;
     let model = model_location(&created);
     let editor = app.page(&client, &format!("/scoring/{model}")).await;

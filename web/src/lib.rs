@@ -81,6 +81,7 @@ pub fn serve(listener: TcpListener, core: Core, config: Config) -> anyhow::Resul
     let state = AppState {
         core: core.clone(),
         config: Arc::new(config),
+        what_if_drafts: Arc::default(),
     };
     let app = router::build(state);
     let task = tokio::spawn(async move {

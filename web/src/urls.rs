@@ -162,6 +162,11 @@ pub fn scoring_model(id: i64) -> String {
     format!("/scoring/{id}")
 }
 
+/// A what-if's progress, then the form with its answer.
+pub fn scoring_what_if_run(run: u64) -> String {
+    format!("/scoring/what-ifs/{run}")
+}
+
 /// Where a scoring model's `action` form (what-if, rescore, delete) posts.
 pub fn scoring_action(id: i64, action: &str) -> String {
     format!("/scoring/{id}/{action}")

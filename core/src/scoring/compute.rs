@@ -7,6 +7,7 @@
 //! disagree.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -46,6 +47,9 @@ impl Scorer<'_> {
     /// what it means for the model.
     pub async fn score(&self, db: &impl ConnectionTrait, model: &Checked, records: &[Record]) -> Result<Vec<Scored>> {
         let mut points: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(model.parameters.len()); records.len()];
+        // Measures of one activity kind and window, read once for every parameter that
+        // uses them (the count, the sum and the latest come from the same query).
+        let mut measured: HashMap<(usize, &str, Option<i64>), HashMap<i64, Measured>> = HashMap::new();
         for parameter in &model.parameters {
             if !parameter.enabled {
                 for p in &mut points {
@@ -54,8 +58,8 @@ impl Scorer<'_> {
                 continue;
             }
             let mut row = 0;
-            for chunk in records.chunks(MAX_BATCH) {
-                let batch = self.values(db, parameter, chunk).await?;
+            for (n, chunk) in records.chunks(MAX_BATCH).enumerate() {
+                let batch = self.values(db, parameter, chunk, n, &mut measured).await?;
                 let params = self.params(parameter);
                 let answered = self
                     .plugins
@@ -95,12 +99,15 @@ impl Scorer<'_> {
         params
     }
 
-    /// The parameter's values for `records`, as the criterion receives them.
-    async fn values(
+    /// The parameter's values for `records` (chunk `n` of the batch), as the criterion
+    /// receives them; activity measures are kept in `measured` for the next parameters.
+    async fn values<'p>(
         &self,
         db: &impl ConnectionTrait,
-        parameter: &CheckedParameter,
+        parameter: &'p CheckedParameter,
         records: &[Record],
+        n: usize,
+        measured: &mut HashMap<(usize, &'p str, Option<i64>), HashMap<i64, Measured>>,
     ) -> Result<Batch> {
         match &parameter.source {
             ValueSource::Field { field } => Ok(crate::filter::run::batch_of(self.catalog, field, records)),
@@ -110,8 +117,13 @@ impl Scorer<'_> {
                 within_days,
             } => {
                 let ids: Vec<i64> = records.iter().map(|r| r.contact.id).collect();
-                let since = within_days.map(|d| crate::clock::stored(self.now - chrono::Duration::days(d)));
-                let found = measures(db, activity, &ids, since).await?;
+                let found = match measured.entry((n, activity.as_str(), *within_days)) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let since = within_days.map(|d| crate::clock::stored(self.now - chrono::Duration::days(d)));
+                        slot.insert(measures(db, activity, &ids, since).await?)
+                    }
+                };
                 Ok(match measure {
                     Measure::Count => Batch::integers(ids.iter().map(|id| Some(found.get(id).map_or(0, |m| m.count)))),
                     Measure::Sum => Batch::numbers(

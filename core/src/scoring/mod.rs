@@ -11,10 +11,12 @@
 //! |---|---|
 //! | [`model`] | the definition and its check (every problem at once) |
 //! | [`compute`] | scoring a batch of contacts: values, criterion calls, weights, bands |
+//! | [`read`] | reading the contacts to score: the columns the parameters use, no others |
 //! | [`store`] | the models: create, change, delete, list; a change asks for a full rescore |
 //! | [`upkeep`] | the write hook: a contact or activity write rescores the contact in its transaction, before segment upkeep |
 //! | [`rescore`] | full rescores as jobs (after a change, on request, on a schedule for time-dependent models) and the worker |
 //! | [`whatif`] | a draft against the saved model over the whole base, before saving |
+//! | [`whatif_runs`] | the what-if in the background, with progress |
 //! | [`bands`] | how many stored scores each band of a model holds, for the models' list |
 //! | [`explain`] | a contact's scores, each parameter's value, points, weight and share, and its band changes |
 //!
@@ -52,10 +54,12 @@ pub mod bands;
 pub mod compute;
 pub mod explain;
 pub mod model;
+pub(crate) mod read;
 pub mod rescore;
 pub mod store;
 pub mod upkeep;
 pub mod whatif;
+pub mod whatif_runs;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -71,6 +75,7 @@ pub use explain::{ContactScore, ParameterPoints, ScoreChange};
 pub use model::{Band, Definition, Measure, ModelKind, Parameter, ValueSource};
 pub use store::{ModelInput, ModelPatch, ScoringModel};
 pub use whatif::{BandCount, Move, WhatIf};
+pub use whatif_runs::{RunState, WhatIfRun};
 
 /// A model's status: scores are current (`ready`), a full rescore is pending or running
 /// (`rescoring`), or a criterion failed (`needs_attention`).
@@ -96,6 +101,8 @@ pub struct ScoringState {
     pub(crate) wake: tokio::sync::Notify,
     inline_limit: AtomicU64,
     time_rescore_every: AtomicI64,
+    pub(crate) what_ifs: whatif_runs::WhatIfRuns,
+    what_if_wait_ms: AtomicU64,
 }
 
 impl Default for ScoringState {
@@ -105,6 +112,8 @@ impl Default for ScoringState {
             wake: tokio::sync::Notify::new(),
             inline_limit: AtomicU64::new(rescore::INLINE_LIMIT),
             time_rescore_every: AtomicI64::new(rescore::TIME_RESCORE_EVERY.num_seconds()),
+            what_ifs: whatif_runs::WhatIfRuns::default(),
+            what_if_wait_ms: AtomicU64::new(whatif_runs::ANSWER_WAIT_MS),
         }
     }
 }
@@ -127,6 +136,18 @@ impl ScoringState {
 
     pub(crate) fn time_rescore_every(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.time_rescore_every.load(Ordering::Relaxed))
+    }
+
+    /// Sets how long a page waits for a what-if's answer before it shows its progress
+    /// instead.
+    pub fn set_what_if_wait(&self, wait: std::time::Duration) {
+        self.what_if_wait_ms
+            .store(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// How long a page waits for a what-if's answer before it shows its progress.
+    pub fn what_if_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.what_if_wait_ms.load(Ordering::Relaxed))
     }
 }
 

@@ -31,12 +31,12 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::compute::Scorer;
 use super::model::ModelKind;
+use super::read::{Reads, Which, read_records};
 use super::upkeep::store_scores;
 use super::{NEEDS_ATTENTION, READY, RESCORING, Scoring};
 use crate::auth::Actor;
 use crate::clock::stored;
-use crate::contacts::{Contact, to_contact};
-use crate::entities::{contact_types, contacts, scoring_models};
+use crate::entities::{contacts, scoring_models};
 use crate::plugin::CallContext;
 use crate::{Error, Result};
 
@@ -173,6 +173,7 @@ impl Scoring {
             .await?;
         self.progress(m.id, 0, total).await?;
         let catalog = self.filter.current_catalog().await?;
+        let reads = Reads::of(&checked, &catalog);
         let pg = self.base.db.get_database_backend() == DbBackend::Postgres;
         let mut after = 0i64;
         let mut done = 0u64;
@@ -190,23 +191,12 @@ impl Scoring {
                 ids = ids.lock_shared();
             }
             let ids: Vec<i64> = ids.into_tuple().all(&txn).await?;
-            let rows = if ids.is_empty() {
-                Vec::new()
-            } else {
-                contacts::Entity::find()
-                    .find_also_related(contact_types::Entity)
-                    .filter(contacts::Column::Id.is_in(ids))
-                    .order_by_asc(contacts::Column::Id)
-                    .all(&txn)
-                    .await?
-            };
-            let Some(last) = rows.last().map(|(c, _)| c.id) else {
+            let Some(&last) = ids.last() else {
                 txn.commit().await?;
                 break;
             };
-            let n = rows.len() as u64;
-            let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-            let records = crate::filter::run::records_for_values(&txn, found).await?;
+            let records = read_records(&txn, &reads, Which::Range { kind, after, last }).await?;
+            let n = records.len() as u64;
             let scorer = Scorer {
                 plugins: &self.plugins,
                 catalog: &catalog,

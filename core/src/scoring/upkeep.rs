@@ -21,10 +21,11 @@ use serde_json::Value as Json;
 
 use super::compute::{Scored, Scorer};
 use super::model::{self, Checked, ModelKind};
+use super::read::{Reads, Which, read_records};
 use super::{NEEDS_ATTENTION, Scoring};
 use crate::Result;
-use crate::contacts::{Contact, ContactKind, to_contact};
-use crate::entities::{contact_scores, contact_types, contacts, score_events, scoring_models};
+use crate::contacts::ContactKind;
+use crate::entities::{contact_scores, score_events, scoring_models};
 use crate::filter::Catalog;
 use crate::filter::memory::Record;
 use crate::plugin::CallContext;
@@ -45,6 +46,8 @@ pub struct Book {
     stamp: Stamp,
     pub catalog: Catalog,
     pub models: Vec<Compiled>,
+    /// What the models' parameters read of a contact, together.
+    pub(crate) reads: Reads,
 }
 
 /// The catalogue and plugin generations and every model's `(id, version, status)`.
@@ -79,13 +82,7 @@ impl ScoreHook {
     pub async fn written(&self, txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         let Some(book) = &self.book else { return Ok(()) };
         for chunk in ids.chunks(500) {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(contacts::Column::Id.is_in(chunk.to_vec()))
-                .all(txn)
-                .await?;
-            let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-            let records = crate::filter::run::records_for_values(txn, found).await?;
+            let records = read_records(txn, &book.reads, Which::Ids(chunk)).await?;
             for compiled in &book.models {
                 let (of_kind, others): (Vec<&Record>, Vec<&Record>) =
                     records.iter().partition(|r| kind_of(r.contact.kind) == compiled.kind);
@@ -278,7 +275,15 @@ impl Scoring {
                 checked,
             });
         }
-        let book = Arc::new(Book { stamp, catalog, models });
+        let reads = models
+            .iter()
+            .fold(Reads::default(), |all, m| all.union(&Reads::of(&m.checked, &catalog)));
+        let book = Arc::new(Book {
+            stamp,
+            catalog,
+            models,
+            reads,
+        });
         *slot = Some(book.clone());
         Ok(Some(book))
     }

@@ -9,15 +9,15 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::Value as Json;
 
 use super::Scoring;
 use super::compute::Scorer;
 use super::model::ModelKind;
+use super::read::{Reads, Which, read_records};
 use crate::auth::Actor;
-use crate::contacts::{Contact, to_contact};
-use crate::entities::{contact_scores, contact_types, contacts};
+use crate::entities::{contact_scores, contacts};
 use crate::plugin::CallContext;
 use crate::{Error, Result};
 
@@ -64,6 +64,23 @@ pub struct WhatIf {
 }
 
 impl Scoring {
+    /// Who may try a draft (admins), and the kind it scores: `kind`, else the saved
+    /// model's.
+    pub(crate) async fn what_if_target(&self, actor: &Actor, kind: &str, against: Option<i64>) -> Result<ModelKind> {
+        if !actor.is_admin() {
+            return Err(Error::Forbidden("only admins may try scoring models".into()));
+        }
+        let saved = match against {
+            Some(id) => Some(self.model_row(id).await?),
+            None => None,
+        };
+        match (ModelKind::parse(kind), &saved) {
+            (Some(k), _) => Ok(k),
+            (None, Some(m)) => Ok(ModelKind::parse(&m.kind).unwrap_or(ModelKind::Person)),
+            (None, None) => Err(Error::invalid("kind", "expected `person` or `company`")),
+        }
+    }
+
     /// Scores `definition` for contacts of `kind` over the whole base, against saved model
     /// `against` (its stored scores) when given. Admins only. `progress(done, total)` is
     /// called after every chunk.
@@ -75,25 +92,16 @@ impl Scoring {
         against: Option<i64>,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<WhatIf> {
-        if !actor.is_admin() {
-            return Err(Error::Forbidden("only admins may try scoring models".into()));
-        }
         let started = std::time::Instant::now();
-        let saved = match against {
-            Some(id) => Some(self.model_row(id).await?),
-            None => None,
-        };
-        let kind = match (ModelKind::parse(kind), &saved) {
-            (Some(k), _) => k,
-            (None, Some(m)) => ModelKind::parse(&m.kind).unwrap_or(ModelKind::Person),
-            (None, None) => return Err(Error::invalid("kind", "expected `person` or `company`")),
-        };
+        let kind = self.what_if_target(actor, kind, against).await?;
         let checked = self.check_with_criteria(definition).await?;
         let catalog = self.filter.current_catalog().await?;
+        let reads = Reads::of(&checked, &catalog);
         let total = contacts::Entity::find()
             .filter(contacts::Column::Kind.eq(kind.as_str()))
             .count(&self.base.db)
             .await?;
+        progress(0, total);
         let mut saved_counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut draft_counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut moves: BTreeMap<(Option<String>, String), Move> = BTreeMap::new();
@@ -101,20 +109,23 @@ impl Scoring {
         let mut sum = 0.0;
         let mut after = 0i64;
         loop {
-            let rows = contacts::Entity::find()
-                .find_also_related(contact_types::Entity)
-                .filter(contacts::Column::Kind.eq(kind.as_str()))
-                .filter(contacts::Column::Id.gt(after))
-                .order_by_asc(contacts::Column::Id)
-                .limit(CHUNK)
-                .all(&self.base.db)
-                .await?;
-            let Some(last) = rows.last().map(|(c, _)| c.id) else {
+            let records = read_records(
+                &self.base.db,
+                &reads,
+                Which::After {
+                    kind,
+                    after,
+                    limit: CHUNK,
+                },
+            )
+            .await?;
+            let Some(last) = records.last().map(|r| r.contact.id) else {
                 break;
             };
-            let found: Vec<Contact> = rows.into_iter().map(to_contact).collect::<Result<_>>()?;
-            let names: BTreeMap<i64, String> = found.iter().map(|c| (c.id, c.name.clone())).collect();
-            let records = crate::filter::run::records_for_values(&self.base.db, found).await?;
+            let names: BTreeMap<i64, &str> = records
+                .iter()
+                .map(|r| (r.contact.id, r.contact.name.as_str()))
+                .collect();
             let scorer = Scorer {
                 plugins: &self.plugins,
                 catalog: &catalog,
@@ -157,8 +168,10 @@ impl Scoring {
                 });
                 m.count += 1;
                 if m.sample.len() < SAMPLE {
-                    m.sample
-                        .push((s.contact_id, names.get(&s.contact_id).cloned().unwrap_or_default()));
+                    m.sample.push((
+                        s.contact_id,
+                        names.get(&s.contact_id).copied().unwrap_or_default().to_owned(),
+                    ));
                 }
             }
             done += scored.len() as u64;

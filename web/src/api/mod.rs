@@ -82,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/effects", get(jobs::effects))
         .route("/scoring-models", get(scoring::list).post(scoring::create))
         .route("/scoring-models/preview", post(scoring::preview))
+        .route("/scoring-models/previews", post(scoring::start_preview))
+        .route("/scoring-models/previews/{id}", get(scoring::preview_run))
         .route(
             "/scoring-models/{id}",
             get(scoring::get_one).patch(scoring::update).delete(scoring::delete),

@@ -7,7 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kartoteka_core::scoring::{ContactScore, ModelInput, ModelPatch, ScoreChange, ScoringModel, WhatIf};
+use kartoteka_core::scoring::{
+    ContactScore, ModelInput, ModelPatch, RunState, ScoreChange, ScoringModel, WhatIf, WhatIfRun,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -179,6 +181,41 @@ impl From<WhatIf> for ScoringPreviewOut {
             unchanged: w.unchanged,
             mean_draft: w.mean_draft,
             elapsed_ms: w.elapsed_ms,
+        }
+    }
+}
+
+/// A what-if running in the background: how far it got, and its answer once done.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoringPreviewRunOut {
+    pub id: u64,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub model_id: Option<i64>,
+    /// Contacts scored so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+    /// The answer, once `done`.
+    pub answer: Option<ScoringPreviewOut>,
+    /// Why it stopped, when `failed`.
+    pub error: Option<String>,
+}
+
+impl From<WhatIfRun> for ScoringPreviewRunOut {
+    fn from(r: WhatIfRun) -> Self {
+        let (status, answer, error) = match r.state {
+            RunState::Running => ("running", None, None),
+            RunState::Done(w) => ("done", Some(w.into()), None),
+            RunState::Failed(e) => ("failed", None, Some(e)),
+        };
+        ScoringPreviewRunOut {
+            id: r.id,
+            status: status.into(),
+            model_id: r.model_id,
+            done: r.done,
+            total: r.total,
+            answer,
+            error,
         }
     }
 }
@@ -394,6 +431,43 @@ pub async fn preview(
         )
         .await?;
     Ok(Json(what_if.into()))
+}
+
+/// Starts the what-if in the background (admins), for a base too large to wait for: the
+/// draft is checked at once (400 with every problem), then `GET
+/// /scoring-models/previews/{id}` shows its progress and, once done, its answer.
+#[utoipa::path(post, path = "/api/v1/scoring-models/previews", request_body = ScoringPreviewIn,
+    responses((status = 202, body = ScoringPreviewRunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn start_preview(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<ScoringPreviewIn>,
+) -> Result<(StatusCode, Json<ScoringPreviewRunOut>), ApiError> {
+    let run = state
+        .core
+        .scoring()
+        .start_what_if(
+            &actor,
+            body.kind.as_deref().unwrap_or_default(),
+            &body.definition,
+            body.model_id,
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(run.into())))
+}
+
+/// A background what-if's progress and, once done, its answer (its starter only; kept
+/// for 30 minutes after it finishes, on the server that ran it).
+#[utoipa::path(get, path = "/api/v1/scoring-models/previews/{id}", params(("id" = u64, Path)),
+    responses((status = 200, body = ScoringPreviewRunOut), (status = 404, body = ErrorBody)))]
+pub async fn preview_run(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<ScoringPreviewRunOut>, ApiError> {
+    let id = path_id(&id, "what-if run")?;
+    let id = u64::try_from(id).map_err(|_| ApiError(kartoteka_core::Error::NotFound { what: "what-if run" }))?;
+    Ok(Json(state.core.scoring().what_if_run(&actor, id)?.into()))
 }
 
 /// The criteria of the enabled segment-criterion plugins.

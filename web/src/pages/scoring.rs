@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/scoring/{id}", get(scoring_form::edit_form).post(scoring_form::update))
         .route("/scoring/{id}/what-if", get(to_model).post(scoring_form::what_if_saved))
+        .route("/scoring/what-ifs/{run}", get(scoring_form::what_if_run))
         .route("/scoring/{id}/rescore", get(to_model).post(rescore))
         .route("/scoring/{id}/delete", get(to_model).post(delete))
 }

@@ -14,9 +14,15 @@
 //! Three more submit buttons share the form: "Add parameter" and "Add band" show it again
 //! with one more empty row, and "What-if" (posting to [`urls::SCORING_WHAT_IF`] or
 //! `/scoring/{id}/what-if`) scores the draft over the whole base without saving and shows
-//! the result above the form, the form as typed.
+//! the result above the form, the form as typed. The what-if runs in the background
+//! ([`kartoteka_core::scoring::whatif_runs`]): when it is done within the scoring state's
+//! `what_if_wait` (2 s) the answer comes with the form at once; otherwise the browser is sent to
+//! `/scoring/what-ifs/{run}`, which shows the progress, reloads itself every second, and
+//! shows the form with the answer once done. The draft waits in [`WhatIfDrafts`] (this
+//! server's memory) meanwhile.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -26,7 +32,8 @@ use kartoteka_core::Error;
 use kartoteka_core::activities::KINDS;
 use kartoteka_core::filter::catalog::Source;
 use kartoteka_core::scoring::{
-    Band, BandCount, Definition, Measure, ModelInput, ModelPatch, Parameter, ScoringModel, ValueSource, WhatIf,
+    Band, BandCount, Definition, Measure, ModelInput, ModelPatch, Parameter, RunState, ScoringModel, ValueSource,
+    WhatIf,
 };
 use serde_json::Value as Json;
 
@@ -41,6 +48,28 @@ use crate::urls;
 
 /// The source of a parameter that reads an activity measure.
 pub const ACTIVITY: &str = "@activity";
+
+/// How long a what-if's draft is kept: longer than core keeps the run's answer after a
+/// long run.
+const DRAFT_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
+/// The drafts of what-ifs that outlasted the page's wait, by run, with when they were
+/// started: shown with the answer when it is done.
+#[derive(Debug, Default)]
+pub struct WhatIfDrafts(Mutex<HashMap<u64, (std::time::Instant, Draft)>>);
+
+impl WhatIfDrafts {
+    fn keep(&self, run: u64, draft: Draft) {
+        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.retain(|_, (at, _)| at.elapsed() < DRAFT_KEPT_FOR);
+        kept.insert(run, (std::time::Instant::now(), draft));
+    }
+
+    fn get(&self, run: u64) -> Option<Draft> {
+        let kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.get(&run).map(|(_, d)| d.clone())
+    }
+}
 
 /// The most rows of either kind the form reads (core allows fewer).
 const MAX_ROWS: usize = 100;
@@ -288,7 +317,7 @@ impl EditorPage {
 
 /// What the form holds, as typed.
 #[derive(Debug, Clone, Default)]
-struct Draft {
+pub struct Draft {
     key: String,
     name: String,
     kind: String,
@@ -932,22 +961,90 @@ async fn what_if(
     } else {
         draft.kind.clone()
     };
-    let result = state
-        .core
-        .scoring()
-        .what_if(&user.actor, &kind, &definition, saved.map(|m| m.id), &|_, _| {})
-        .await;
-    match result {
-        Ok(answer) => {
-            let page = editor(state, user, saved, draft, Vec::new(), Some(answer)).await?;
-            respond(&page, StatusCode::OK)
-        }
+    let scoring = state.core.scoring();
+    let run = match scoring
+        .start_what_if(&user.actor, &kind, &definition, saved.map(|m| m.id))
+        .await
+    {
+        Ok(run) => run,
         Err(e) => {
             let (status, errors) = refused(e)?;
             let page = editor(state, user, saved, draft, errors, None).await?;
-            respond(&page, status)
+            return respond(&page, status);
         }
+    };
+    let started = std::time::Instant::now();
+    while started.elapsed() < scoring.scoring_state().what_if_wait() {
+        let now = scoring.what_if_run(&user.actor, run.id)?;
+        if now.state != RunState::Running {
+            return answered(state, user, saved, draft, now.state).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    state.what_if_drafts.keep(run.id, draft);
+    Ok(Redirect::to(&urls::scoring_what_if_run(run.id)).into_response())
+}
+
+/// The form with a finished what-if's answer, or with why it failed.
+async fn answered(
+    state: &AppState,
+    user: &SessionUser,
+    saved: Option<&ScoringModel>,
+    draft: Draft,
+    finished: RunState,
+) -> Result<Response, PageError> {
+    let (errors, answer) = match finished {
+        RunState::Done(answer) => (Vec::new(), Some(answer)),
+        RunState::Failed(why) => (vec![(String::new(), format!("The what-if stopped: {why}"))], None),
+        RunState::Running => (Vec::new(), None),
+    };
+    let page = editor(state, user, saved, draft, errors, answer).await?;
+    respond(&page, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "scoring/what_if_progress.html")]
+struct ProgressPage {
+    nav: Nav,
+    name: String,
+    done: u64,
+    total: u64,
+    percent: u64,
+    back: String,
+}
+
+/// `GET /scoring/what-ifs/{run}`: a what-if's progress, then the form with its answer.
+pub(super) async fn what_if_run(
+    State(state): State<AppState>,
+    Path(run): Path<String>,
+    user: SessionUser,
+) -> Result<Response, PageError> {
+    user.actor.require_admin()?;
+    let id: u64 = run.parse().map_err(|_| Error::NotFound { what: "what-if run" })?;
+    let now = state.core.scoring().what_if_run(&user.actor, id)?;
+    let Some(draft) = state.what_if_drafts.get(id) else {
+        return Err(Error::NotFound { what: "what-if run" }.into());
+    };
+    let saved = match now.model_id {
+        Some(m) => state.core.scoring().get_model(m).await.ok(),
+        None => None,
+    };
+    if now.state != RunState::Running {
+        return answered(&state, &user, saved.as_ref(), draft, now.state).await;
+    }
+    let page = ProgressPage {
+        nav: Nav::new(&user, "scoring"),
+        name: if draft.name.is_empty() {
+            "a new model".into()
+        } else {
+            format!("“{}”", draft.name)
+        },
+        done: now.done,
+        total: now.total,
+        percent: (now.done * 100).checked_div(now.total).unwrap_or(0),
+        back: saved.map_or_else(|| urls::NEW_SCORING_MODEL.to_owned(), |m| urls::scoring_model(m.id)),
+    };
+    Ok(render(&page)?.into_response())
 }
 
 /// `POST /scoring/what-if`: a new model's draft, tried.

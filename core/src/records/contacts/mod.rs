@@ -122,7 +122,7 @@ impl ContactKind {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         match s {
             "person" => Ok(ContactKind::Person),
             "company" => Ok(ContactKind::Company),
