@@ -9,7 +9,8 @@
 //!
 //! Options: `--contacts N` (default 100,000), `--activities A` (per person, default 3),
 //! `--updates U` (timed updates per case, default 1,000, each after 100 untimed ones),
-//! `--runs R` (timed runs of the hand-written statement, default 3), `--keep`.
+//! `--runs R` (timed runs of the hand-written statement, default 3), `--keep`,
+//! `--postgres-only`.
 //!
 //! For SQLite and, when `KARTOTEKA_TEST_POSTGRES_URL` is set, PostgreSQL, it loads the demo
 //! base (`support::load_base`), then:

@@ -302,18 +302,22 @@ pub async fn load_base(label: &str, url: &str, clock: Arc<dyn Clock>, people: us
 
 /// Runs `run(label, url)` on a fresh SQLite file, then on a fresh PostgreSQL database
 /// when `KARTOTEKA_TEST_POSTGRES_URL` is set; both are removed afterwards unless `keep`.
+/// `--postgres-only` leaves SQLite out (for runs at a million, where each database takes
+/// most of an hour).
 pub async fn on_each_database(bench: &str, keep: bool, run: impl AsyncFn(&'static str, String) -> Res<()>) -> Res<()> {
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("kartoteka-bench-{bench}-{pid}"));
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join("bench.db");
-    let result = run("SQLite", format!("sqlite://{}?mode=rwc", file.display())).await;
-    if keep {
-        println!("\nSQLite file kept: {}", file.display());
-    } else {
-        std::fs::remove_dir_all(&dir).ok();
+    if !flag("--postgres-only") {
+        let dir = std::env::temp_dir().join(format!("kartoteka-bench-{bench}-{pid}"));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("bench.db");
+        let result = run("SQLite", format!("sqlite://{}?mode=rwc", file.display())).await;
+        if keep {
+            println!("\nSQLite file kept: {}", file.display());
+        } else {
+            std::fs::remove_dir_all(&dir).ok();
+        }
+        result?;
     }
-    result?;
     let Ok(base) = std::env::var("KARTOTEKA_TEST_POSTGRES_URL") else {
         println!("\nPostgreSQL skipped: KARTOTEKA_TEST_POSTGRES_URL is not set");
         return Ok(());
