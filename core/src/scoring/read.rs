@@ -171,34 +171,11 @@ pub(crate) async fn read_records(db: &impl ConnectionTrait, reads: &Reads, which
         HashMap::new()
     };
     let has = |c: CoreColumn| reads.columns.contains(&c);
-    let text = |row: &sea_orm::QueryResult, c: CoreColumn| -> Result<Option<String>> {
-        Ok(if has(c) {
-            row.try_get::<Option<String>>("", name(c))?
-        } else {
-            None
-        })
-    };
-    let number = |row: &sea_orm::QueryResult, c: CoreColumn| -> Result<Option<f64>> {
-        Ok(if has(c) {
-            row.try_get::<Option<f64>>("", name(c))?
-        } else {
-            None
-        })
-    };
-    let integer = |row: &sea_orm::QueryResult, c: CoreColumn| -> Result<Option<i64>> {
-        Ok(if has(c) {
-            row.try_get::<Option<i64>>("", name(c))?
-        } else {
-            None
-        })
-    };
-    let time = |row: &sea_orm::QueryResult, c: CoreColumn| -> Result<DateTime<Utc>> {
-        Ok(if has(c) {
-            row.try_get::<DateTime<Utc>>("", name(c))?
-        } else {
-            DateTime::<Utc>::UNIX_EPOCH
-        })
-    };
+    let text = |row, c| read::<String>(row, has(c), c);
+    let number = |row, c| read::<f64>(row, has(c), c);
+    let integer = |row, c| read::<i64>(row, has(c), c);
+    let time =
+        |row, c| Ok::<_, crate::Error>(read::<DateTime<Utc>>(row, has(c), c)?.unwrap_or(DateTime::<Utc>::UNIX_EPOCH));
     let mut found = Vec::with_capacity(rows.len());
     for row in &rows {
         let fields = if reads.fields {
@@ -258,6 +235,15 @@ pub(crate) async fn read_records(db: &impl ConnectionTrait, reads: &Reads, which
             })
             .collect())
     }
+}
+
+/// Column `c` of `row` when it was read, else `None`.
+fn read<T: sea_orm::TryGetable>(row: &sea_orm::QueryResult, read: bool, c: CoreColumn) -> Result<Option<T>> {
+    Ok(if read {
+        row.try_get::<Option<T>>("", name(c))?
+    } else {
+        None
+    })
 }
 
 /// The column's name in the table.
