@@ -43,9 +43,9 @@ use crate::plugin::CallContext;
 use crate::{Error, Result};
 
 /// Models over at most this many contacts of their kind are rescored in the saving
-/// request: the segments' limit. At the benchmark's rate (about 20,000 people a second
+/// request: the segments' limit. At the benchmark's rate (19,000-44,000 people a second
 /// for six parameters, BENCHMARKS.md "Scoring") that is about a second; with 200
-/// dynamic segments kept current chunk by chunk, about 3 s (13.5 s for 90,909 people).
+/// dynamic segments kept current chunk by chunk, about 3 s (14-16 s for 90,909 people).
 pub const INLINE_LIMIT: u64 = 20_000;
 
 /// How long a saving request waits for a small base's rescore another instance claimed.
@@ -233,7 +233,7 @@ impl Scoring {
             // A full rescore may have written most of `contact_scores` (all of it, for a new
             // model). Until autovacuum's next analyze, PostgreSQL plans with the statistics
             // from before: the per-write read of a contact's scores ran as a scan of the
-            // whole table (12-16 ms at 180,000 scores instead of 0.05), for about a minute
+            // whole table (12-16 ms at 181,818 scores instead of 0.07 ms), for about a minute
             // after every new model. Analyzing samples 30,000 rows, whatever the size.
             self.base.db.execute_unprepared("ANALYZE contact_scores").await?;
         }

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 
 use super::Scoring;
 use super::compute::Scorer;
-use super::model::ModelKind;
+use super::model::{Checked, ModelKind};
 use super::read::{Reads, Which, read_records};
 use crate::auth::Actor;
 use crate::entities::{contact_scores, contacts};
@@ -93,10 +93,34 @@ impl Scoring {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<WhatIf> {
         let started = std::time::Instant::now();
+        let (kind, checked) = self.prepare_what_if(actor, kind, definition, against).await?;
+        self.score_draft(kind, &checked, against, progress, started).await
+    }
+
+    /// Who may try the draft, the kind it scores and the draft checked (also by its
+    /// criteria): what a what-if refuses before it scores anything.
+    pub(crate) async fn prepare_what_if(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        definition: &Json,
+        against: Option<i64>,
+    ) -> Result<(ModelKind, Checked)> {
         let kind = self.what_if_target(actor, kind, against).await?;
-        let checked = self.check_with_criteria(definition).await?;
+        Ok((kind, self.check_with_criteria(definition).await?))
+    }
+
+    /// Scores the checked draft over every contact of `kind` (see [`Scoring::what_if`]).
+    pub(crate) async fn score_draft(
+        &self,
+        kind: ModelKind,
+        checked: &Checked,
+        against: Option<i64>,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+        started: std::time::Instant,
+    ) -> Result<WhatIf> {
         let catalog = self.filter.current_catalog().await?;
-        let reads = Reads::of(&checked, &catalog);
+        let reads = Reads::of(checked, &catalog);
         let total = contacts::Entity::find()
             .filter(contacts::Column::Kind.eq(kind.as_str()))
             .count(&self.base.db)
@@ -132,7 +156,7 @@ impl Scoring {
                 now: self.base.clock.now(),
                 ctx: CallContext::Request,
             };
-            let scored = scorer.score(&self.base.db, &checked, &records).await?;
+            let scored = scorer.score(&self.base.db, checked, &records).await?;
             let before: BTreeMap<i64, String> = match against {
                 Some(model) => contact_scores::Entity::find()
                     .select_only()

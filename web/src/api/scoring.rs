@@ -465,8 +465,9 @@ pub async fn preview_run(
     ApiUser(actor): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<ScoringPreviewRunOut>, ApiError> {
-    let id = path_id(&id, "what-if run")?;
-    let id = u64::try_from(id).map_err(|_| ApiError(kartoteka_core::Error::NotFound { what: "what-if run" }))?;
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError(kartoteka_core::Error::NotFound { what: "what-if run" }))?;
     Ok(Json(state.core.scoring().what_if_run(&actor, id)?.into()))
 }
 
