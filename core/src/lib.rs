@@ -5,6 +5,7 @@ pub mod demo;
 pub mod entities;
 mod facade;
 pub mod filter;
+pub mod imports;
 pub mod jobs;
 pub mod kernel;
 pub mod mail;

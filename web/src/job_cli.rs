@@ -67,7 +67,7 @@ const RUN_OPTIONS: [(&str, &str); 4] = [
 ];
 
 /// The user the command acts as.
-async fn actor(core: &Core, email: Option<&str>) -> anyhow::Result<Actor> {
+pub(crate) async fn actor(core: &Core, email: Option<&str>) -> anyhow::Result<Actor> {
     let users = core.users().list_users().await.map_err(explain)?;
     let user = match email {
         Some(email) => users.into_iter().find(|u| u.email.eq_ignore_ascii_case(email)),

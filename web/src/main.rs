@@ -1,4 +1,5 @@
-//! The `kartoteka` command: serve, migrate, users, plugins, bulk-action jobs, demo data.
+//! The `kartoteka` command: serve, migrate, users, plugins, bulk-action jobs, imports, demo
+//! data.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -41,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: JobCommand,
     },
+    /// Imports contacts from a CSV or Excel file.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Fills an empty base with a realistic demo: people, companies, fields, activities.
     Demo {
         /// Number of people.
@@ -75,6 +81,31 @@ enum UserCommand {
     },
     /// Lists users.
     List,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Imports people and companies from a CSV (`,` `;` or tab; UTF-8, UTF-16, Windows-1250
+    /// or -1251) or `.xlsx` file whose first row names the columns, with a progress bar.
+    /// The rows skipped or refused are written to FILE.rejected.csv with the reasons.
+    Contacts {
+        file: std::path::PathBuf,
+        /// The mapping as JSON (or `@mapping.json`): `{"columns": {"E-mail": "email",
+        /// "Imię": "first_name"}, "match_by": "email", "on_match": "update"}`. Without it,
+        /// the mapping suggested from the headers.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Check every row and report what would happen, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The e-mail of the user it imports as (the owner of new contacts); the first
+        /// admin by default.
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        /// Where to write the rows skipped or refused (default: FILE.rejected.csv).
+        #[arg(long)]
+        rejected: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -244,6 +275,26 @@ async fn main() -> anyhow::Result<()> {
                 JobCommand::Cancel { id, as_user } => job_cli::cancel(&core, id, as_user.as_deref()).await,
                 JobCommand::Outcomes { id, as_user } => job_cli::outcomes(&core, id, as_user.as_deref()).await,
             }
+        }
+        Command::Import {
+            command:
+                ImportCommand::Contacts {
+                    file,
+                    mapping,
+                    dry_run,
+                    as_user,
+                    rejected,
+                },
+        } => {
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            let args = kartoteka_web::import_cli::ImportArgs {
+                file,
+                mapping,
+                dry_run,
+                as_user,
+                rejected,
+            };
+            kartoteka_web::import_cli::import_contacts(&core, args).await
         }
         Command::Demo {
             people,

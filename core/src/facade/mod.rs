@@ -9,8 +9,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, jobs, kernel, mail, plugin, schema,
-    scoring, segments, tasks,
+    Clock, Error, Result, activities, auth, contacts, demo, entities, filter, imports, jobs, kernel, mail, plugin,
+    schema, scoring, segments, tasks,
 };
 
 /// The domain services over one database.
@@ -32,6 +32,7 @@ pub struct Core {
     tasks: tasks::Tasks,
     jobs: jobs::Jobs,
     mail: mail::Mail,
+    imports: imports::Imports,
 }
 
 impl Core {
@@ -63,6 +64,7 @@ impl Core {
             segments: segments.clone(),
         };
         let contacts = contacts::Contacts::new(reader.clone(), Arc::new(upkeep));
+        let imports = imports::Imports::new(contacts.clone(), users.clone());
         let activities = activities::Activities::new(contacts.clone());
         let tasks = tasks::Tasks::new(reader.clone());
         let settings = mail::Settings::default();
@@ -82,6 +84,7 @@ impl Core {
             tasks,
             jobs,
             mail,
+            imports,
         }
     }
 
@@ -143,6 +146,11 @@ impl Core {
     /// unsubscribes.
     pub fn mail(&self) -> &mail::Mail {
         &self.mail
+    }
+
+    /// Imports of contacts from files.
+    pub fn imports(&self) -> &imports::Imports {
+        &self.imports
     }
 
     /// Describes filters as `actor` may read them: users by name, the segments they see.

@@ -17,6 +17,7 @@
 //! [`Contacts`], built by the facade with the upkeep in it.
 
 mod audit;
+pub mod batch;
 mod check;
 pub mod columns;
 pub mod cursor;
@@ -33,6 +34,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Map, Value, json};
 
+pub use batch::{BatchOutcome, BatchRow, Identity};
 pub use columns::CoreColumn;
 pub use cursor::{Cursor, Sort, SortKey};
 pub(crate) use read::score_of;
