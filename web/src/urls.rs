@@ -22,6 +22,7 @@ pub const CONTACT_TYPES: &str = "/contact-types";
 pub const DEFAULT_CONTACT_TYPE: &str = "/contact-types/default-type";
 pub const FIELDS: &str = "/fields";
 pub const PLUGINS: &str = "/plugins";
+pub const IMPORTS: &str = "/imports";
 pub const SEGMENTS: &str = "/segments";
 pub const NEW_SEGMENT: &str = "/segments/new";
 /// The segment form's count and join/leave preview for a new segment (JSON).
@@ -170,4 +171,9 @@ pub fn scoring_what_if_run(run: u64) -> String {
 /// Where a scoring model's `action` form (what-if, rescore, delete) posts.
 pub fn scoring_action(id: i64, action: &str) -> String {
     format!("/scoring/{id}/{action}")
+}
+
+/// An import's page.
+pub fn import(id: i64) -> String {
+    format!("/imports/{id}")
 }

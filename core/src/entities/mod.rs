@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod email_unsubscribes;
 pub mod field_defs;
 pub mod grants;
+pub mod imports;
 pub mod job_outcomes;
 pub mod job_samples;
 pub mod job_targets;

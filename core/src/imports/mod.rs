@@ -28,6 +28,7 @@ pub mod file;
 pub mod mapping;
 pub mod rows;
 mod run;
+mod store;
 
 use std::io::Write;
 use std::path::Path;
@@ -38,6 +39,7 @@ pub use file::{FileRow, FileShape, Format};
 pub use mapping::{CORE_TARGETS, Mapping, MatchBy, OnMatch, Target};
 pub use rows::RowProblem;
 pub use run::{ImportReport, ImportSink, RowAction, RowOutcome};
+pub use store::{ImportState, MAX_FILE_BYTES, STALE_AFTER, StoredImport, report_json};
 
 use crate::auth::{Actor, Users};
 use crate::contacts::Contacts;
@@ -148,6 +150,8 @@ impl Imports {
 /// accents. Fix the rows in it and import it again: its extra columns map to nothing.
 pub struct RejectedRows<W: Write> {
     writer: csv::Writer<W>,
+    /// Every row, not only those skipped and refused (a dry run's report).
+    every_row: bool,
     /// Rows written (the header aside).
     pub written: u64,
 }
@@ -168,12 +172,22 @@ impl<W: Write> RejectedRows<W> {
         let mut names: Vec<&str> = header.iter().map(String::as_str).collect();
         names.extend(["Import line", "Import outcome", "Import reason"]);
         writer.write_record(&names).map_err(csv_error)?;
-        Ok(RejectedRows { writer, written: 0 })
+        Ok(RejectedRows {
+            writer,
+            every_row: false,
+            written: 0,
+        })
     }
 
-    /// Writes `row` if it was skipped or refused.
+    /// With `every_row`, every row is written with its outcome (what a dry run reports).
+    pub fn with_every_row(mut self, every_row: bool) -> Self {
+        self.every_row = every_row;
+        self
+    }
+
+    /// Writes `row` if it was skipped or refused (any row, [`RejectedRows::with_every_row`]).
     pub fn row(&mut self, row: &FileRow, outcome: &RowOutcome, columns: usize) -> Result<()> {
-        if !matches!(outcome.action, RowAction::Skipped | RowAction::Refused) {
+        if !self.every_row && !matches!(outcome.action, RowAction::Skipped | RowAction::Refused) {
             return Ok(());
         }
         let mut cells: Vec<String> = row.cells.clone();

@@ -5,6 +5,7 @@ pub mod contact_types;
 pub mod contacts;
 pub mod dto;
 pub mod fields;
+pub mod imports;
 pub mod jobs;
 pub mod json;
 pub mod openapi;
@@ -74,6 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{id}/members.csv", get(segments::members_csv))
         .route("/segments/{id}/actions", post(jobs::start_on_segment))
         .route("/actions", get(jobs::actions))
+        .route("/imports", get(imports::list).post(imports::upload))
+        .route("/imports/{id}", get(imports::get_one))
+        .route("/imports/{id}/runs", post(imports::start))
+        .route("/imports/{id}/outcomes", get(imports::outcomes))
         .route("/jobs", get(jobs::list))
         .route("/jobs/{id}", get(jobs::get_one))
         .route("/jobs/{id}/cancel", post(jobs::cancel))

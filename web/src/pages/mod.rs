@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod fields;
 pub mod flash;
 pub mod form_errors;
+pub mod imports;
 pub mod job_page;
 pub mod jobs;
 pub mod mail;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .merge(scoring::routes())
         .merge(actions::routes())
         .merge(jobs::routes())
+        .merge(imports::routes())
         .merge(tasks::routes())
         .merge(mail::routes())
         .route(urls::ASSETS_HTMX, get(htmx_js))
