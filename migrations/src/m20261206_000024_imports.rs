@@ -87,8 +87,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Imports::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Imports::Table).to_owned()).await
     }
 }

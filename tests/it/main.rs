@@ -24,6 +24,7 @@ mod forms_browser;
 mod forms_input;
 mod freshness;
 mod guest_languages;
+mod imports;
 mod job_crash;
 mod job_pages;
 mod jobs;

@@ -405,6 +405,11 @@ impl TestApp {
         }
     }
 
+    /// The client the API helpers use, for requests they don't make (raw bodies).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

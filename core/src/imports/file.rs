@@ -338,13 +338,12 @@ fn stream_sheet(
     while let Some(cell) = cells.next_cell().map_err(bad)? {
         let (row, col) = cell.get_position();
         let line = u64::from(row) + 1;
-        if current.as_ref().is_some_and(|r| r.line != line) {
-            if let Some(done) = current.take()
-                && send.send(Ok(done)).is_err()
-            {
-                // The import stopped reading.
-                return Ok(());
-            }
+        if current.as_ref().is_some_and(|r| r.line != line)
+            && let Some(done) = current.take()
+            && send.send(Ok(done)).is_err()
+        {
+            // The import stopped reading.
+            return Ok(());
         }
         let row = current.get_or_insert_with(|| FileRow {
             line,

@@ -89,6 +89,12 @@ pub fn read_row(cells: &[String], header: &[String], mapping: &Mapping, lookups:
             message,
         };
         let some = || Some(text.to_owned());
+        if text.contains('\0') {
+            problems.push(problem(
+                "holds a zero byte; the file may be damaged or in another encoding".into(),
+            ));
+            continue;
+        }
         match target {
             Target::Skip => {}
             Target::Name => {

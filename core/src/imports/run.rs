@@ -486,6 +486,18 @@ pub(super) fn open(path: &Path, shape: &FileShape) -> Result<(RowReader, Vec<Str
     let header = reader
         .next_row()?
         .ok_or_else(|| Error::invalid("file", "the file is empty: it has no header row"))?;
-    let header: Vec<String> = header.cells.iter().map(|c| c.trim().to_owned()).collect();
+    // A header is shown and stored as JSON: no control characters (PostgreSQL refuses a
+    // zero byte in JSON).
+    let header: Vec<String> = header
+        .cells
+        .iter()
+        .map(|c| {
+            c.chars()
+                .filter(|ch| !ch.is_control())
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        })
+        .collect();
     Ok((reader, header))
 }

@@ -352,8 +352,14 @@ impl Imports {
             while watch.changed().await.is_ok() {
                 let (rows, bytes) = *watch.borrow_and_update();
                 let stamp = imports::Entity::update_many()
-                    .col_expr(imports::Column::RowsDone, Expr::value(i64::try_from(rows).unwrap_or(i64::MAX)))
-                    .col_expr(imports::Column::BytesDone, Expr::value(i64::try_from(bytes).unwrap_or(i64::MAX)))
+                    .col_expr(
+                        imports::Column::RowsDone,
+                        Expr::value(i64::try_from(rows).unwrap_or(i64::MAX)),
+                    )
+                    .col_expr(
+                        imports::Column::BytesDone,
+                        Expr::value(i64::try_from(bytes).unwrap_or(i64::MAX)),
+                    )
                     .col_expr(imports::Column::HeartbeatAt, Expr::value(stored(clock.now())))
                     .filter(imports::Column::Id.eq(id))
                     .exec(&db)

@@ -133,7 +133,11 @@ pub async fn targets(state: &AppState) -> Result<Vec<TargetOut>, kartoteka_core:
 }
 
 /// The answer to an upload.
-pub async fn uploaded(state: &AppState, import: StoredImport, preview: Preview) -> Result<UploadedOut, kartoteka_core::Error> {
+pub async fn uploaded(
+    state: &AppState,
+    import: StoredImport,
+    preview: Preview,
+) -> Result<UploadedOut, kartoteka_core::Error> {
     Ok(UploadedOut {
         suggested_mapping: preview.suggested.to_json(&preview.header),
         format: preview.shape.format.as_str().to_owned(),
@@ -160,9 +164,12 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<UploadedOut>), ApiError> {
     let pairs = query_pairs(query.as_deref());
     let file_name = param(&pairs, "file_name").unwrap_or("import").to_owned();
-    let bytes = axum::body::to_bytes(body, MAX_FILE_BYTES)
-        .await
-        .map_err(|_| ApiError::invalid("file", format!("the upload is unreadable or larger than {MAX_FILE_BYTES} bytes")))?;
+    let bytes = axum::body::to_bytes(body, MAX_FILE_BYTES).await.map_err(|_| {
+        ApiError::invalid(
+            "file",
+            format!("the upload is unreadable or larger than {MAX_FILE_BYTES} bytes"),
+        )
+    })?;
     let (import, preview) = state.core.imports().upload(&actor, &file_name, bytes.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(uploaded(&state, import, preview).await?)))
 }

@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    activities, contact_types, contacts, dto, fields, imports, jobs, outbox, plugins, scoring, segment_size, segments, settings,
-    tasks, token,
+    activities, contact_types, contacts, dto, fields, imports, jobs, outbox, plugins, scoring, segment_size, segments,
+    settings, tasks, token,
 };
 
 /// The API's description.

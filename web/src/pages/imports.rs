@@ -88,7 +88,12 @@ struct ListPage {
     max_mb: usize,
 }
 
-async fn list_page(state: &AppState, user: &SessionUser, notice: Option<String>, error: Option<Error>) -> Result<Response, PageError> {
+async fn list_page(
+    state: &AppState,
+    user: &SessionUser,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> Result<Response, PageError> {
     let imports = state.core.imports().list(&user.actor, 50).await?;
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -280,13 +285,7 @@ async fn show_page(
             error: at_column.get(i).cloned().flatten(),
         })
         .collect();
-    let text = |key: &str, default: &str| {
-        mapping
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or(default)
-            .to_owned()
-    };
+    let text = |key: &str, default: &str| mapping.get(key).and_then(Value::as_str).unwrap_or(default).to_owned();
     let mut match_options = vec![
         ("email".to_owned(), "E-mail".to_owned()),
         ("phone".to_owned(), "Phone".to_owned()),
@@ -331,7 +330,11 @@ async fn show_page(
             preview.shape.format.as_str(),
             preview.header.len(),
             if preview.shape.format == kartoteka_core::imports::Format::Csv {
-                format!(", {} separated, {}", preview.shape.delimiter_name(), preview.shape.encoding)
+                format!(
+                    ", {} separated, {}",
+                    preview.shape.delimiter_name(),
+                    preview.shape.encoding
+                )
             } else {
                 String::new()
             }
@@ -367,7 +370,12 @@ async fn show_page(
     Ok((status, html).into_response())
 }
 
-async fn show(State(state): State<AppState>, user: SessionUser, flash: Flash, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn show(
+    State(state): State<AppState>,
+    user: SessionUser,
+    flash: Flash,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let mut response = show_page(&state, &user, id, None, None, flash.message()).await?;
     flash.clear(&state, &mut response);
@@ -376,12 +384,21 @@ async fn show(State(state): State<AppState>, user: SessionUser, flash: Flash, Pa
 
 /// The mapping form: `col.<i>` per column, `match_by`, `on_match`, `kind`, `type`, and
 /// `run` = `dry_run` or `import`.
-async fn start(State(state): State<AppState>, Path(id): Path<String>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
+async fn start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let import = state.core.imports().get(&user.actor, id).await?;
     let mapping = mapping_of(&form, import.header.len());
     let dry_run = form.get("run") != Some("import");
-    match state.core.imports().start(&user.actor, id, Some(&mapping), dry_run).await {
+    match state
+        .core
+        .imports()
+        .start(&user.actor, id, Some(&mapping), dry_run)
+        .await
+    {
         Ok(_) => Ok(flash::redirect(
             &state,
             &urls::import(id),
@@ -412,7 +429,11 @@ fn mapping_of(form: &FormData, columns: usize) -> Value {
     })
 }
 
-async fn outcomes(State(state): State<AppState>, user: SessionUser, Path(id): Path<String>) -> Result<Response, PageError> {
+async fn outcomes(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     Ok(crate::api::imports::outcomes_csv(&state, &user.actor, id).await?)
 }

@@ -210,8 +210,8 @@ impl Contacts {
         }
         let backend = self.base.db.get_database_backend();
         let column: SimpleExpr = match identity {
-            Identity::Email => Expr::col(contacts::Column::Email).into(),
-            Identity::Phone => Expr::col(contacts::Column::Phone).into(),
+            Identity::Email => Expr::col(contacts::Column::Email),
+            Identity::Phone => Expr::col(contacts::Column::Phone),
             Identity::Field(key) => field_text(backend, key),
         };
         let rows: Vec<(i64, Option<String>)> = contacts::Entity::find()
