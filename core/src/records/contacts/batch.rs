@@ -6,7 +6,7 @@
 //! written. A row updating a contact that someone changed since it was read is answered
 //! as stale, the others are written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
@@ -73,6 +73,14 @@ impl Contacts {
             .into_iter()
             .map(|c| (c.id, c))
             .collect();
+        let company_ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| match r {
+                BatchRow::Create(d) => d.company_id,
+                BatchRow::Update { patch, .. } => patch.company_id.flatten(),
+            })
+            .collect();
+        let companies = self.visible_companies(actor, &company_ids).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut checked = Vec::with_capacity(rows.len());
         for row in rows {
@@ -85,7 +93,7 @@ impl Contacts {
                         draft.type_key.clone_from(default);
                     }
                     let changes = std::mem::take(&mut draft.fields);
-                    self.check_draft(actor, &schema, draft, None, &changes)
+                    self.check_draft_knowing(actor, &schema, draft, None, &changes, &companies)
                         .await
                         .map(|c| (None, c))
                 }
@@ -106,8 +114,15 @@ impl Contacts {
                         patch.version = contact.version;
                         let before = contact.draft();
                         let changes = patch.fields.clone().unwrap_or_default();
-                        self.check_draft(actor, &schema, patch.apply(before.clone()), Some(&contact), &changes)
-                            .await
+                        self.check_draft_knowing(
+                            actor,
+                            &schema,
+                            patch.apply(before.clone()),
+                            Some(&contact),
+                            &changes,
+                            &companies,
+                        )
+                        .await
                             .map(|c| (Some((contact, before)), c))
                     }
                 },
@@ -133,27 +148,24 @@ impl Contacts {
             Some(w) => Some(derived::FoldSchema::read(w.txn()).await?),
             None => None,
         };
-        for (slot, checked) in outcomes.iter_mut().zip(checked) {
+        // New contacts go in together, in multi-row inserts, after the updates.
+        let mut creates: Vec<(usize, contacts::ActiveModel, Value)> = Vec::new();
+        for (i, (slot, checked)) in outcomes.iter_mut().zip(checked).enumerate() {
             let Some((existing, checked)) = checked else { continue };
             let outcome = match existing {
-                None => match (&mut write, &fold) {
-                    (Some(w), Some(fold)) => {
-                        let model = w
-                            .insert(checked.columns_with_derived(fold), audit::snapshot(&checked.draft))
-                            .await?;
-                        BatchOutcome::Created(model.id)
+                None => {
+                    if let Some(fold) = &fold {
+                        creates.push((i, checked.columns_with_derived(fold), audit::snapshot(&checked.draft)));
                     }
-                    _ => BatchOutcome::Created(0),
-                },
+                    BatchOutcome::Created(0)
+                }
                 Some((contact, before)) => {
                     let diff = audit::difference(&before, &checked.draft);
                     if diff.is_empty() {
                         BatchOutcome::Unchanged(contact.id)
                     } else if let (Some(w), Some(fold)) = (&mut write, &fold) {
                         let columns = checked.columns_with_derived(fold);
-                        if w.update(contact.id, contact.version, columns, Value::Object(diff))
-                            .await?
-                        {
+                        if w.update(contact.id, contact.version, columns, Value::Object(diff)).await? {
                             if contact.kind == ContactKind::Company && contact.name != checked.draft.name {
                                 let people = super::write::people_of(w.txn(), contact.id).await?;
                                 w.affects(people);
@@ -175,6 +187,18 @@ impl Contacts {
             };
             *slot = Some(outcome);
         }
+        if let Some(w) = &mut write
+            && !creates.is_empty()
+        {
+            let (positions, rows): (Vec<usize>, Vec<(contacts::ActiveModel, Value)>) =
+                creates.into_iter().map(|(i, columns, snapshot)| (i, (columns, snapshot))).unzip();
+            let ids = w.insert_many(rows).await?;
+            for (i, id) in positions.into_iter().zip(ids) {
+                if let Some(slot) = outcomes.get_mut(i) {
+                    *slot = Some(BatchOutcome::Created(id));
+                }
+            }
+        }
         if let Some(w) = write {
             w.commit().await?;
         }
@@ -182,6 +206,26 @@ impl Contacts {
             .into_iter()
             .map(|o| o.ok_or_else(|| Error::Internal("a batch row was left without an outcome".into())))
             .collect()
+    }
+
+    /// The companies among `ids` that `actor` sees, in one query.
+    async fn visible_companies(&self, actor: &Actor, ids: &[i64]) -> Result<HashSet<i64>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let found: Vec<i64> = contacts::Entity::find()
+            .select_only()
+            .column(contacts::Column::Id)
+            .filter(contacts::Column::Kind.eq(ContactKind::Company.as_str()))
+            .filter(contacts::Column::Id.is_in(ids))
+            .filter(visibility::condition(actor, Access::Read))
+            .into_tuple()
+            .all(&self.base.db)
+            .await?;
+        Ok(found.into_iter().collect())
     }
 
     /// The contacts among `ids` that `actor` may change, in one query.

@@ -2,6 +2,8 @@
 //! the schema, the type, the company and the owner; every problem at once, each at its
 //! path ([`crate::Error::Invalid`]).
 
+use std::collections::HashSet;
+
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Map, Value};
 
@@ -84,9 +86,24 @@ impl ContactReader {
         &self,
         actor: &Actor,
         schema: &Schema,
+        draft: ContactDraft,
+        current: Option<&Contact>,
+        changes: &Map<String, Value>,
+    ) -> Result<Checked> {
+        self.check_draft_knowing(actor, schema, draft, current, changes, &HashSet::new())
+            .await
+    }
+
+    /// [`ContactReader::check_draft`], where `companies` are ids already known to be
+    /// companies the actor sees (read for a whole batch at once), so they aren't read again.
+    pub(super) async fn check_draft_knowing(
+        &self,
+        actor: &Actor,
+        schema: &Schema,
         mut draft: ContactDraft,
         current: Option<&Contact>,
         changes: &Map<String, Value>,
+        companies: &HashSet<i64>,
     ) -> Result<Checked> {
         let mut problems = Problems::default();
         let self_id = current.map(|c| c.id);
@@ -162,7 +179,7 @@ impl ContactReader {
                 problems.add("company_id", "a company can't belong to a company");
             } else if Some(company_id) == self_id {
                 problems.add("company_id", "a contact can't belong to itself");
-            } else if company_changed {
+            } else if company_changed && !companies.contains(&company_id) {
                 let company = contacts::Entity::find_by_id(company_id)
                     .filter(visibility::condition(actor, Access::Read))
                     .one(&self.base.db)

@@ -55,7 +55,9 @@ impl ContactReader {
                 _ => {}
             }
         }
+        // The actor exists: they are acting.
         if let Some(owner) = wanted
+            && owner != actor.user_id
             && users::Entity::find_by_id(owner).one(&self.base.db).await?.is_none()
         {
             return Err(Error::invalid("owner", format!("no user with id {owner}")));
