@@ -25,6 +25,7 @@ mod forms_input;
 mod freshness;
 mod guest_languages;
 mod imports;
+mod imports_browser;
 mod job_crash;
 mod job_pages;
 mod jobs;

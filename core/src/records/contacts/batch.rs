@@ -123,7 +123,7 @@ impl Contacts {
                             &companies,
                         )
                         .await
-                            .map(|c| (Some((contact, before)), c))
+                        .map(|c| (Some((contact, before)), c))
                     }
                 },
             };
@@ -165,7 +165,9 @@ impl Contacts {
                         BatchOutcome::Unchanged(contact.id)
                     } else if let (Some(w), Some(fold)) = (&mut write, &fold) {
                         let columns = checked.columns_with_derived(fold);
-                        if w.update(contact.id, contact.version, columns, Value::Object(diff)).await? {
+                        if w.update(contact.id, contact.version, columns, Value::Object(diff))
+                            .await?
+                        {
                             if contact.kind == ContactKind::Company && contact.name != checked.draft.name {
                                 let people = super::write::people_of(w.txn(), contact.id).await?;
                                 w.affects(people);
@@ -190,8 +192,10 @@ impl Contacts {
         if let Some(w) = &mut write
             && !creates.is_empty()
         {
-            let (positions, rows): (Vec<usize>, Vec<(contacts::ActiveModel, Value)>) =
-                creates.into_iter().map(|(i, columns, snapshot)| (i, (columns, snapshot))).unzip();
+            let (positions, rows): (Vec<usize>, Vec<(contacts::ActiveModel, Value)>) = creates
+                .into_iter()
+                .map(|(i, columns, snapshot)| (i, (columns, snapshot)))
+                .unzip();
             let ids = w.insert_many(rows).await?;
             for (i, id) in positions.into_iter().zip(ids) {
                 if let Some(slot) = outcomes.get_mut(i) {

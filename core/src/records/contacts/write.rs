@@ -42,9 +42,9 @@ use serde_json::{Value, json};
 use super::derived::{Derived, FoldSchema, Source};
 use tokio::sync::OwnedMutexGuard;
 
-use crate::{Error, Result};
 use crate::entities::{contact_events, contacts};
 use crate::kernel::base::{Base, WriteQueue};
+use crate::{Error, Result};
 
 /// A boxed future, as the hooks return (traits with `async fn` aren't object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -204,14 +204,17 @@ impl ContactWrite {
                     keys.len()
                 )));
             }
-            let events = keys.iter().zip(snapshots).map(|(id, snapshot)| contact_events::ActiveModel {
-                contact_id: Set(*id),
-                user_id: Set(Some(self.stamp.user_id)),
-                at: Set(self.stamp.at),
-                action: Set("created".to_owned()),
-                changes: Set(snapshot),
-                ..Default::default()
-            });
+            let events = keys
+                .iter()
+                .zip(snapshots)
+                .map(|(id, snapshot)| contact_events::ActiveModel {
+                    contact_id: Set(*id),
+                    user_id: Set(Some(self.stamp.user_id)),
+                    at: Set(self.stamp.at),
+                    action: Set("created".to_owned()),
+                    changes: Set(snapshot),
+                    ..Default::default()
+                });
             contact_events::Entity::insert_many(events).exec(&self.txn).await?;
             self.touch(keys.iter().copied());
             ids.extend(keys);
