@@ -124,8 +124,13 @@ impl Imports {
         dry_run: bool,
         sink: &mut dyn ImportSink,
     ) -> Result<ImportReport> {
-        let shape = file::shape(path)?;
-        let (mut reader, header) = run::open(path, &shape)?;
+        let opened = path.to_owned();
+        let (reader, header) = tokio::task::spawn_blocking(move || {
+            let shape = file::shape(&opened)?;
+            run::open(&opened, &shape)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("reading the file: {e}")))??;
         let mapping = self.mapping(&header, mapping).await?;
         let schema = self.contacts.schema.current().await?;
         let users = self
@@ -140,7 +145,7 @@ impl Imports {
             users,
         };
         run::Run::new(&self.contacts, actor, header, mapping, lookups, dry_run)
-            .all(&mut reader, BATCH_ROWS, sink)
+            .all(reader, BATCH_ROWS, sink)
             .await
     }
 }

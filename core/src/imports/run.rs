@@ -141,21 +141,30 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Reads every row after the header from `reader`, `batch` at a time.
+    /// Reads every row after the header from `reader`, `batch` at a time (each batch read
+    /// on a blocking thread: a file read, or an Excel sheet's reader, may wait).
     pub async fn all(
         mut self,
-        reader: &mut RowReader,
+        mut reader: RowReader,
         batch: usize,
         sink: &mut dyn ImportSink,
     ) -> Result<ImportReport> {
         loop {
-            let mut rows = Vec::with_capacity(batch);
-            while rows.len() < batch {
-                match reader.next_row()? {
-                    Some(row) => rows.push(row),
-                    None => break,
+            let (back, rows) = tokio::task::spawn_blocking(move || {
+                let mut rows = Vec::with_capacity(batch);
+                while rows.len() < batch {
+                    match reader.next_row() {
+                        Ok(Some(row)) => rows.push(row),
+                        Ok(None) => break,
+                        Err(e) => return (reader, Err(e)),
+                    }
                 }
-            }
+                (reader, Ok(rows))
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("reading the file: {e}")))?;
+            reader = back;
+            let rows = rows?;
             if rows.is_empty() {
                 break;
             }
