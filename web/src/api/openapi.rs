@@ -6,13 +6,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     activities, contact_types, contacts, dto, fields, jobs, outbox, plugins, scoring, segment_size, segments, settings,
-    tasks, token,
+    tasks, token, users,
 };
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, the e-mail outbox, and scoring models. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, the e-mail outbox, scoring models, and users. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::count, contacts::filter_fields, contacts::get_one, contacts::create, contacts::update, contacts::delete,
@@ -32,6 +32,7 @@ use super::{
         outbox::list, outbox::get_one, outbox::campaign, outbox::preview, outbox::test_message,
         scoring::list, scoring::create, scoring::get_one, scoring::update, scoring::delete, scoring::rescore,
         scoring::preview, scoring::start_preview, scoring::preview_run, scoring::criteria, scoring::for_contact,
+        users::list, users::create, users::get_one, users::update, users::reset_password, users::change_own_password,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -50,7 +51,8 @@ use super::{
         scoring::ScoringModelOut, scoring::ScoringModelCreate, scoring::ScoringModelUpdate, scoring::ScoringPreviewIn,
         scoring::BandCountOut, scoring::ScoredContactOut, scoring::BandMoveOut, scoring::ScoringPreviewOut, scoring::ScoringPreviewRunOut,
         scoring::CriterionOut, scoring::ParameterPointsOut, scoring::ContactScoreOut, scoring::BandChangeOut,
-        scoring::ContactScoresOut, dto::ScoreSummary)),
+        scoring::ContactScoresOut, dto::ScoreSummary,
+        users::UserOut, users::UserCreate, users::UserUpdate, users::PasswordReset, users::OwnPasswordChange, users::PasswordChanged)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
