@@ -49,4 +49,5 @@ mod smtp_sink;
 mod sorting;
 mod task_pages;
 mod trust_pages;
+mod users;
 mod visibility;
