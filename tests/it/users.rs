@@ -129,7 +129,11 @@ async fn admins_add_users_through_the_api(app: TestApp) {
     // Non-admins: 403 on everything but their own account.
     let (_, agent_token) = app.agent().await;
     for token in [&agent_token, &nina_token] {
-        assert_error(&app.get(token, "/api/v1/users").await, StatusCode::FORBIDDEN, "forbidden");
+        assert_error(
+            &app.get(token, "/api/v1/users").await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
         assert_error(
             &app.get(token, &format!("/api/v1/users/{}", admin.id)).await,
             StatusCode::FORBIDDEN,
@@ -156,7 +160,10 @@ async fn admins_add_users_through_the_api(app: TestApp) {
             .await;
         assert_error(&reset, StatusCode::FORBIDDEN, "forbidden");
     }
-    assert_eq!(token_reply(&app, "sneaky@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        token_reply(&app, "sneaky@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 both!(a_role_change_changes_what_the_user_may_do: a_role_change_changes_what_the_user_may_do_sqlite, a_role_change_changes_what_the_user_may_do_postgres);
@@ -175,7 +182,11 @@ async fn a_role_change_changes_what_the_user_may_do(app: TestApp) {
 
     // Manager: segments yes, users no — on the very next request of the same token.
     let (status, changed) = app
-        .patch_json(&admin_token, &format!("/api/v1/users/{}", agent.id), &json!({"role": "manager"}))
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/users/{}", agent.id),
+            &json!({"role": "manager"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["role"], "manager");
@@ -185,7 +196,11 @@ async fn a_role_change_changes_what_the_user_may_do(app: TestApp) {
 
     // Admin: the users resource and page open, the nav shows Users.
     let (status, _) = app
-        .patch_json(&admin_token, &format!("/api/v1/users/{}", agent.id), &json!({"role": "admin"}))
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/users/{}", agent.id),
+            &json!({"role": "admin"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.get(&agent_token, "/api/v1/users").await.0, StatusCode::OK);
@@ -209,7 +224,10 @@ async fn a_role_change_changes_what_the_user_may_do(app: TestApp) {
     let home = app.page(&agent_client, "/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(!home.text.contains("href=\"/users\""), "no Users in an agent's nav");
-    assert!(home.text.contains("href=\"/account/password\""), "everyone's nav links their password");
+    assert!(
+        home.text.contains("href=\"/account/password\""),
+        "everyone's nav links their password"
+    );
 
     // Bad input, every problem at once.
     let bad = app
@@ -238,7 +256,11 @@ async fn deactivation_ends_every_session_at_once(app: TestApp) {
     assert_eq!(app.page(&client, "/contacts").await.status, StatusCode::OK);
 
     let (status, body) = app
-        .patch_json(&admin_token, &format!("/api/v1/users/{user}"), &json!({"active": false}))
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/users/{user}"),
+            &json!({"active": false}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
@@ -249,12 +271,21 @@ async fn deactivation_ends_every_session_at_once(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let page = app.page(&client, "/contacts").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert!(page.location().is_some_and(|l| l.starts_with("/login")), "{:?}", page.location());
+    assert!(
+        page.location().is_some_and(|l| l.starts_with("/login")),
+        "{:?}",
+        page.location()
+    );
 
     // Signing in again is refused with a clear message; a wrong password hears the usual.
     let refused = token_reply(&app, email, PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
-    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("deactivated"));
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deactivated")
+    );
     let wrong = token_reply(&app, email, "not the password").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.json()["error"]["message"], "wrong email or password");
@@ -264,7 +295,13 @@ async fn deactivation_ends_every_session_at_once(app: TestApp) {
 
     // The list shows it; reactivating lets them sign in again, old credentials stay dead.
     let (_, list) = app.get(&admin_token, "/api/v1/users").await;
-    let row = list["items"].as_array().unwrap().iter().find(|u| u["id"] == user).unwrap().clone();
+    let row = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user)
+        .unwrap()
+        .clone();
     assert_eq!(row["active"], false);
     let (status, body) = app
         .patch_json(&admin_token, &format!("/api/v1/users/{user}"), &json!({"active": true}))
@@ -293,7 +330,11 @@ async fn an_admin_resets_a_password(app: TestApp) {
         )
         .await;
     assert_invalid(&short, "password");
-    assert_eq!(app.get(&agent_token, "/api/v1/contacts").await.0, StatusCode::OK, "a refused reset ends nothing");
+    assert_eq!(
+        app.get(&agent_token, "/api/v1/contacts").await.0,
+        StatusCode::OK,
+        "a refused reset ends nothing"
+    );
 
     let (status, body) = app
         .post_json(
@@ -304,9 +345,15 @@ async fn an_admin_resets_a_password(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["sessions_ended"], 2, "the API token and the web session");
-    assert_eq!(app.get(&agent_token, "/api/v1/contacts").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(&agent_token, "/api/v1/contacts").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.page(&client, "/contacts").await.status, StatusCode::SEE_OTHER);
-    assert_eq!(token_reply(&app, &agent.email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        token_reply(&app, &agent.email, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     app.api_token(&agent.email, "a brand new password").await;
     let (status, _) = app
         .post_json(
@@ -341,7 +388,11 @@ async fn users_change_their_own_password(app: TestApp) {
         )
         .await;
     assert_eq!(error_paths(&both.1), ["current_password", "new_password"], "{}", both.1);
-    assert_eq!(token_reply(&app, &agent.email, PASSWORD).await.status, StatusCode::OK, "unchanged");
+    assert_eq!(
+        token_reply(&app, &agent.email, PASSWORD).await.status,
+        StatusCode::OK,
+        "unchanged"
+    );
 
     // The right one: this token stays, the others end.
     let (status, body) = app
@@ -354,9 +405,15 @@ async fn users_change_their_own_password(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["sessions_ended"].as_u64().unwrap() >= 3, "{body}");
     assert_eq!(app.get(&token, "/api/v1/contacts").await.0, StatusCode::OK);
-    assert_eq!(app.get(&other_token, "/api/v1/contacts").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(&other_token, "/api/v1/contacts").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.page(&client, "/contacts").await.status, StatusCode::SEE_OTHER);
-    assert_eq!(token_reply(&app, &agent.email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        token_reply(&app, &agent.email, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Through the page: a wrong current password shows at its input; the right one keeps
     // this session and ends the API tokens.
@@ -377,7 +434,11 @@ async fn users_change_their_own_password(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(element_text(&refused.text, "error-current_password").is_some(), "{}", refused.text);
+    assert!(
+        element_text(&refused.text, "error-current_password").is_some(),
+        "{}",
+        refused.text
+    );
     let mismatch = app
         .submit(
             &client,
@@ -432,18 +493,28 @@ async fn the_last_active_admin_stays(app: TestApp) {
         let refused = app.patch_json(&first_token, &me, &change).await;
         assert_error(&refused, StatusCode::CONFLICT, "conflict");
         assert!(
-            refused.1["error"]["message"].as_str().unwrap().contains("last active admin"),
+            refused.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("last active admin"),
             "{}",
             refused.1
         );
     }
     let (_, body) = app.get(&first_token, &me).await;
-    assert_eq!((body["role"].clone(), body["active"].clone()), (json!("admin"), json!(true)));
+    assert_eq!(
+        (body["role"].clone(), body["active"].clone()),
+        (json!("admin"), json!(true))
+    );
 
     // A deactivated admin doesn't count.
     let dormant = add_user(&app, &first_token, "dormant@example.com", "admin").await;
     let (status, _) = app
-        .patch_json(&first_token, &format!("/api/v1/users/{dormant}"), &json!({"active": false}))
+        .patch_json(
+            &first_token,
+            &format!("/api/v1/users/{dormant}"),
+            &json!({"active": false}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_error(
@@ -459,18 +530,30 @@ async fn the_last_active_admin_stays(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(app.get(&first_token, "/api/v1/users").await.0, StatusCode::FORBIDDEN);
     assert_error(
-        &app.patch_json(&second_token, &format!("/api/v1/users/{second}"), &json!({"active": false}))
-            .await,
+        &app.patch_json(
+            &second_token,
+            &format!("/api/v1/users/{second}"),
+            &json!({"active": false}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "conflict",
     );
     // Reactivating the dormant admin makes room again.
     let (status, _) = app
-        .patch_json(&second_token, &format!("/api/v1/users/{dormant}"), &json!({"active": true}))
+        .patch_json(
+            &second_token,
+            &format!("/api/v1/users/{dormant}"),
+            &json!({"active": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app
-        .patch_json(&second_token, &format!("/api/v1/users/{second}"), &json!({"role": "agent"}))
+        .patch_json(
+            &second_token,
+            &format!("/api/v1/users/{second}"),
+            &json!({"role": "agent"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -481,7 +564,10 @@ async fn the_users_page(app: TestApp) {
     let (client, csrf) = app.signed_in_client(&admin.email, PASSWORD).await;
     let page = app.page(&client, "/users").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("aria-current=\"page\">Users</a>"), "the nav marks Users");
+    assert!(
+        page.text.contains("aria-current=\"page\">Users</a>"),
+        "the nav marks Users"
+    );
     assert_eq!(row_ids(&page.text), [admin.id]);
 
     // Bad input: every problem at its input, the values kept, nothing added.
@@ -523,7 +609,9 @@ async fn the_users_page(app: TestApp) {
     let ids = row_ids(&page.text);
     assert_eq!(ids.len(), 2);
     let paula = *ids.iter().find(|i| **i != admin.id).unwrap();
-    let (paula_client, _) = app.signed_in_client("paula@example.com", "paula's first password").await;
+    let (paula_client, _) = app
+        .signed_in_client("paula@example.com", "paula's first password")
+        .await;
 
     // Role, status and password through the row forms.
     let role = app
@@ -544,7 +632,11 @@ async fn the_users_page(app: TestApp) {
         )
         .await;
     assert_eq!(off.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.page(&paula_client, "/").await.status, StatusCode::SEE_OTHER, "signed out at once");
+    assert_eq!(
+        app.page(&paula_client, "/").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out at once"
+    );
     let page = app.page(&client, "/users").await;
     let row = element_html(&page.text, "users").unwrap();
     assert!(row.contains("deactivated"), "{row}");
@@ -574,7 +666,11 @@ async fn the_users_page(app: TestApp) {
         )
         .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
-    assert!(element_text(&short.text, &format!("error-{paula}")).is_some(), "{}", short.text);
+    assert!(
+        element_text(&short.text, &format!("error-{paula}")).is_some(),
+        "{}",
+        short.text
+    );
 
     // The last active admin can't step down here either: the message is in their row.
     let alone = app
@@ -636,14 +732,25 @@ async fn the_document_describes_the_users_answers(app: TestApp) {
         ("/api/v1/users", "get", &["200", "401", "403"][..]),
         ("/api/v1/users", "post", &["201", "400", "401", "403", "409"][..]),
         ("/api/v1/users/{id}", "get", &["200", "401", "403", "404"][..]),
-        ("/api/v1/users/{id}", "patch", &["200", "400", "401", "403", "404", "409"][..]),
-        ("/api/v1/users/{id}/password", "post", &["200", "400", "401", "403", "404"][..]),
+        (
+            "/api/v1/users/{id}",
+            "patch",
+            &["200", "400", "401", "403", "404", "409"][..],
+        ),
+        (
+            "/api/v1/users/{id}/password",
+            "post",
+            &["200", "400", "401", "403", "404"][..],
+        ),
         ("/api/v1/me/password", "post", &["200", "400", "401", "429"][..]),
         ("/api/v1/auth/token", "post", &["200", "401", "403", "429"][..]),
     ] {
         let responses = &paths[path][method]["responses"];
         for status in statuses {
-            assert!(responses[*status].is_object(), "{method} {path} documents {status}: {responses}");
+            assert!(
+                responses[*status].is_object(),
+                "{method} {path} documents {status}: {responses}"
+            );
         }
     }
     for property in ["id", "email", "name", "role", "active", "created_at", "deactivated_at"] {

@@ -229,8 +229,9 @@ impl Accounts {
         if !(deactivating || reactivating || role_changes || name_changes) {
             return Ok(target);
         }
-        let losing_admin =
-            target.is_active() && target.role == Role::Admin && (deactivating || role.is_some_and(|r| r != Role::Admin));
+        let losing_admin = target.is_active()
+            && target.role == Role::Admin
+            && (deactivating || role.is_some_and(|r| r != Role::Admin));
 
         let turn = self.base.writers.enter().await;
         let txn = self.base.db.begin().await?;
@@ -264,7 +265,11 @@ impl Accounts {
             let left = users::Entity::find().filter(active_admins()).count(&txn).await?;
             if left == 0 {
                 txn.rollback().await?;
-                let doing = if deactivating { "deactivated" } else { "given another role" };
+                let doing = if deactivating {
+                    "deactivated"
+                } else {
+                    "given another role"
+                };
                 return Err(Error::conflict(format!(
                     "{} is the last active admin and can't be {doing}; make another user an admin first",
                     target.email

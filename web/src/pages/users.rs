@@ -288,7 +288,10 @@ impl PasswordPage {
 
     /// The problems not tied to an input.
     fn general_errors(&self) -> Vec<String> {
-        form_errors::elsewhere(&self.errors, &["current_password", "new_password", "new_password_again"])
+        form_errors::elsewhere(
+            &self.errors,
+            &["current_password", "new_password", "new_password_again"],
+        )
     }
 }
 
@@ -316,7 +319,10 @@ async fn change_password(
     // Trimmed like the sign-in form's password, so what is set here signs in there.
     let new = form.text("new_password");
     if new != form.text("new_password_again") {
-        let errors = vec![("new_password_again".to_owned(), "is not the same as the new password".to_owned())];
+        let errors = vec![(
+            "new_password_again".to_owned(),
+            "is not the same as the new password".to_owned(),
+        )];
         return password_refused(&user, errors);
     }
     let keep = cookie(&headers, SESSION_COOKIE);
