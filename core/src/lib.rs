@@ -16,7 +16,7 @@ pub mod scoring;
 pub mod segments;
 
 pub use kernel::{clock, collation, error, text};
-pub use records::{activities, auth, contacts, outbox, sign_in_limits, tasks};
+pub use records::{activities, auth, contacts, outbox, sign_in_limits, tasks, users};
 pub use schema::{contact_types, fields, settings};
 
 pub use clock::{Clock, ManualClock, SystemClock};

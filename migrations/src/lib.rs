@@ -24,6 +24,7 @@ mod m20261204_000019_plugin_limits;
 mod m20261204_000020_jobs;
 mod m20261205_000021_outbox;
 mod m20261205_000022_scoring;
+mod m20261206_000023_user_status;
 mod m20261206_000024_imports;
 
 /// Every migration, oldest first.
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_jobs::Migration),
             Box::new(m20261205_000021_outbox::Migration),
             Box::new(m20261205_000022_scoring::Migration),
+            Box::new(m20261206_000023_user_status::Migration),
             Box::new(m20261206_000024_imports::Migration),
         ]
     }

@@ -262,7 +262,7 @@ async fn serve_then_add_the_first_admin() {
     }
     let (ok, listed, _) = run(dir.path(), &["user", "list"], "").await;
     assert!(ok);
-    assert_eq!(listed.trim(), "1\tadmin\tboss@example.com");
+    assert_eq!(listed.trim(), "1\tadmin\tboss@example.com\tactive");
 
     // The new admin signs in: a token from the API, and a session from the sign-in page.
     let token = http

@@ -51,4 +51,5 @@ mod smtp_sink;
 mod sorting;
 mod task_pages;
 mod trust_pages;
+mod users;
 mod visibility;

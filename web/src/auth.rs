@@ -100,6 +100,15 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme's case forgiven).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 /// A caller of the API.
 #[derive(Debug, Clone)]
 pub struct ApiUser(pub Actor);
@@ -108,13 +117,12 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))) else {
+        let Some(token) = bearer_token(&parts.headers) else {
             return Err(ApiError(Error::Unauthorized(
                 "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token".into(),
             )));
         };
-        match state.core.users().resolve_api_token(token.trim()).await? {
+        match state.core.users().resolve_api_token(token).await? {
             Some(actor) => Ok(ApiUser(actor)),
             None => Err(ApiError(Error::Unauthorized(
                 "the token is unknown or expired; get a new one from POST /api/v1/auth/token".into(),

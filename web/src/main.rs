@@ -79,7 +79,7 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Lists users.
+    /// Lists users: id, role, email and status (active or deactivated), tab-separated.
     List,
 }
 
@@ -244,7 +244,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
             for user in core.users().list_users().await.map_err(|e| anyhow::anyhow!("{e}"))? {
-                println!("{}\t{}\t{}", user.id, user.role.as_str(), user.email);
+                let status = if user.is_active() { "active" } else { "deactivated" };
+                println!("{}\t{}\t{}\t{status}", user.id, user.role.as_str(), user.email);
             }
             Ok(())
         }

@@ -53,6 +53,10 @@ pub const SCORING: &str = "/scoring";
 pub const NEW_SCORING_MODEL: &str = "/scoring/new";
 /// The editor's what-if for a model not saved yet.
 pub const SCORING_WHAT_IF: &str = "/scoring/what-if";
+/// Users and roles (admins).
+pub const USERS: &str = "/users";
+/// The signed-in user's own password.
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
 /// The Outbox (admins).
 pub const OUTBOX: &str = "/outbox";
 /// Where the contacts table's "run an action" buttons post (ticked rows or all results).
@@ -146,6 +150,11 @@ pub fn segment_actions(id: i64, action: Option<&str>) -> String {
         Some(a) => format!("/segments/{id}/actions?action={}", encode(a)),
         None => format!("/segments/{id}/actions"),
     }
+}
+
+/// Where a user's `action` form (role, status, password) posts on the users page.
+pub fn user_action(id: i64, action: &str) -> String {
+    format!("/users/{id}/{action}")
 }
 
 /// Where a task's `action` form (done, reopen) posts.

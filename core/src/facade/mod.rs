@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     Clock, Error, Result, activities, auth, contacts, demo, entities, filter, imports, jobs, kernel, mail, plugin,
-    schema, scoring, segments, tasks,
+    schema, scoring, segments, tasks, users,
 };
 
 /// The domain services over one database.
@@ -23,6 +23,7 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     plugins: Arc<plugin::Registry>,
     users: auth::Users,
+    accounts: users::Accounts,
     schema: schema::SchemaService,
     contacts: contacts::Contacts,
     activities: activities::Activities,
@@ -55,6 +56,7 @@ impl Core {
         let base = kernel::base::Base::new(db.clone(), clock.clone());
         let schema = schema::SchemaService::new(base.clone());
         let users = auth::Users::new(base.clone());
+        let accounts = users::Accounts::new(base.clone(), users.clone());
         let reader = contacts::ContactReader::new(base.clone(), schema.clone());
         let filter = filter::FilterEngine::new(base, plugins.clone(), schema.clone(), users.clone(), reader.clone());
         let segments = segments::Segments::new(filter.clone());
@@ -75,6 +77,7 @@ impl Core {
             clock,
             plugins,
             users,
+            accounts,
             schema,
             contacts,
             activities,
@@ -94,9 +97,15 @@ impl Core {
         &self.plugins
     }
 
-    /// Users: accounts, sign-in, sessions and API tokens.
+    /// Users: sign-in, sessions and API tokens.
     pub fn users(&self) -> &auth::Users {
         &self.users
+    }
+
+    /// Accounts: admins add users, change roles, deactivate, reset passwords; everyone
+    /// changes their own password.
+    pub fn accounts(&self) -> &users::Accounts {
+        &self.accounts
     }
 
     /// The schema: contact types, field definitions, settings. Changes that other layers

@@ -143,12 +143,7 @@ impl<'a> Run<'a> {
 
     /// Reads every row after the header from `reader`, `batch` at a time (each batch read
     /// on a blocking thread: a file read, or an Excel sheet's reader, may wait).
-    pub async fn all(
-        mut self,
-        mut reader: RowReader,
-        batch: usize,
-        sink: &mut dyn ImportSink,
-    ) -> Result<ImportReport> {
+    pub async fn all(mut self, mut reader: RowReader, batch: usize, sink: &mut dyn ImportSink) -> Result<ImportReport> {
         loop {
             let (back, rows) = tokio::task::spawn_blocking(move || {
                 let mut rows = Vec::with_capacity(batch);

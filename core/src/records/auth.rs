@@ -1,4 +1,5 @@
-//! Users, roles, passwords, web sessions and API tokens.
+//! Sign-in, passwords, web sessions and API tokens. Managing the accounts (adding, roles,
+//! deactivating, password changes) is [`crate::users`].
 //!
 //! - Passwords are hashed with argon2id (the crate's defaults: 19 MiB, 2 passes), on a
 //!   blocking thread so a sign-in never stalls the async runtime.
@@ -13,6 +14,19 @@
 //!   and 0.32 ms (PostgreSQL) of index-served counts of 1.22 and 1.68 ms through the API
 //!   (BENCHMARKS.md, "The server from outside"). Alternatives: reading it every time (exact everywhere, that cost on every
 //!   request), or a signed token that needs no read (no revocation before it expires).
+//! - The same bound holds for what admins change ([`crate::users`]): deactivating a user,
+//!   resetting their password or changing their role deletes or forgets their tokens, so
+//!   it takes effect at once on the instance that made the change and within
+//!   [`TOKEN_RECHECK`] (one second) on every other instance sharing the database; a
+//!   request already under way finishes as the user it started as. A token read joins
+//!   its user, so a deactivated user's token is refused even if it was stored after the
+//!   deactivation (a sign-in that had checked the password just before).
+//!   Push instead of re-reading (PostgreSQL `LISTEN`/`NOTIFY` to every instance) would
+//!   shorten that second to the notification's latency, at the cost of a listening
+//!   connection per instance and a fallback for SQLite; not worth it for one second.
+//! - A deactivated user who gives the right password is told so (`Forbidden`); anyone
+//!   else hears "wrong email or password", so the answer reveals an account's status only
+//!   to whoever knows its password.
 //! - Failed sign-ins are counted in the database, atomically, per client address, per
 //!   account from that address and per account from unknown addresses: after
 //!   [`MAX_FAILED_LOGINS`] from one address the account is locked *for that address* for
@@ -57,6 +71,9 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub role: Role,
+    pub created_at: DateTime<Utc>,
+    /// When an admin deactivated the account; `None` while it is active.
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<users::Model> for User {
@@ -67,11 +84,18 @@ impl TryFrom<users::Model> for User {
             role: m.role.parse()?,
             email: m.email,
             name: m.name,
+            created_at: m.created_at,
+            deactivated_at: m.deactivated_at,
         })
     }
 }
 
 impl User {
+    /// Whether the account may sign in (no admin deactivated it).
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+
     /// The user as an actor.
     pub fn actor(&self) -> Actor {
         Actor {
@@ -106,12 +130,12 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let salt = new_salt()?;
         Argon2::default()
@@ -123,7 +147,7 @@ async fn hash_password(password: String) -> Result<String> {
     .map_err(|e| Error::Internal(e.to_string()))?
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool> {
+pub(crate) async fn verify_password(password: String, hash: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| Error::Internal(format!("stored password hash is unreadable: {e}")))?;
@@ -157,6 +181,9 @@ fn new_salt() -> Result<SaltString> {
 }
 
 const BAD_CREDENTIALS: &str = "wrong email or password";
+
+/// What a deactivated user hears when the password was right.
+pub const DEACTIVATED: &str = "this account is deactivated; an admin can reactivate it";
 
 /// How long an instance trusts a session or API token it read (the same as the
 /// generations, [`crate::kernel::generations::RECHECK`]).
@@ -200,6 +227,32 @@ impl TokenCache {
             kept.remove(hash);
         }
     }
+
+    /// Forgets every token of user `user_id`, so that this instance reads them again (and
+    /// finds them gone, or the user's new role) on their next request.
+    pub(crate) fn forget_user(&self, user_id: i64) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.retain(|_, k| k.actor.user_id != user_id);
+        }
+    }
+}
+
+/// Ends every session and API token of user `user_id` but the one whose secret is `keep`:
+/// deletes their rows (every instance reads them again within [`TOKEN_RECHECK`] and finds
+/// them gone) and forgets them on this instance at once.
+pub(crate) async fn end_tokens_of(
+    db: &impl sea_orm::ConnectionTrait,
+    tokens: &TokenCache,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64> {
+    let mut delete = auth_tokens::Entity::delete_many().filter(auth_tokens::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        delete = delete.filter(auth_tokens::Column::TokenHash.ne(token_hash(keep)));
+    }
+    let ended = delete.exec(db).await?.rows_affected;
+    tokens.forget_user(user_id);
+    Ok(ended)
 }
 
 /// The users service: accounts, sign-in, sessions and tokens.
@@ -218,40 +271,16 @@ impl Users {
         }
     }
 
-    /// Creates a user. The password must have at least 8 characters.
+    /// Creates a user without asking who may (the command line's `user add`, and the
+    /// first admin); admins add users through [`crate::users::Accounts::add_user`]. The
+    /// checks are the same: [`crate::users`].
     pub async fn create_user(&self, email: &str, name: &str, password: &str, role: Role) -> Result<User> {
-        let email = email.trim().to_lowercase();
-        if !valid_email(&email) {
-            return Err(Error::invalid("email", "not a valid email address"));
-        }
-        if password.chars().count() < 8 {
-            return Err(Error::invalid("password", "must have at least 8 characters"));
-        }
-        let taken = users::Entity::find()
-            .filter(users::Column::Email.eq(&email))
-            .count(&self.base.db)
-            .await?
-            > 0;
-        if taken {
-            return Err(Error::conflict(format!("a user with email {email} already exists")));
-        }
-        let hash = hash_password(password.to_owned()).await?;
-        let model = users::ActiveModel {
-            email: Set(email),
-            name: Set(name.trim().to_owned()),
-            password_hash: Set(hash),
-            role: Set(role.as_str().to_owned()),
-            failed_logins: Set(0),
-            locked_until: Set(None),
-            created_at: Set(stored(self.base.clock.now())),
-            ..Default::default()
-        }
-        .insert(&self.base.db)
-        .await?;
-        // Filters name owners by email: the prepared ones know one user less.
-        crate::kernel::generations::catalog_changed(&self.base.db).await?;
-        self.base.changes.mark();
-        User::try_from(model)
+        crate::users::insert_user(&self.base, email, name, password, role.as_str(), false).await
+    }
+
+    /// The cache of resolved tokens, shared with the accounts service, which ends tokens.
+    pub(crate) fn token_cache(&self) -> Arc<TokenCache> {
+        self.tokens.clone()
     }
 
     /// All users, by email.
@@ -317,6 +346,11 @@ impl Users {
                 } else {
                     counters.give_back(key).await?;
                 }
+            }
+            // Said only to whoever knows the password: others hear "wrong email or
+            // password" whether the account is active or not.
+            if user.deactivated_at.is_some() {
+                return Err(Error::Forbidden(DEACTIVATED.into()));
             }
             return User::try_from(user);
         }
@@ -387,6 +421,12 @@ impl Users {
                     self.tokens.forget(&hash);
                     return Ok(None);
                 };
+                // Deactivating deletes the user's tokens; one a sign-in begun before it
+                // stored after it is refused here.
+                if user.deactivated_at.is_some() {
+                    self.tokens.forget(&hash);
+                    return Ok(None);
+                }
                 let kept = KeptToken {
                     kind: row.kind,
                     actor: User::try_from(user)?.actor(),

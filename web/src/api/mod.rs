@@ -17,6 +17,7 @@ pub mod segments;
 pub mod settings;
 pub mod tasks;
 pub mod token;
+pub mod users;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -104,6 +105,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/{id}", get(tasks::get_one).patch(tasks::update))
         .route("/settings", get(settings::get).put(settings::put))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get_one).patch(users::update))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route("/me/password", post(users::change_own_password))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -29,6 +29,7 @@ pub mod segment_page;
 pub mod segments;
 pub mod session;
 pub mod tasks;
+pub mod users;
 
 use askama::Template;
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(tasks::routes())
         .merge(mail::routes())
+        .merge(users::routes())
         .route(urls::ASSETS_HTMX, get(htmx_js))
 }
 

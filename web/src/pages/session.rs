@@ -119,12 +119,9 @@ pub async fn login(
         .await
     {
         Ok(user) => user,
-        Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. })) => {
-            let status = if matches!(e, Error::RateLimited { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
+        Err(e @ (Error::Unauthorized(_) | Error::RateLimited { .. } | Error::Forbidden(_))) => {
+            // 401 wrong credentials, 429 too many tries, 403 a deactivated account.
+            let status = crate::error::classify(&e).0;
             return login_page(&state, status, next, email, Some(crate::error::public_message(&e)));
         }
         Err(e) => return PageError::from(e).into_response(),
