@@ -88,6 +88,11 @@ const CITIES: [&str; 8] = [
 ];
 const SOURCES: [&str; 3] = ["web", "fair", "ads"];
 
+/// The `i`th of `list`, cycling.
+fn pick(list: &[&'static str], i: usize) -> &'static str {
+    list.get(i % list.len().max(1)).copied().unwrap_or_default()
+}
+
 /// Writes the file of `rows` people; its size in bytes.
 fn write_file(path: &Path, rows: usize) -> Res<u64> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -102,12 +107,12 @@ fn write_file(path: &Path, rows: usize) -> Res<u64> {
         writeln!(
             out,
             "{},{},p{i}@example.com,+48 600 {:03} {:03},{company},{},{},{}",
-            FIRST[i % FIRST.len()],
-            LAST[(i / FIRST.len()) % LAST.len()],
+            pick(&FIRST, i),
+            pick(&LAST, i / FIRST.len()),
             (i / 1000) % 1000,
             i % 1000,
-            CITIES[i % CITIES.len()],
-            SOURCES[i % SOURCES.len()],
+            pick(&CITIES, i),
+            pick(&SOURCES, i),
             i % 1000,
         )?;
     }
@@ -146,7 +151,7 @@ const HAND_STATEMENTS: usize = 10;
 /// The hand-written load of the file: companies, then people.
 async fn by_hand(db: &DatabaseConnection, file: &Path, owner: i64, type_id: i64) -> Res<u64> {
     let fold = FoldSchema::read(db).await?;
-    let now = chrono::Utc::now();
+    let now = kartoteka_core::clock::stored(kartoteka_core::Clock::now(&SystemClock));
     let row = |draft: &ContactDraft| {
         let mut columns = contacts::ActiveModel {
             kind: Set(draft.kind.clone()),
