@@ -114,6 +114,51 @@ pub(super) struct Run<'a> {
     /// Companies a dry run would have created (their names), so later rows naming them
     /// count them once.
     planned_companies: std::collections::HashSet<String>,
+    statistics: Statistics,
+}
+
+/// The planner's statistics of the tables an import grows, refreshed as it grows them.
+///
+/// An import into a small base makes it a big one while it runs. Planned from the
+/// statistics of the small one, PostgreSQL read each batch's matches by e-mail (`email IN
+/// (...)`) with a scan of the whole table: at 1,000,000 rows a batch's read took 12 s
+/// and grew with every batch, until autovacuum's next analyze. So the import analyzes
+/// `contacts` and `contact_events` itself each time it has written as many rows as the
+/// table had at the last analyze (at least [`ANALYZE_AFTER`]): a handful of times per
+/// import, each a sample on PostgreSQL and [`crate::filter::indexes::SQLITE_ANALYSIS_LIMIT`]
+/// rows per index on SQLite.
+#[derive(Debug, Default)]
+struct Statistics {
+    /// Rows at the last analyze (`None`: not read yet).
+    analysed: Option<u64>,
+    written_since: u64,
+}
+
+/// Rows written before the first analyze.
+const ANALYZE_AFTER: u64 = 10_000;
+
+impl Statistics {
+    async fn written(&mut self, contacts: &Contacts, rows: u64) -> Result<()> {
+        use crate::filter::indexes;
+        let db = &contacts.base.db;
+        let analysed = match self.analysed {
+            Some(n) => n,
+            None => indexes::analysed_rows(db, "contacts").await?.unwrap_or(0),
+        };
+        self.analysed = Some(analysed);
+        self.written_since += rows;
+        if self.written_since >= analysed.max(ANALYZE_AFTER) {
+            indexes::analyze(
+                db,
+                &["contacts", "contact_events"],
+                Some(indexes::SQLITE_ANALYSIS_LIMIT),
+            )
+            .await?;
+            self.analysed = Some(analysed + self.written_since);
+            self.written_since = 0;
+        }
+        Ok(())
+    }
 }
 
 impl<'a> Run<'a> {
@@ -138,6 +183,7 @@ impl<'a> Run<'a> {
             },
             seen: HashMap::new(),
             planned_companies: Default::default(),
+            statistics: Statistics::default(),
         }
     }
 
@@ -164,9 +210,15 @@ impl<'a> Run<'a> {
                 break;
             }
             let outcomes = self.batch(&rows).await?;
+            let before = self.report.created + self.report.updated;
             for (row, outcome) in rows.iter().zip(&outcomes) {
                 self.report.count(outcome.action);
                 sink.row(row, outcome)?;
+            }
+            if !self.dry_run {
+                self.statistics
+                    .written(self.contacts, self.report.created + self.report.updated - before)
+                    .await?;
             }
             sink.progress(self.report.rows, reader.position());
         }
