@@ -604,3 +604,32 @@ async fn the_mapping_page_runs_a_dry_run_and_the_import(app: TestApp) {
     assert_eq!(contacts[0]["owner"], user.id);
     assert_eq!(contacts[0]["type"], "lead");
 }
+
+both!(companies_in_the_file_are_the_ones_its_people_name: companies_in_the_file_sqlite, companies_in_the_file_postgres);
+async fn companies_in_the_file_are_the_ones_its_people_name(app: TestApp) {
+    let (_, token) = app.admin().await;
+    // The people come before their company in the file, and one names a company the file
+    // doesn't have.
+    let file = "Name;Kind;Company\nJan Nowak;osoba;Acme\nAcme;firma;\nOla Lis;person;Beta\n"
+        .as_bytes()
+        .to_vec();
+    let uploaded = upload(&app, &token, "c.csv", file).await;
+    assert_eq!(uploaded["suggested_mapping"]["columns"]["Kind"], "kind");
+    let id = uploaded["import"]["id"].as_i64().unwrap();
+    let mapping = json!({"columns": {"Name": "name", "Kind": "kind", "Company": "company"}, "match_by": "none"});
+    for dry_run in [true, false] {
+        let done = run(&app, &token, id, &json!({"mapping": mapping, "dry_run": dry_run})).await;
+        assert_eq!(
+            report(&done),
+            json!({"dry_run": dry_run, "rows": 3, "created": 3, "updated": 0, "unchanged": 0, "skipped": 0,
+                   "refused": 0, "companies_created": 1, "legacy_cells": 0}),
+            "dry run {dry_run}"
+        );
+    }
+    let (contacts, _) = app.all_contacts(&token, "name", 10).await;
+    let names: Vec<&str> = contacts.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Acme", "Beta", "Jan Nowak", "Ola Lis"]);
+    let acme = contacts.iter().find(|c| c["name"] == "Acme").unwrap();
+    let jan = contacts.iter().find(|c| c["name"] == "Jan Nowak").unwrap();
+    assert_eq!(jan["company_id"], acme["id"]);
+}

@@ -76,19 +76,9 @@ pub async fn import_contacts(core: &Core, args: ImportArgs) -> anyhow::Result<()
         .await
         .map_err(explain)?;
     eprintln!(
-        "{}: {}, {} columns{}",
+        "{}: {}",
         args.file.display(),
-        preview.shape.format.as_str(),
-        preview.header.len(),
-        if preview.shape.format == kartoteka_core::imports::Format::Csv {
-            format!(
-                ", {} separated, {}",
-                preview.shape.delimiter_name(),
-                preview.shape.encoding
-            )
-        } else {
-            String::new()
-        }
+        preview.shape.describe(preview.header.len())
     );
     for (header, target) in preview.header.iter().zip(&used.columns) {
         eprintln!("  {header:<24} -> {}", target.name());

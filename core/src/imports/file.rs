@@ -63,6 +63,20 @@ pub struct FileShape {
 }
 
 impl FileShape {
+    /// The shape as people read it, for a file of `columns` columns: "CSV, 7 columns,
+    /// semicolon separated, UTF-8".
+    pub fn describe(&self, columns: usize) -> String {
+        match self.format {
+            Format::Csv => format!(
+                "{}, {columns} columns, {} separated, {}",
+                self.format.as_str(),
+                self.delimiter_name(),
+                self.encoding
+            ),
+            Format::Xlsx => format!("{}, {columns} columns", self.format.as_str()),
+        }
+    }
+
     /// The delimiter as people name it.
     pub fn delimiter_name(&self) -> &'static str {
         match self.delimiter {

@@ -248,6 +248,16 @@ impl<'a> Run<'a> {
             })
             .collect();
         self.write_rows(&companies, rows, &read, &mut outcomes).await?;
+        if self.dry_run {
+            // The companies a dry run "created" exist for the people that name them.
+            for &i in &companies {
+                if let (Some(Some(outcome)), Some(row)) = (outcomes.get(i), read.get(i))
+                    && outcome.action == RowAction::Created
+                {
+                    self.planned_companies.insert(row.draft.name.clone());
+                }
+            }
+        }
         self.link_companies(&mut read, &mut outcomes).await?;
         let people: Vec<usize> = (0..read.len())
             .filter(|&i| outcomes.get(i).is_some_and(Option::is_none))
@@ -311,7 +321,10 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         let mut found = self.contacts.companies_named(self.actor, &names).await?;
-        let missing: Vec<String> = names.into_iter().filter(|n| !found.contains_key(n)).collect();
+        let missing: Vec<String> = names
+            .into_iter()
+            .filter(|n| !(found.contains_key(n) || (self.dry_run && self.planned_companies.contains(n))))
+            .collect();
         if !missing.is_empty() {
             if self.dry_run {
                 for name in &missing {
@@ -395,7 +408,7 @@ impl<'a> Run<'a> {
                     .iter()
                     .filter_map(|&i| read.get(i).and_then(|r| r.identity.clone()))
                     .collect();
-                self.contacts.find_by(identity, &values).await?
+                self.contacts.find_by(self.actor, identity, &values).await?
             }
             None => HashMap::new(),
         };

@@ -325,20 +325,7 @@ async fn show_page(
         state: import.state.as_str(),
         running,
         percent,
-        shape: format!(
-            "{}, {} columns{}",
-            preview.shape.format.as_str(),
-            preview.header.len(),
-            if preview.shape.format == kartoteka_core::imports::Format::Csv {
-                format!(
-                    ", {} separated, {}",
-                    preview.shape.delimiter_name(),
-                    preview.shape.encoding
-                )
-            } else {
-                String::new()
-            }
-        ),
+        shape: preview.shape.describe(preview.header.len()),
         columns,
         match_by: choices(&match_options, &text("match_by", "email")),
         on_match: choices(&on_match_options, &text("on_match", "update")),

@@ -104,7 +104,7 @@ impl Contacts {
                 } => match current.remove(&id) {
                     None => Err(Error::invalid(
                         "",
-                        format!("contact {id} is gone, or you may not change it"),
+                        format!("contact {id} was deleted while the import read it, or you may no longer change it"),
                     )),
                     Some(contact) if !any && contact.version != patch.version => Err(Error::invalid(
                         "",
@@ -248,10 +248,17 @@ impl Contacts {
             .collect()
     }
 
-    /// The ids of the contacts whose `identity` is one of `values` (e-mails compared in
-    /// lower case, phones and field values as given), whoever may see them, by value; the
-    /// lowest id first where several share a value.
-    pub async fn find_by(&self, identity: &Identity, values: &[String]) -> Result<HashMap<String, Vec<i64>>> {
+    /// The ids of the contacts `actor` may change whose `identity` is one of `values`
+    /// (e-mails compared in lower case, phones and field values as given), by value; the
+    /// lowest id first where several share a value. A contact the actor can't change is
+    /// not matched (as a single create doesn't look at it either), so an import tells
+    /// nobody what exists out of their sight.
+    pub async fn find_by(
+        &self,
+        actor: &Actor,
+        identity: &Identity,
+        values: &[String],
+    ) -> Result<HashMap<String, Vec<i64>>> {
         let mut found: HashMap<String, Vec<i64>> = HashMap::new();
         if values.is_empty() {
             return Ok(found);
@@ -267,6 +274,7 @@ impl Contacts {
             .column(contacts::Column::Id)
             .column_as(column.clone(), "value")
             .filter(Expr::expr(column).is_in(values.iter().cloned()))
+            .filter(visibility::condition(actor, Access::Write))
             .into_tuple()
             .all(&self.base.db)
             .await?;

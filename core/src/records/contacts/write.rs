@@ -160,7 +160,15 @@ impl ContactWrite {
     /// Inserts a contact from `columns` (its derived columns set) at version 1, with a
     /// `created` event holding `snapshot`.
     pub async fn insert(&mut self, columns: contacts::ActiveModel, snapshot: Value) -> Result<contacts::Model> {
-        let model = contacts::ActiveModel {
+        let model = self.new_row(columns).insert(&self.txn).await?;
+        self.event(model.id, "created", snapshot).await?;
+        self.touch([model.id]);
+        Ok(model)
+    }
+
+    /// A new contact's row: `columns` at version 1, stamped now, without a score.
+    fn new_row(&self, columns: contacts::ActiveModel) -> contacts::ActiveModel {
+        contacts::ActiveModel {
             score: Set(None),
             score_band: Set(None),
             created_at: Set(self.stamp.at),
@@ -168,11 +176,6 @@ impl ContactWrite {
             version: Set(1),
             ..columns
         }
-        .insert(&self.txn)
-        .await?;
-        self.event(model.id, "created", snapshot).await?;
-        self.touch([model.id]);
-        Ok(model)
     }
 
     /// Inserts contacts from `rows` (columns with their derived columns set, and the
@@ -185,14 +188,7 @@ impl ContactWrite {
         while rows.peek().is_some() {
             let chunk: Vec<(contacts::ActiveModel, Value)> = rows.by_ref().take(ROWS_PER_INSERT).collect();
             let (models, snapshots): (Vec<_>, Vec<_>) = chunk.into_iter().unzip();
-            let stamped = models.into_iter().map(|columns| contacts::ActiveModel {
-                score: Set(None),
-                score_band: Set(None),
-                created_at: Set(self.stamp.at),
-                updated_at: Set(self.stamp.at),
-                version: Set(1),
-                ..columns
-            });
+            let stamped = models.into_iter().map(|columns| self.new_row(columns));
             let mut keys = contacts::Entity::insert_many(stamped)
                 .exec_with_returning_keys(&self.txn)
                 .await?;
