@@ -166,18 +166,7 @@ impl IntoResponse for PageError {
                     _ => "Error",
                 };
                 let message = match &e {
-                    Error::Validation { .. } | Error::Invalid(_) => e
-                        .problems()
-                        .iter()
-                        .map(|p| {
-                            if p.path.is_empty() {
-                                p.message.clone()
-                            } else {
-                                format!("{}: {}", p.path, p.message)
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    Error::Validation { .. } | Error::Invalid(_) => e.describe(),
                     _ => public_message(&e),
                 };
                 (status, title.to_owned(), message)

@@ -4,7 +4,8 @@
 //! Crates: `csv` parses (quoting by RFC 4180, records that span lines), `encoding_rs`
 //! decodes the legacy code pages and `encoding_rs_io` a UTF-16 file as a stream, `calamine`
 //! reads `.xlsx` through its cell reader (the sheet's XML streamed; only the shared strings
-//! table is held whole). Nothing here holds more than one row of the file.
+//! table is held whole). A CSV file is read a record at a time; an Excel sheet's reader
+//! runs up to [`XLSX_AHEAD`] rows ahead.
 //!
 //! # Encodings
 //!

@@ -135,6 +135,27 @@ impl MatchBy {
         }
     }
 
+    /// What identifies a contact, as the contacts' lookup takes it (`None`: nothing).
+    pub fn identity(&self) -> Option<crate::contacts::Identity> {
+        use crate::contacts::Identity;
+        match self {
+            MatchBy::None => None,
+            MatchBy::Email => Some(Identity::Email),
+            MatchBy::Phone => Some(Identity::Phone),
+            MatchBy::Field(key) => Some(Identity::Field(key.clone())),
+        }
+    }
+
+    /// What identifies a contact, as a report names it: `e-mail`, `phone`, a field's key.
+    pub fn what(&self) -> String {
+        match self {
+            MatchBy::None => String::new(),
+            MatchBy::Email => "e-mail".into(),
+            MatchBy::Phone => "phone".into(),
+            MatchBy::Field(key) => key.clone(),
+        }
+    }
+
     /// The column that carries the identity.
     pub fn target(&self) -> Option<Target> {
         match self {

@@ -22,7 +22,9 @@
 //!
 //! Memory besides the batch: the identities seen so far (a 64-bit hash and a line number
 //! per row that has one), so that a row repeating an earlier row's e-mail is reported as
-//! such even in a dry run, where nothing of the earlier row was written.
+//! such even in a dry run, where nothing of the earlier row was written. That set grows
+//! with the file: the import's peak grew by 93 MiB between 100,000 and 1,000,000 rows
+//! (BENCHMARKS.md, "Import").
 
 pub mod file;
 pub mod mapping;
@@ -48,7 +50,7 @@ use crate::{Error, Result};
 /// Rows per batch: one transaction and one run of the upkeep each. At 100,000 rows, 2,000
 /// took the import from 2.3x to 2.0x the hand-written load on SQLite and from 2.3x to
 /// 1.6x on PostgreSQL against 500 (BENCHMARKS.md, "Import"); each batch's rows sit in
-/// memory together, a few MB.
+/// memory together.
 pub const BATCH_ROWS: usize = 2000;
 
 /// How many rows of the file a preview shows.

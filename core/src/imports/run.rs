@@ -10,7 +10,7 @@ use super::file::{FileRow, FileShape, RowReader};
 use super::mapping::{Mapping, MatchBy, OnMatch, Target};
 use super::rows::{Lookups, RowContact, RowProblem, read_row};
 use crate::auth::Actor;
-use crate::contacts::{BatchOutcome, BatchRow, ContactDraft, Contacts, Identity};
+use crate::contacts::{BatchOutcome, BatchRow, ContactDraft, Contacts};
 use crate::error::Problem;
 use crate::{Error, Result};
 
@@ -274,12 +274,7 @@ impl<'a> Run<'a> {
         if self.mapping.match_by == MatchBy::None {
             return;
         }
-        let what = match &self.mapping.match_by {
-            MatchBy::Email => "e-mail".to_owned(),
-            MatchBy::Phone => "phone".to_owned(),
-            MatchBy::Field(key) => key.clone(),
-            MatchBy::None => String::new(),
-        };
+        let what = self.mapping.match_by.what();
         for ((slot, row), file_row) in outcomes.iter_mut().zip(read).zip(rows) {
             let (None, Some(identity)) = (&slot, &row.identity) else {
                 continue;
@@ -396,12 +391,7 @@ impl<'a> Run<'a> {
         if which.is_empty() {
             return Ok(());
         }
-        let identity = match &self.mapping.match_by {
-            MatchBy::None => None,
-            MatchBy::Email => Some(Identity::Email),
-            MatchBy::Phone => Some(Identity::Phone),
-            MatchBy::Field(key) => Some(Identity::Field(key.clone())),
-        };
+        let identity = self.mapping.match_by.identity();
         let matched = match &identity {
             Some(identity) => {
                 let values: Vec<String> = which
@@ -432,7 +422,7 @@ impl<'a> Run<'a> {
                                 value: None,
                                 message: format!(
                                     "contact {id} has the same {}; existing contacts are skipped",
-                                    self.mapping.match_by.name()
+                                    self.mapping.match_by.what()
                                 ),
                             }],
                         });

@@ -288,6 +288,7 @@ impl Imports {
     /// once; an import already running is refused.
     pub async fn start(&self, actor: &Actor, id: i64, mapping: Option<&Value>, dry_run: bool) -> Result<StoredImport> {
         let (shown, content) = self.content(actor, id).await?;
+        let header = shown.header.clone();
         if shown.state == ImportState::Running {
             return Err(Error::conflict(
                 "this import is running; wait for it to end before starting it again",
@@ -326,7 +327,9 @@ impl Imports {
         let this = self.clone();
         let runner = actor.clone();
         tokio::spawn(async move {
-            let result = this.run_stored(&runner, id, content, &mapping_json, dry_run).await;
+            let result = this
+                .run_stored(&runner, id, content, &header, &mapping_json, dry_run)
+                .await;
             if let Err(e) = this.finish(id, result).await {
                 tracing::error!(import = id, error = %e, "recording the end of an import failed");
             }
@@ -339,12 +342,12 @@ impl Imports {
         actor: &Actor,
         id: i64,
         content: Vec<u8>,
+        header: &[String],
         mapping: &Value,
         dry_run: bool,
     ) -> Result<(ImportReport, Vec<u8>)> {
         let temp = spill(&content)?;
         drop(content);
-        let preview = self.preview(temp.path()).await?;
         let (progress, mut watch) = tokio::sync::watch::channel((0u64, 0u64));
         let db = self.contacts.base.db.clone();
         let clock = self.contacts.base.clock.clone();
@@ -370,8 +373,8 @@ impl Imports {
             }
         });
         let mut sink = StoredSink {
-            outcomes: RejectedRows::new(Vec::new(), &preview.header)?.with_every_row(dry_run),
-            columns: preview.header.len(),
+            outcomes: RejectedRows::new(Vec::new(), header)?.with_every_row(dry_run),
+            columns: header.len(),
             progress,
         };
         let report = self.run(actor, temp.path(), Some(mapping), dry_run, &mut sink).await;
@@ -399,31 +402,12 @@ impl Imports {
             }
             Err(e) => {
                 row.state = Set("failed".into());
-                row.error = Set(Some(describe(&e)));
+                row.error = Set(Some(e.describe()));
             }
         }
         row.update(&self.contacts.base.db).await?;
         Ok(())
     }
-}
-
-/// An error as the import's page shows it: each problem with its place.
-fn describe(e: &Error) -> String {
-    let problems = e.problems();
-    if problems.is_empty() {
-        return e.to_string();
-    }
-    problems
-        .iter()
-        .map(|p| {
-            if p.path.is_empty() {
-                p.message.clone()
-            } else {
-                format!("{}: {}", p.path, p.message)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The bytes of a file, written to a temporary file of their own for the readers, which

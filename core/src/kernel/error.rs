@@ -180,6 +180,26 @@ impl Error {
         }
     }
 
+    /// The error as one line for people: each problem of invalid input with its path
+    /// (`email: not an email address; name: is required`), any other error as displayed.
+    pub fn describe(&self) -> String {
+        let problems = self.problems();
+        if problems.is_empty() {
+            return self.to_string();
+        }
+        problems
+            .iter()
+            .map(|p| {
+                if p.path.is_empty() {
+                    p.message.clone()
+                } else {
+                    format!("{}: {}", p.path, p.message)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// A conflict without a report.
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::Conflict {

@@ -103,7 +103,7 @@ async fn list_page(
     let html = render(&ListPage {
         nav: Nav::new(user, "imports"),
         imports: imports.iter().map(ImportRow::new).collect(),
-        error: error.map(|e| problems_text(&e)),
+        error: error.map(|e| e.describe()),
         notice,
         max_mb: MAX_FILE_BYTES / 1024 / 1024,
     })?;
@@ -219,6 +219,35 @@ async fn show_page(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let import = state.core.imports().get(&user.actor, id).await?;
+    if import.state == ImportState::Running {
+        // The page reloads every second while a run goes on and shows only its progress:
+        // the file is not read back for it.
+        let percent = if import.size > 0 {
+            (import.bytes_done * 100 / import.size).clamp(0, 100)
+        } else {
+            0
+        };
+        let html = render(&ShowPage {
+            nav: Nav::new(user, "imports"),
+            state: import.state.as_str(),
+            running: true,
+            percent,
+            shape: format!("{} columns", import.header.len()),
+            columns: Vec::new(),
+            match_by: Vec::new(),
+            on_match: Vec::new(),
+            kinds: Vec::new(),
+            types: Vec::new(),
+            errors: Vec::new(),
+            summary: summary(&import),
+            companies: String::new(),
+            legacy: String::new(),
+            outcomes_url: String::new(),
+            import,
+            notice,
+        })?;
+        return Ok(html.into_response());
+    }
     let preview = state.core.imports().stored_preview(&user.actor, id).await?;
     let mapping = sent
         .or_else(|| import.mapping.clone())
@@ -314,17 +343,11 @@ async fn show_page(
     } else {
         StatusCode::OK
     };
-    let running = import.state == ImportState::Running;
-    let percent = if import.size > 0 && import.bytes_done > 0 {
-        (import.bytes_done * 100 / import.size).min(100)
-    } else {
-        0
-    };
     let html = render(&ShowPage {
         nav: Nav::new(user, "imports"),
         state: import.state.as_str(),
-        running,
-        percent,
+        running: false,
+        percent: 0,
         shape: preview.shape.describe(preview.header.len()),
         columns,
         match_by: choices(&match_options, &text("match_by", "email")),
@@ -428,17 +451,4 @@ async fn outcomes(
 fn parse_id(id: &str) -> Result<i64, PageError> {
     id.parse()
         .map_err(|_| PageError::Core(Error::NotFound { what: "import" }))
-}
-
-/// An error's problems as one line.
-fn problems_text(e: &Error) -> String {
-    let problems = e.problems();
-    if problems.is_empty() {
-        return e.to_string();
-    }
-    problems
-        .iter()
-        .map(|p| p.message.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
