@@ -14,8 +14,9 @@ pub mod records;
 pub mod schema;
 pub mod scoring;
 pub mod segments;
+pub mod views;
 
-pub use kernel::{clock, collation, error, text};
+pub use kernel::{clock, collation, error, sheet, text};
 pub use records::{activities, auth, contacts, outbox, sign_in_limits, tasks, users};
 pub use schema::{contact_types, fields, settings};
 

@@ -26,6 +26,7 @@ mod m20261205_000021_outbox;
 mod m20261205_000022_scoring;
 mod m20261206_000023_user_status;
 mod m20261206_000024_imports;
+mod m20261206_000025_views_layouts;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_scoring::Migration),
             Box::new(m20261206_000023_user_status::Migration),
             Box::new(m20261206_000024_imports::Migration),
+            Box::new(m20261206_000025_views_layouts::Migration),
         ]
     }
 }

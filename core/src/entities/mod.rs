@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod auth_tokens;
+pub mod card_layouts;
 pub mod catalog_generation;
 pub mod contact_events;
 pub mod contact_scores;
@@ -30,3 +31,5 @@ pub mod segments;
 pub mod settings;
 pub mod tasks;
 pub mod users;
+pub mod view_last_used;
+pub mod views;

@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     Clock, Error, Result, activities, auth, contacts, demo, entities, filter, imports, jobs, kernel, mail, plugin,
-    schema, scoring, segments, tasks, users,
+    schema, scoring, segments, tasks, users, views,
 };
 
 /// The domain services over one database.
@@ -34,6 +34,7 @@ pub struct Core {
     jobs: jobs::Jobs,
     mail: mail::Mail,
     imports: imports::Imports,
+    views: views::Views,
 }
 
 impl Core {
@@ -59,6 +60,7 @@ impl Core {
         let accounts = users::Accounts::new(base.clone(), users.clone());
         let reader = contacts::ContactReader::new(base.clone(), schema.clone());
         let filter = filter::FilterEngine::new(base, plugins.clone(), schema.clone(), users.clone(), reader.clone());
+        let views = views::Views::new(filter.clone());
         let segments = segments::Segments::new(filter.clone());
         let scoring = scoring::Scoring::new(filter.clone(), segments.clone());
         let upkeep = upkeep::Upkeep {
@@ -88,6 +90,7 @@ impl Core {
             jobs,
             mail,
             imports,
+            views,
         }
     }
 
@@ -160,6 +163,11 @@ impl Core {
     /// Imports of contacts from files.
     pub fn imports(&self) -> &imports::Imports {
         &self.imports
+    }
+
+    /// Saved views of the contacts, their cells and their export.
+    pub fn views(&self) -> &views::Views {
+        &self.views
     }
 
     /// Describes filters as `actor` may read them: users by name, the segments they see.

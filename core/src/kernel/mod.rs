@@ -35,6 +35,7 @@ pub mod error;
 pub mod generations;
 pub mod identity;
 pub mod kinds;
+pub mod sheet;
 pub mod text;
 pub mod validate;
 

@@ -425,6 +425,9 @@ impl SchemaService {
             }
         }
         crate::settings::move_default_type(txn, removal.current.id, removal.target.as_ref().map(|t| t.id)).await?;
+        crate::entities::card_layouts::Entity::delete_by_id(removal.current.id)
+            .exec(txn)
+            .await?;
         contact_types::Entity::delete_by_id(removal.current.id)
             .exec(txn)
             .await?;

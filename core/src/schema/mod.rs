@@ -1,4 +1,4 @@
-//! The schema layer: contact types, extra-field definitions and the base's settings —
+//! The schema layer: contact types, extra-field definitions, card layouts and the base's settings —
 //! what contact writes are checked against and what filters refer to.
 //!
 //! [`SchemaService`] reads and changes them. It knows nothing of the layers above: a
@@ -12,6 +12,7 @@
 pub mod contact_types;
 mod field_changes;
 pub mod fields;
+pub mod layouts;
 pub mod settings;
 
 use crate::kernel::base::Base;

@@ -9,25 +9,14 @@
 //! company, `owner` the owner's e-mail, `joined_at` RFC 3339 in UTC. Multi-select values
 //! are joined with `"; "`, a geo value is `lat, lon`.
 //!
-//! The file starts with a UTF-8 byte order mark ([`BOM`]): without it Excel, the program
-//! most people open a CSV file with, reads the file in the system's legacy code page and
-//! shows `Łódź` as `ĹĂłdĹş`. Other CSV readers skip the mark.
+//! The file starts with a UTF-8 byte order mark, is quoted as RFC 4180, and every text cell
+//! is neutralised against formula injection: see [`crate::sheet`], which the export of a
+//! view shares.
 //!
 //! The file is made a chunk at a time ([`SegmentCsv::next_chunk`]): a keyset walk over
 //! `segment_members` by contact id, [`EXPORT_CHUNK`] rows per query, each chunk written and
 //! handed over before the next is read, so a million members never sit in memory at once
 //! and the walk is an index range scan, not a growing `OFFSET`.
-//!
-//! ## Cells a spreadsheet could run
-//!
-//! Quoting is RFC 4180 (the `csv` crate; CRLF line ends). On top of that every text cell is
-//! neutralised against formula injection by [`cell`]:
-//! - a cell that starts with `=`, `+`, `-`, `@` or a control character (tab, carriage
-//!   return, line feed, ...) gets a single quote `'` in front, so spreadsheets show it as
-//!   text instead of evaluating it (`+48 12 345 67 89` becomes `'+48 12 345 67 89`);
-//! - control characters other than tab, line feed and carriage return are removed
-//!   everywhere in the cell (they carry no contact data, and some, like ESC or NUL, upset
-//!   the programs that read the file); those three are kept, as quoted CSV carries them.
 //!
 //! Numbers and booleans of extra fields are written as they are: their text can't start a
 //! formula that does anything (`-5` stays a number).
@@ -45,10 +34,8 @@ use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, CoreColumn, to_contact};
 use crate::entities::{contact_types, contacts, segment_members};
 use crate::fields::FieldDef;
-use crate::{Error, Result};
-
-/// The UTF-8 byte order mark the file starts with.
-pub const BOM: &str = "\u{feff}";
+use crate::sheet::{BOM, cell, file_slug, write};
+use crate::Result;
 
 /// How many members one query of the export reads.
 pub const EXPORT_CHUNK: u64 = 1_000;
@@ -61,18 +48,6 @@ pub fn columns() -> Vec<&'static str> {
     out.extend(CoreColumn::EXPORTED.iter().map(|c| c.spec().path));
     out.push("joined_at");
     out
-}
-
-/// `text` made safe for a spreadsheet cell (see the module documentation).
-pub fn cell(text: &str) -> String {
-    let kept: String = text
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    match text.chars().next() {
-        Some(first) if matches!(first, '=' | '+' | '-' | '@') || first.is_control() => format!("'{kept}"),
-        _ => kept,
-    }
 }
 
 /// An extra field's value as a cell.
@@ -101,28 +76,6 @@ fn field_cell(value: Option<&Value>) -> String {
             (Some(lat), Some(lon)) => cell(&format!("{lat}, {lon}")),
             _ => cell(&v.to_string()),
         },
-    }
-}
-
-/// The name of a segment as a file name: folded, ASCII letters and digits joined by `-`
-/// (`Łódź VIP` is `lodz-vip`); `segment-<id>` when nothing is left.
-pub fn file_slug(name: &str, id: i64) -> String {
-    let mut slug = String::new();
-    for c in crate::text::fold(name).chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-        if slug.len() >= 80 {
-            break;
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        format!("segment-{id}")
-    } else {
-        slug.to_owned()
     }
 }
 
@@ -190,7 +143,7 @@ impl SegmentCsv {
 
     /// A file name for the export: `<slug of the name>.csv`, ASCII only.
     pub fn file_name(&self) -> String {
-        format!("{}.csv", file_slug(&self.name, self.segment))
+        format!("{}.csv", file_slug(&self.name, &format!("segment-{}", self.segment)))
     }
 
     /// The next piece of the file: the byte order mark and the header line first, then up to [`EXPORT_CHUNK`]
@@ -289,63 +242,5 @@ impl SegmentCsv {
         row.push(joined_at.to_rfc3339_opts(SecondsFormat::Secs, true));
         row.extend(self.fields.iter().map(|f| field_cell(c.fields.get(&f.key))));
         row
-    }
-}
-
-/// `rows` as CSV (RFC 4180 quoting, CRLF line ends).
-fn write(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for row in rows {
-        out.write_record(&row)
-            .map_err(|e| Error::Internal(format!("csv: {e}")))?;
-    }
-    out.into_inner().map_err(|e| Error::Internal(format!("csv: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_that_could_run_get_a_quote() {
-        for (raw, safe) in [
-            ("=1+1", "'=1+1"),
-            ("+x", "'+x"),
-            ("-x", "'-x"),
-            ("@x", "'@x"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("\u{1}=x", "'=x"),
-            ("a=b", "a=b"),
-            ("Łódź", "Łódź"),
-            ("", ""),
-        ] {
-            assert_eq!(cell(raw), safe, "{raw:?}");
-        }
-    }
-
-    #[test]
-    fn control_characters_inside_are_removed_but_line_breaks_and_tabs_kept() {
-        assert_eq!(cell("a\u{0}b\u{1b}[31mc\u{7f}"), "ab[31mc");
-        assert_eq!(cell("line 1\r\nline 2\tend"), "line 1\r\nline 2\tend");
-    }
-
-    #[test]
-    fn file_names_are_ascii_slugs() {
-        assert_eq!(file_slug("Łódź VIP", 3), "lodz-vip");
-        assert_eq!(file_slug("  Trade fair 2026!  ", 3), "trade-fair-2026");
-        assert_eq!(file_slug("\"; rm -rf", 3), "rm-rf");
-        assert_eq!(file_slug("日本", 7), "segment-7");
-    }
-
-    #[test]
-    fn quoting_is_rfc_4180() {
-        let bytes = write([vec!["a,b".to_owned(), "say \"hi\"".to_owned(), "x\ny".to_owned()]]).unwrap();
-        assert_eq!(
-            String::from_utf8(bytes).unwrap(),
-            "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\r\n"
-        );
     }
 }

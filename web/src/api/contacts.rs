@@ -21,8 +21,9 @@ pub const DEFAULT_LIMIT: u64 = 50;
            ("after" = Option<String>, Query, description = "the `next` of the previous page"),
            ("sort" = Option<String>, Query, description = "name (default), city, created_at, updated_at or score.<scoring model key> (contacts without a score of that model sort as -1); a leading `-` reverses it (`-updated_at`: most recently changed first). Names and cities are in Unicode collation order (CLDR root: `Łukasz` next to `Lukasz`, Cyrillic after Latin); contacts without a city come last with `city`, first with `-city`. Ties go by id."),
            ("filter" = Option<String>, Query, description = "a filter as JSON (DESIGN §5): `{\"and\": [{\"field\": \"city\", \"op\": \"eq\", \"value\": \"Kraków\"}, ...]}`; errors name the bad node (`and[1].value`)"),
-           ("q" = Option<String>, Query, description = "global search: every word must start a word of the contact's name, e-mail, phone, position, address or searchable fields; case and accents don't matter (`lodz` finds `Łódź`); at most 16 words, 500 characters")),
-    responses((status = 200, body = ContactList), (status = 400, body = ErrorBody)))]
+           ("q" = Option<String>, Query, description = "global search: every word must start a word of the contact's name, e-mail, phone, position, address or searchable fields; case and accents don't matter (`lodz` finds `Łódź`); at most 16 words, 500 characters"),
+           ("view" = Option<i64>, Query, description = "a saved view (`/api/v1/views`): its filter, search and sort, each overridden by the parameter of the same name when given")),
+    responses((status = 200, body = ContactList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such view")))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -30,11 +31,17 @@ pub async fn list(
 ) -> Result<Json<ContactList>, ApiError> {
     let pairs = score_sort(&state, query_pairs(query.as_deref())).await?;
     let page = list_query(&pairs)?;
-    let search = search(&pairs)?;
-    let query = ContactQuery {
-        filter: prepared_filter(&state, &pairs).await?,
-        search,
-        page,
+    let query = if param(&pairs, "view").is_some_and(|v| !v.trim().is_empty()) {
+        let resolved = super::views::resolve(&state, &actor, &pairs).await?;
+        super::views::checked(&state, &resolved)
+            .await?
+            .query(page.limit, page.after)
+    } else {
+        ContactQuery {
+            filter: prepared_filter(&state, &pairs).await?,
+            search: search(&pairs)?,
+            page,
+        }
     };
     let page = state.core.filter().query_contacts(&actor, &query).await?;
     Ok(Json(ContactList {

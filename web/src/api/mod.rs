@@ -18,6 +18,7 @@ pub mod settings;
 pub mod tasks;
 pub mod token;
 pub mod users;
+pub mod views;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -32,6 +33,12 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/count", get(contacts::count))
+        .route("/contacts/export", get(views::export))
+        .route("/views", get(views::list).post(views::create))
+        .route(
+            "/views/{id}",
+            get(views::get_one).patch(views::update).delete(views::delete),
+        )
         .route("/contacts/actions", post(jobs::start_on_contacts))
         .route("/filter-fields", get(contacts::filter_fields))
         .route(
@@ -52,6 +59,10 @@ pub fn routes() -> Router<AppState> {
             get(contact_types::get_one)
                 .patch(contact_types::update)
                 .delete(contact_types::delete),
+        )
+        .route(
+            "/contact-types/{key}/layout",
+            get(views::get_layout).put(views::put_layout).delete(views::delete_layout),
         )
         .route("/plugins", get(plugins::list).post(plugins::upload))
         .route("/plugins/{name}", get(plugins::get_one).delete(plugins::remove))

@@ -6,13 +6,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     activities, contact_types, contacts, dto, fields, imports, jobs, outbox, plugins, scoring, segment_size, segments,
-    settings, tasks, token, users,
+    settings, tasks, token, users, views,
 };
 
 /// The API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, the e-mail outbox, scoring models, users, and imports of contacts from CSV and Excel files. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
+    info(title = "Kartoteka API", version = "1", description = "Contacts, types, extra fields, activities, segments, plugins, bulk actions and their jobs, tasks, the e-mail outbox, scoring models, users, imports of contacts from CSV and Excel files, saved views and their export, and card layouts. Bearer tokens from POST /api/v1/auth/token. Errors are {\"error\": {\"code\", \"message\", \"path\"?}}."),
     paths(
         token::create,
         contacts::list, contacts::count, contacts::filter_fields, contacts::get_one, contacts::create, contacts::update, contacts::delete,
@@ -34,6 +34,8 @@ use super::{
         scoring::preview, scoring::start_preview, scoring::preview_run, scoring::criteria, scoring::for_contact,
         imports::upload, imports::list, imports::get_one, imports::start, imports::outcomes,
         users::list, users::create, users::get_one, users::update, users::reset_password, users::change_own_password,
+        views::list, views::create, views::get_one, views::update, views::delete, views::export,
+        views::get_layout, views::put_layout, views::delete_layout,
     ),
     components(schemas(contacts::CountOut, fields::FieldUpdated, fields::ConversionOut, fields::ConversionFailure, dto::ContactOut, dto::ContactCreate, dto::ContactUpdate, dto::ContactList, dto::FieldDto,
         dto::FieldUpdate, dto::ContactTypeDto, dto::ContactTypeCreate, dto::ContactTypeUpdate, dto::ActivityOut,
@@ -54,7 +56,8 @@ use super::{
         scoring::CriterionOut, scoring::ParameterPointsOut, scoring::ContactScoreOut, scoring::BandChangeOut,
         scoring::ContactScoresOut, dto::ScoreSummary,
         imports::ImportOut, imports::UploadedOut, imports::TargetOut, imports::RunIn,
-        users::UserOut, users::UserCreate, users::UserUpdate, users::PasswordReset, users::OwnPasswordChange, users::PasswordChanged)),
+        users::UserOut, users::UserCreate, users::UserUpdate, users::PasswordReset, users::OwnPasswordChange, users::PasswordChanged,
+        views::ViewOut, views::ViewWrite, views::LayoutOut, views::SectionDto, views::LayoutWrite)),
     modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
