@@ -17,6 +17,10 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const CONTACTS: &str = "/contacts";
 pub const NEW_CONTACT: &str = "/contacts/new";
+/// The export of the contacts page's view (`format=csv|xlsx` and the page's state).
+pub const CONTACTS_EXPORT: &str = "/contacts/export";
+/// Saving the contacts page's state as a view.
+pub const CONTACT_VIEWS: &str = "/contacts/views";
 pub const CONTACT_TYPES: &str = "/contact-types";
 /// Where the contact types page's "default type" form posts (a hyphen can't be in a type key).
 pub const DEFAULT_CONTACT_TYPE: &str = "/contact-types/default-type";

@@ -11,14 +11,14 @@ use axum::routing::get;
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::contact_types::TypeTree;
-use kartoteka_core::contacts::{Contact, ListQuery, Page, SearchQuery, Sort, SortKey};
-use kartoteka_core::filter::ContactQuery;
+use kartoteka_core::contacts::{Contact, ListQuery, Page, Sort, SortKey};
+use kartoteka_core::views::Mode;
 
 use super::Nav;
 use super::contact_filter::{self, FilterError};
 use super::contact_lists::{self, ListTools, TableSelect};
 use super::flash::Flash;
-use super::{company_picker, contact_card, contact_form};
+use super::{company_picker, contact_card, contact_form, contact_views};
 use crate::api::json::{param, query_pairs};
 use crate::app::AppState;
 use crate::auth::SessionUser;
@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(urls::CONTACTS, get(list).post(contact_form::create))
         .route(urls::NEW_CONTACT, get(contact_form::new_form))
+        .route(urls::CONTACTS_EXPORT, get(contact_views::export))
+        .route(urls::CONTACT_VIEWS, get(to_list).post(contact_views::save))
+        .route("/contacts/views/{id}", get(to_list).post(contact_views::update))
+        .route("/contacts/views/{id}/delete", get(to_list).post(contact_views::delete))
         .route(urls::COMPANY_SEARCH, get(company_picker::search_json))
         .route("/contacts/{id}", get(contact_card::card))
         .route(
@@ -42,6 +46,11 @@ pub fn routes() -> Router<AppState> {
             get(to_card).post(contact_card::log_activity),
         )
         .route("/contacts/{id}/tasks", get(to_card).post(contact_card::add_task))
+}
+
+/// A GET on a view form's address: the contacts page.
+async fn to_list() -> Redirect {
+    Redirect::to(urls::CONTACTS)
 }
 
 /// A GET on a form's address (a reload, the address typed back): the contact's card.
@@ -96,7 +105,20 @@ pub struct SortLink {
 #[template(path = "contacts/list.html")]
 struct ListPage {
     nav: Nav,
-    rows: Vec<Row>,
+    /// The ids of the page's contacts (for "select all on this page").
+    ids: Vec<i64>,
+    /// The table mode's rows, the list mode's lines, the tiles mode's cards.
+    rows: Vec<contact_views::TableRow>,
+    lines: Vec<contact_views::Line>,
+    tiles: Vec<contact_views::Tile>,
+    headers: Vec<contact_views::Header>,
+    bar: contact_views::ViewBar,
+    /// This page's address, for the forms to come back to.
+    back: String,
+    /// `view`, `mode` and `cols` as the URL gave them, for the forms' hidden inputs.
+    view: String,
+    mode_param: String,
+    cols_param: String,
     total: u64,
     sort_links: Vec<SortLink>,
     /// The links that set the page size, the current one marked.
@@ -161,6 +183,12 @@ pub struct ListState {
     pub q: String,
     /// The filter JSON (DESIGN §5), as text.
     pub filter: String,
+    /// The saved view the table shows (`view=`; the contacts page only).
+    pub view: Option<i64>,
+    /// The mode asked for (`mode=`; empty: the view's).
+    pub mode: String,
+    /// The columns asked for (`cols=`, comma-separated; empty: the view's).
+    pub cols: String,
 }
 
 impl ListState {
@@ -193,6 +221,15 @@ impl ListState {
             limit,
             q: param(pairs, "q").unwrap_or_default().trim().to_owned(),
             filter: param(pairs, "filter").unwrap_or_default().trim().to_owned(),
+            view: param(pairs, "view").and_then(|v| v.trim().parse().ok()),
+            mode: param(pairs, "mode").unwrap_or_default().trim().to_owned(),
+            cols: pairs
+                .iter()
+                .filter(|(k, _)| k == "cols")
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+                .collect::<Vec<_>>()
+                .join(","),
         };
         let query = ListQuery {
             sort,
@@ -204,7 +241,20 @@ impl ListState {
 
     /// The list in this state, from its first page or after cursor `after`.
     pub fn url(&self, after: Option<&str>) -> String {
-        let mut url = format!("{}?sort={}", self.base, self.sort.as_param());
+        let mut url = self.base.clone();
+        url.push('?');
+        if let Some(view) = self.view {
+            url.push_str(&format!("view={view}&"));
+        }
+        url.push_str(&format!("sort={}", self.sort.as_param()));
+        if !self.mode.is_empty() {
+            url.push_str("&mode=");
+            url.push_str(&urls::encode(&self.mode));
+        }
+        if !self.cols.is_empty() {
+            url.push_str("&cols=");
+            url.push_str(&urls::encode(&self.cols));
+        }
         if self.limit != PAGE_SIZE {
             url.push_str(&format!("&limit={}", self.limit));
         }
@@ -301,21 +351,37 @@ async fn list(
     flash: Flash,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
+    let actor = &user.actor;
     let pairs = query_pairs(query.as_deref());
+    // A bare `/contacts` opens the view the user opened last; `view=` (empty) is all
+    // contacts, and `view=ID` that view, each remembered.
+    let resolved = if pairs.is_empty() {
+        crate::api::views::with_overrides(state.core.views().last_used(actor).await?, &pairs)
+    } else {
+        let resolved = crate::api::views::resolve(&state, actor, &pairs).await?;
+        if pairs.iter().any(|(k, _)| k == "view") {
+            state.core.views().mark_used(actor, resolved.view.as_ref().map(|v| v.id)).await?;
+        }
+        resolved
+    };
+    crate::api::views::check_mode(&pairs)?;
     let pairs = crate::api::contacts::score_sort(&state, pairs).await?;
-    let (list, list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
-    let search = SearchQuery::parse(&list.q)?;
-    // A bad filter is shown on the page, at the path of its bad node, over no rows.
+    let (mut list, mut list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
+    // The spec without its filter: a bad filter is shown on the page, at the path of its
+    // bad node, over no rows; anything else wrong in the URL is the error page.
+    let mut checked = state.core.views().check(&resolved.spec).await?;
+    list.view = resolved.view.as_ref().map(|v| v.id);
+    list.sort = checked.sort;
+    list.q = resolved.spec.q.clone();
+    list.filter = resolved.filter.clone();
+    list_query.sort = checked.sort;
     let (page, total, filter_error) = match contact_filter::prepare(&state, &list.filter).await {
         Ok(filter) => {
-            let query = ContactQuery {
-                filter,
-                search,
-                page: list_query.clone(),
-            };
+            checked.filter = filter;
+            let query = checked.query(list_query.limit, list_query.after.clone());
             (
-                state.core.filter().query_contacts(&user.actor, &query).await?,
-                state.core.filter().count_query(&user.actor, &query).await?,
+                state.core.filter().query_contacts(actor, &query).await?,
+                state.core.filter().count_query(actor, &query).await?,
                 None,
             )
         }
@@ -328,10 +394,25 @@ async fn list(
             Some(FilterError::shown(e)?),
         ),
     };
-    let rows = table_rows(&state, &user.actor, &page.items).await?;
+    let mode = checked.spec.mode;
+    let cells = state.core.views().cells(actor, &checked).await?;
+    let extras = contact_views::extras(&state, actor, &cells, &page.items, mode).await?;
+    let (rows, lines, tiles) = match mode {
+        Mode::Table => (contact_views::table_rows(&cells, &page.items, &extras), vec![], vec![]),
+        Mode::List => (vec![], contact_views::lines(&cells, &page.items, &extras), vec![]),
+        Mode::Tiles => {
+            let schema = state.core.schema().current().await?;
+            let layouts = state.core.schema().layout_book().await?;
+            let models = score_sorts(&state).await?;
+            let tiles = contact_views::tiles(&cells, &page.items, &extras, &schema, &layouts, &models);
+            (vec![], vec![], tiles)
+        }
+    };
+    let headers = contact_views::headers(&list, &checked);
+    let bar = contact_views::bar(&state, actor, &list, resolved.view.as_ref(), &checked).await?;
     let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
     let first_url = list_query.after.as_ref().map(|_| list.url(None));
-    let list_tools = contact_lists::tools(&state, &user.actor, list.url(list_query.after.as_deref())).await?;
+    let list_tools = contact_lists::tools(&state, actor, list.url(list_query.after.as_deref())).await?;
     let status = if filter_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -339,7 +420,13 @@ async fn list(
     };
     let html = render(&ListPage {
         nav: Nav::new(&user, "contacts"),
+        ids: page.items.iter().map(|c| c.id).collect(),
         rows,
+        lines,
+        tiles,
+        headers,
+        bar,
+        back: list.url(list_query.after.as_deref()),
         total,
         sort_links: list.sort_links(&score_sorts(&state).await?),
         size_links: list.size_links(),
@@ -353,11 +440,14 @@ async fn list(
         }
         .url(None),
         sort: list.sort.as_param(),
+        view: list.view.map(|v| v.to_string()).unwrap_or_default(),
+        mode_param: list.mode.clone(),
+        cols_param: list.cols.clone(),
         q: list.q,
         filter: list.filter,
         filter_error,
         table_select: list_tools.as_ref().map(ListTools::select),
-        has_actions: list_tools.is_some() && !state.core.jobs().actions(&user.actor).await?.is_empty(),
+        has_actions: list_tools.is_some() && !state.core.jobs().actions(actor).await?.is_empty(),
         list_tools,
         notice: flash.message(),
     })?;

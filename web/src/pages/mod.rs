@@ -11,6 +11,7 @@ pub mod contact_lists;
 pub mod contact_scores;
 pub mod contact_segments;
 pub mod contact_types;
+pub mod contact_views;
 pub mod contacts;
 pub mod fields;
 pub mod flash;
