@@ -72,6 +72,11 @@ pub const CONTACT_FILTER_FIELDS: &str = "/contacts/filter-fields";
 /// The filter builder's live count (JSON, session-authenticated).
 pub const CONTACT_COUNT: &str = "/contacts/count";
 
+/// The card layout editor of contact type `key`.
+pub fn type_layout(key: &str) -> String {
+    format!("/contact-types/{}/layout", encode(key))
+}
+
 /// A contact's card.
 pub fn contact(id: i64) -> String {
     format!("/contacts/{id}")

@@ -54,7 +54,11 @@ struct CardPage {
     company: Option<(String, String)>,
     members: Vec<(String, String)>,
     owner: String,
-    fields: Vec<ShownField>,
+    /// The extra fields holding a value, in the sections of the type's card layout (empty
+    /// sections left out).
+    field_sections: Vec<(String, Vec<ShownField>)>,
+    /// Those no section holds.
+    other_fields: Vec<ShownField>,
     activities: Vec<ShownActivity>,
     history: Vec<ShownEvent>,
     last_contacted: String,
@@ -197,13 +201,19 @@ async fn card_page(
         .fields
         .iter()
         .filter_map(|d| {
-            contact.fields.get(&d.key).map(|v| ShownField {
-                label: d.label.clone(),
-                value: contact_form::shown_value(d.kind, v),
-                is_link: d.kind == FieldKind::Url,
+            contact.fields.get(&d.key).map(|v| {
+                let shown = ShownField {
+                    label: d.label.clone(),
+                    value: contact_form::shown_value(d.kind, v),
+                    is_link: d.kind == FieldKind::Url,
+                };
+                (d.key.clone(), shown)
             })
         })
         .collect();
+    let layout = state.core.schema().layout_book().await?.resolve(&schema, &contact.type_key);
+    let arranged = layout.layout.arrange(fields);
+    let field_sections = arranged.sections.into_iter().filter(|(_, f)| !f.is_empty()).collect();
     let activities = state
         .core
         .activities()
@@ -247,7 +257,8 @@ async fn card_page(
         company,
         members,
         owner,
-        fields,
+        field_sections,
+        other_fields: arranged.other,
         activities,
         history,
         last_contacted,

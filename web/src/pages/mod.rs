@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod company_picker;
+pub mod card_layouts;
 pub mod contact_card;
 pub mod contact_filter;
 pub mod contact_form;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .merge(contact_lists::routes())
         .merge(segment_export::routes())
         .merge(contact_types::routes())
+        .merge(card_layouts::routes())
         .merge(fields::routes())
         .merge(plugins::routes())
         .merge(segments::routes())

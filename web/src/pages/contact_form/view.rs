@@ -59,6 +59,9 @@ struct FormPage {
     companies: Vec<String>,
     owners: Vec<Choice>,
     fields: Vec<FieldInput>,
+    /// The extra fields' inputs in the sections of the type's card layout, then "Other
+    /// fields" (every input is in one of them; none is left out).
+    sections: Vec<(String, Vec<FieldInput>)>,
     /// Every problem, by input name (`f.<key>` for an extra field).
     errors: Vec<(String, String)>,
     company_search_url: &'static str,
@@ -355,6 +358,24 @@ pub(super) async fn form_page(
     let empty = Map::new();
     let stored_fields = stored.map(|c| &c.fields).unwrap_or(&empty);
     let fields = field_inputs(&schema, &type_key, stored_fields, submitted, &errors);
+    let sections = if fields.is_empty() {
+        Vec::new()
+    } else if schema.types.by_key(&type_key).is_none() {
+        vec![("Extra fields".to_owned(), fields.clone())]
+    } else {
+        let layout = state.core.schema().layout_book().await?.resolve(&schema, &type_key).layout;
+        let keyed = fields
+            .iter()
+            .map(|f| (f.name.strip_prefix("f.").unwrap_or(&f.name).to_owned(), f.clone()))
+            .collect();
+        let arranged = layout.arrange(keyed);
+        let mut sections: Vec<(String, Vec<FieldInput>)> =
+            arranged.sections.into_iter().filter(|(_, f)| !f.is_empty()).collect();
+        if !arranged.other.is_empty() {
+            sections.push((kartoteka_core::schema::layouts::OTHER_FIELDS.to_owned(), arranged.other));
+        }
+        sections
+    };
     let page = FormPage {
         nav: Nav::new(user, "contacts"),
         title: ctx.title,
@@ -370,6 +391,7 @@ pub(super) async fn form_page(
         owners: choices(owners, values.get("owner").map(String::as_str).unwrap_or("")),
         values,
         fields,
+        sections,
         errors,
         company_search_url: urls::COMPANY_SEARCH,
     };
