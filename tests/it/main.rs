@@ -52,4 +52,5 @@ mod sorting;
 mod task_pages;
 mod trust_pages;
 mod users;
+mod views;
 mod visibility;

@@ -210,7 +210,7 @@ async fn preview_contact(state: &AppState, actor: &Actor, key: &str, id: Option<
     let filter = state
         .core
         .filter()
-        .prepare_filter(&json!({"field": "type", "op": "eq", "value": key}))
+        .prepare_filter(&json!({"field": "type", "op": "is", "value": key}))
         .await?;
     let mut query = ContactQuery {
         filter: Some(filter),
