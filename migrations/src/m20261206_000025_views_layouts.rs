@@ -93,7 +93,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ViewLastUsed::Table)
-                    .col(ColumnDef::new(ViewLastUsed::UserId).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(ViewLastUsed::UserId)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(ViewLastUsed::ViewId).big_integer().not_null())
                     .to_owned(),
             )
@@ -102,7 +107,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(CardLayouts::Table)
-                    .col(ColumnDef::new(CardLayouts::TypeId).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(CardLayouts::TypeId)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(CardLayouts::Layout).json().not_null())
                     .col(time(CardLayouts::UpdatedAt))
                     .to_owned(),

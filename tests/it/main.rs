@@ -53,4 +53,5 @@ mod task_pages;
 mod trust_pages;
 mod users;
 mod views;
+mod views_browser;
 mod visibility;

@@ -22,13 +22,22 @@ async fn three_contacts(app: &TestApp, token: &str) -> (i64, i64, i64) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let anna = app
-        .create_contact(token, &json!({"type": "client", "name": "Anna Łęcka", "city": "Kraków", "fields": {"nps": 9}}))
+        .create_contact(
+            token,
+            &json!({"type": "client", "name": "Anna Łęcka", "city": "Kraków", "fields": {"nps": 9}}),
+        )
         .await;
     let bartek = app
-        .create_contact(token, &json!({"type": "client", "name": "Bartek Nowak", "city": "Kraków", "fields": {"nps": 3}}))
+        .create_contact(
+            token,
+            &json!({"type": "client", "name": "Bartek Nowak", "city": "Kraków", "fields": {"nps": 3}}),
+        )
         .await;
     let celina = app
-        .create_contact(token, &json!({"type": "client", "name": "Celina Wrona", "city": "Gdańsk"}))
+        .create_contact(
+            token,
+            &json!({"type": "client", "name": "Celina Wrona", "city": "Gdańsk"}),
+        )
         .await;
     (id(&anna), id(&bartek), id(&celina))
 }
@@ -76,7 +85,10 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{shared}");
     assert_eq!(shared["mode"], "tiles");
-    assert_eq!(shared["columns"], json!(["name", "city", "fields.nps", "last_activity"]));
+    assert_eq!(
+        shared["columns"],
+        json!(["name", "city", "fields.nps", "last_activity"])
+    );
     assert_eq!(shared["filter"], krakow());
     assert_eq!(shared["can_edit"], true);
     let shared_id = id(&shared);
@@ -94,9 +106,16 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
     let seen: Vec<i64> = ids(list["items"].as_array().unwrap());
     assert_eq!(seen, vec![shared_id]);
     assert_eq!(list["items"][0]["can_edit"], false);
-    assert_eq!(app.get(&agent2, &format!("/api/v1/views/{mine_id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&agent2, &format!("/api/v1/views/{mine_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, list) = app.get(&agent1, "/api/v1/views").await;
-    assert_eq!(ids(list["items"].as_array().unwrap()), vec![mine_id, shared_id], "own first");
+    assert_eq!(
+        ids(list["items"].as_array().unwrap()),
+        vec![mine_id, shared_id],
+        "own first"
+    );
 
     // Only managers and admins share; only the maker (or an admin) changes a shared view.
     let refused = app
@@ -104,7 +123,11 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
         .await;
     assert_invalid(&refused, "shared");
     let forbidden = app
-        .patch_json(&agent2, &format!("/api/v1/views/{shared_id}"), &json!({"name": "Mine now"}))
+        .patch_json(
+            &agent2,
+            &format!("/api/v1/views/{shared_id}"),
+            &json!({"name": "Mine now"}),
+        )
         .await;
     assert_error(&forbidden, StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(
@@ -112,7 +135,11 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
         StatusCode::FORBIDDEN
     );
     let renamed = app
-        .patch_json(&admin, &format!("/api/v1/views/{shared_id}"), &json!({"name": "Kraków team"}))
+        .patch_json(
+            &admin,
+            &format!("/api/v1/views/{shared_id}"),
+            &json!({"name": "Kraków team"}),
+        )
         .await;
     assert_eq!(renamed.0, StatusCode::OK, "{}", renamed.1);
     assert_eq!(renamed.1["name"], "Kraków team");
@@ -132,7 +159,10 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
     for path in ["name", "mode", "columns[1]", "columns[2]", "sort", "colour"] {
         assert!(paths.contains(path), "{path} in {paths:?}");
     }
-    assert!(paths.iter().any(|p| p.starts_with("filter")), "a filter path in {paths:?}");
+    assert!(
+        paths.iter().any(|p| p.starts_with("filter")),
+        "a filter path in {paths:?}"
+    );
     let again = app.post_json(&agent1, "/api/v1/views", &json!({"name": "mine"})).await;
     assert_invalid(&again, "name");
 
@@ -140,10 +170,14 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
     let (status, page) = app.get(&admin, &format!("/api/v1/contacts?view={shared_id}")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(names(&page), ["Bartek Nowak", "Anna Łęcka"]);
-    let (_, page) = app.get(&admin, &format!("/api/v1/contacts?view={shared_id}&sort=name")).await;
+    let (_, page) = app
+        .get(&admin, &format!("/api/v1/contacts?view={shared_id}&sort=name"))
+        .await;
     assert_eq!(names(&page), ["Anna Łęcka", "Bartek Nowak"]);
     assert_eq!(
-        app.get(&agent1, &format!("/api/v1/contacts?view={}", mine_id + 1000)).await.0,
+        app.get(&agent1, &format!("/api/v1/contacts?view={}", mine_id + 1000))
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
     // An agent opening the shared view sees only their own contacts in it.
@@ -155,7 +189,10 @@ async fn views_are_kept_per_user_and_shared(app: TestApp) {
         app.delete(&admin, &format!("/api/v1/views/{shared_id}")).await.0,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(app.get(&manager, &format!("/api/v1/views/{shared_id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&manager, &format!("/api/v1/views/{shared_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 both!(the_contacts_page_shows_and_saves_views: the_contacts_page_shows_and_saves_views_sqlite, the_contacts_page_shows_and_saves_views_postgres);
@@ -181,7 +218,10 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
     let all = element_html(&page.text, "view-all").unwrap();
     assert!(all.contains(">3<"), "{all}");
     let tiles = unescape_html(&element_html(&page.text, "contact-tiles").unwrap());
-    assert!(tiles.find("Bartek Nowak").unwrap() < tiles.find("Anna Łęcka").unwrap(), "{tiles}");
+    assert!(
+        tiles.find("Bartek Nowak").unwrap() < tiles.find("Anna Łęcka").unwrap(),
+        "{tiles}"
+    );
     assert!(tiles.contains("<dt>NPS</dt><dd>9</dd>"), "{tiles}");
     assert!(!tiles.contains("Celina"), "{tiles}");
 
@@ -195,17 +235,25 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
     assert!(html.contains("<td>9</td>"), "{html}");
     // Name sorts (an index serves it); NPS and the last activity say why they don't.
     assert!(html.contains("sort=name"), "{html}");
-    assert!(html.contains("title=\"Not sortable: no index serves an order by an extra field\">NPS"), "{html}");
+    assert!(
+        html.contains("title=\"Not sortable: no index serves an order by an extra field\">NPS"),
+        "{html}"
+    );
     assert!(html.contains(">Last activity</th>"), "{html}");
     let by_name = app
         .page(&client, &format!("/contacts?view={view_id}&mode=table&sort=name"))
         .await;
-    assert_eq!(row_ids(&element_html(&by_name.text, "view-table").unwrap()), vec![anna, bartek]);
+    assert_eq!(
+        row_ids(&element_html(&by_name.text, "view-table").unwrap()),
+        vec![anna, bartek]
+    );
 
     // A bare /contacts opens the view used last; `view=` is all contacts, remembered too.
     let bare = app.page(&client, "/contacts").await;
     assert!(
-        element_html(&bare.text, &format!("view-{view_id}")).unwrap().contains("aria-current"),
+        element_html(&bare.text, &format!("view-{view_id}"))
+            .unwrap()
+            .contains("aria-current"),
         "the last view reopens"
     );
     let all = app.page(&client, "/contacts?view=").await;
@@ -231,11 +279,19 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", element_html(&saved.text, "main").unwrap_or(saved.text.clone()));
+    assert_eq!(
+        saved.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        element_html(&saved.text, "main").unwrap_or(saved.text.clone())
+    );
     let location = saved.location().unwrap();
     let opened = app.page(&client, &location).await;
     let lines = element_html(&opened.text, "contact-lines").unwrap();
-    assert!(lines.contains(&format!("data-id=\"{celina}\"")) && !lines.contains("Anna"), "{lines}");
+    assert!(
+        lines.contains(&format!("data-id=\"{celina}\"")) && !lines.contains("Anna"),
+        "{lines}"
+    );
     assert!(element_text(&opened.text, "notice").unwrap().contains("Saved the view"));
     let (_, views) = app.get(&token, "/api/v1/views").await;
     let gdansk_view = views["items"]
@@ -253,13 +309,23 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
         .submit(
             &client,
             "/contacts/views",
-            &[("csrf_token", &csrf), ("name", ""), ("mode", "table"), ("cols", "name,ghost"), ("sort", "name"), ("back", "/contacts")],
+            &[
+                ("csrf_token", &csrf),
+                ("name", ""),
+                ("mode", "table"),
+                ("cols", "name,ghost"),
+                ("sort", "name"),
+                ("back", "/contacts"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::SEE_OTHER);
     let back = app.page(&client, &bad.location().unwrap()).await;
     let notice = unescape_html(&element_text(&back.text, "notice").unwrap());
-    assert!(notice.contains("name: must not be empty") && notice.contains("columns[1]: no column `ghost`"), "{notice}");
+    assert!(
+        notice.contains("name: must not be empty") && notice.contains("columns[1]: no column `ghost`"),
+        "{notice}"
+    );
     let (_, views) = app.get(&token, "/api/v1/views").await;
     assert_eq!(views["items"].as_array().unwrap().len(), 2);
 
@@ -268,7 +334,14 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
         .submit(
             &client,
             &format!("/contacts/views/{view_id}"),
-            &[("csrf_token", &csrf), ("mode", "table"), ("cols", "name,fields.nps"), ("sort", "-fields.nps"), ("q", ""), ("filter", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("mode", "table"),
+                ("cols", "name,fields.nps"),
+                ("sort", "-fields.nps"),
+                ("q", ""),
+                ("filter", ""),
+            ],
         )
         .await;
     assert_eq!(updated.status, StatusCode::SEE_OTHER);
@@ -282,7 +355,14 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
         .submit(
             &client,
             &format!("/contacts/views/{view_id}"),
-            &[("csrf_token", &csrf), ("mode", "table"), ("cols", "name,fields.nps"), ("sort", "-updated_at"), ("q", ""), ("filter", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("mode", "table"),
+                ("cols", "name,fields.nps"),
+                ("sort", "-updated_at"),
+                ("q", ""),
+                ("filter", ""),
+            ],
         )
         .await;
     assert_eq!(updated.status, StatusCode::SEE_OTHER);
@@ -290,10 +370,17 @@ async fn the_contacts_page_shows_and_saves_views(app: TestApp) {
     assert_eq!(view["columns"], json!(["name", "fields.nps"]));
     assert_eq!(view["filter"], Value::Null);
     let deleted = app
-        .submit(&client, &format!("/contacts/views/{view_id}/delete"), &[("csrf_token", &csrf)])
+        .submit(
+            &client,
+            &format!("/contacts/views/{view_id}/delete"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get(&token, &format!("/api/v1/views/{view_id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&token, &format!("/api/v1/views/{view_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 both!(a_view_exports_to_csv_and_excel: a_view_exports_to_csv_and_excel_sqlite, a_view_exports_to_csv_and_excel_postgres);
@@ -336,10 +423,20 @@ async fn a_view_exports_to_csv_and_excel(app: TestApp) {
     let (client, _) = app.signed_in_client(&user.email, PASSWORD).await;
     let page = app.page(&client, &format!("/contacts?view={view_id}&q=anna")).await;
     let link = unescape_html(&element_html(&page.text, "export-csv").unwrap());
-    let href = link.split("href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let href = link
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let from_page = app.page(&client, &href).await;
     assert_eq!(from_page.status, StatusCode::OK, "{href}");
-    assert_eq!(from_page.text, "\u{feff}Name,City,NPS,Kind\r\nAnna Łęcka,Kraków,9,person\r\n");
+    assert_eq!(
+        from_page.text,
+        "\u{feff}Name,City,NPS,Kind\r\nAnna Łęcka,Kraków,9,person\r\n"
+    );
 
     // Excel: typed cells, the same rows.
     let xlsx = app
@@ -355,23 +452,74 @@ async fn a_view_exports_to_csv_and_excel(app: TestApp) {
     let sheet = book.worksheet_range("Contacts 1").unwrap();
     let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
     assert_eq!(rows.len(), 4);
-    assert_eq!(rows[0], vec![Data::String("Name".into()), Data::String("City".into()), Data::String("NPS".into()), Data::String("Kind".into())]);
-    assert_eq!(rows[1][0], Data::String("=HYPERLINK(\"http://x\")".into()), "a string cell, never a formula");
+    assert_eq!(
+        rows[0],
+        vec![
+            Data::String("Name".into()),
+            Data::String("City".into()),
+            Data::String("NPS".into()),
+            Data::String("Kind".into())
+        ]
+    );
+    assert_eq!(
+        rows[1][0],
+        Data::String("=HYPERLINK(\"http://x\")".into()),
+        "a string cell, never a formula"
+    );
     assert_eq!(rows[2][0], Data::String("Anna Łęcka".into()));
     assert_eq!(rows[2][2], Data::Float(9.0));
+
+    // The command line writes the same file, and the workbook from the extension.
+    let dir = tempfile::tempdir().unwrap();
+    let export = |out: std::path::PathBuf, view: String| {
+        let mut command = tokio::process::Command::new(crate::cli::kartoteka_binary());
+        command
+            .args(["export", "contacts", "--view", &view, "--out"])
+            .arg(out)
+            .args(["--as", &user.email])
+            .env("KARTOTEKA_DATABASE_URL", &app.database_url)
+            .env("RUST_LOG", "warn");
+        command.output()
+    };
+    let csv_file = dir.path().join("view.csv");
+    let done = export(csv_file.clone(), view_id.to_string()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(stderr.contains("3 contacts written to"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&csv_file).unwrap(), text);
+    let xlsx_file = dir.path().join("view.xlsx");
+    assert!(
+        export(xlsx_file.clone(), view_id.to_string())
+            .await
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut book: Xlsx<_> = calamine::open_workbook(&xlsx_file).unwrap();
+    assert_eq!(book.worksheet_range("Contacts 1").unwrap().rows().count(), 4);
+    let missing = export(dir.path().join("x.csv"), (view_id + 100).to_string())
+        .await
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("view not found"));
 
     // A bad request says what to fix.
     let bad = app
         .get(&token, &format!("/api/v1/contacts/export?format=pdf&view={view_id}"))
         .await;
     assert_invalid(&bad, "format");
-    let bad = app.get(&token, "/api/v1/contacts/export?format=csv&cols=name,ghost").await;
+    let bad = app
+        .get(&token, "/api/v1/contacts/export?format=csv&cols=name,ghost")
+        .await;
     assert_invalid(&bad, "columns[1]");
 
     // An agent's export holds what the agent sees.
     let (_, agent) = app.agent().await;
-    app.create_contact(&agent, &json!({"type": "client", "name": "Own Contact", "city": "Kraków"}))
-        .await;
+    app.create_contact(
+        &agent,
+        &json!({"type": "client", "name": "Own Contact", "city": "Kraków"}),
+    )
+    .await;
     let text = app
         .http_client()
         .get(app.url("/api/v1/contacts/export?format=csv&cols=name"))
@@ -399,7 +547,10 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
     let (status, body) = app.get(&token, "/api/v1/contact-types/hot/layout").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["source"], "default");
-    assert_eq!(body["sections"], json!([{"title": "Fields", "fields": ["budget", "nps", "source"]}]));
+    assert_eq!(
+        body["sections"],
+        json!([{"title": "Fields", "fields": ["budget", "nps", "source"]}])
+    );
 
     // Every problem of a layout at once.
     let (status, bad) = app
@@ -419,14 +570,24 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
     let (_, agent) = app.agent().await;
     let layout = json!({"sections": [{"title": "Sales", "fields": ["budget", "nps"]}]});
     let (status, _) = app
-        .send(reqwest::Method::PUT, Some(&agent), "/api/v1/contact-types/lead/layout", Some(&layout))
+        .send(
+            reqwest::Method::PUT,
+            Some(&agent),
+            "/api/v1/contact-types/lead/layout",
+            Some(&layout),
+        )
         .await
         .into_pair();
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Lead's layout, followed by Hot.
     let (status, body) = app
-        .send(reqwest::Method::PUT, Some(&token), "/api/v1/contact-types/lead/layout", Some(&layout))
+        .send(
+            reqwest::Method::PUT,
+            Some(&token),
+            "/api/v1/contact-types/lead/layout",
+            Some(&layout),
+        )
         .await
         .into_pair();
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -451,7 +612,10 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
     let nps = fields.find("<dt>NPS</dt>").unwrap();
     let other = fields.find("Other fields (1)").expect("Other fields");
     let source = fields.find("<dt>Source</dt><dd>fair</dd>").unwrap();
-    assert!(sales < budget && budget < nps && nps < other && other < source, "{fields}");
+    assert!(
+        sales < budget && budget < nps && nps < other && other < source,
+        "{fields}"
+    );
 
     // The edit form: the same sections, every field still there.
     let form = app.page(&client, &format!("/contacts/{}/edit", id(&contact))).await;
@@ -466,7 +630,12 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
     let editor = app.page(&client, "/contact-types/hot/layout").await;
     assert_eq!(editor.status, StatusCode::OK, "{}", editor.text);
     assert!(unescape_html(&editor.text).contains("inherited from Lead"));
-    assert!(element_html(&editor.text, "layout-preview").unwrap().contains("Hot Lead"), "the preview shows a real contact");
+    assert!(
+        element_html(&editor.text, "layout-preview")
+            .unwrap()
+            .contains("Hot Lead"),
+        "the preview shows a real contact"
+    );
     let draft = hidden_input(&editor.text, "draft").unwrap();
     let step = |draft: String, op: &'static str, extra: Vec<(&'static str, &'static str)>| {
         let client = client.clone();
@@ -489,11 +658,19 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
         json!({"sections": [{"title": "Sales", "fields": ["budget", "nps"]}, {"title": "Profile", "fields": ["source"]}]})
     );
     let preview = unescape_html(&element_html(&placed.text, "layout-preview").unwrap());
-    assert!(preview.contains("<h3>Profile</h3>") && preview.contains("<dt>Source</dt><dd>fair</dd>"), "{preview}");
+    assert!(
+        preview.contains("<h3>Profile</h3>") && preview.contains("<dt>Source</dt><dd>fair</dd>"),
+        "{preview}"
+    );
     let moved = step(draft, "down:0:1", vec![]).await;
     let draft = hidden_input(&moved.text, "draft").unwrap();
     let saved = step(draft, "save", vec![]).await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", element_html(&saved.text, "main").unwrap_or(saved.text.clone()));
+    assert_eq!(
+        saved.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        element_html(&saved.text, "main").unwrap_or(saved.text.clone())
+    );
     let (_, hot) = app.get(&token, "/api/v1/contact-types/hot/layout").await;
     assert_eq!(hot["source"], "own");
     assert_eq!(
@@ -505,7 +682,12 @@ async fn card_layouts_are_inherited_and_keep_every_field(app: TestApp) {
 
     // Back to the parent's.
     let (status, body) = app
-        .send(reqwest::Method::DELETE, Some(&token), "/api/v1/contact-types/hot/layout", None)
+        .send(
+            reqwest::Method::DELETE,
+            Some(&token),
+            "/api/v1/contact-types/hot/layout",
+            None,
+        )
         .await
         .into_pair();
     assert_eq!(status, StatusCode::OK);

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export_cli;
 pub mod import_cli;
 pub mod job_cli;
 pub mod listener;

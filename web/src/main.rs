@@ -1,4 +1,4 @@
-//! The `kartoteka` command: serve, migrate, users, plugins, bulk-action jobs, imports, demo
+//! The `kartoteka` command: serve, migrate, users, plugins, bulk-action jobs, imports, exports, demo
 //! data.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -46,6 +46,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Exports contacts to a CSV or Excel file.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// Fills an empty base with a realistic demo: people, companies, fields, activities.
     Demo {
@@ -105,6 +110,27 @@ enum ImportCommand {
         /// Where to write the rows skipped or refused (default: FILE.rejected.csv).
         #[arg(long)]
         rejected: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Writes a saved view's contacts (its columns, filter, search and order; without
+    /// --view, every contact with the default columns) to a CSV file (UTF-8 with a byte
+    /// order mark, for Excel) or an Excel workbook, with a progress bar.
+    Contacts {
+        /// The file to write; its extension (.csv or .xlsx) gives the format.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The saved view to export (`GET /api/v1/views` lists them).
+        #[arg(long)]
+        view: Option<i64>,
+        /// csv or xlsx, when the file's extension says neither.
+        #[arg(long)]
+        format: Option<String>,
+        /// The e-mail of the user it exports as (what they see); the first admin by default.
+        #[arg(long = "as")]
+        as_user: Option<String>,
     },
 }
 
@@ -296,6 +322,24 @@ async fn main() -> anyhow::Result<()> {
                 rejected,
             };
             kartoteka_web::import_cli::import_contacts(&core, args).await
+        }
+        Command::Export {
+            command:
+                ExportCommand::Contacts {
+                    out,
+                    view,
+                    format,
+                    as_user,
+                },
+        } => {
+            let core = kartoteka_web::open(&config, Arc::new(SystemClock)).await?;
+            let args = kartoteka_web::export_cli::ExportArgs {
+                out,
+                view,
+                format,
+                as_user,
+            };
+            kartoteka_web::export_cli::export_contacts(&core, args).await
         }
         Command::Demo {
             people,

@@ -129,7 +129,10 @@ impl CardLayout {
             }
         }
         if sections.len() > MAX_SECTIONS {
-            problems.add("sections", format!("has {}; a layout holds at most {MAX_SECTIONS}", sections.len()));
+            problems.add(
+                "sections",
+                format!("has {}; a layout holds at most {MAX_SECTIONS}", sections.len()),
+            );
         }
         let known: HashSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
         let mut placed: HashMap<String, String> = HashMap::new();
@@ -156,7 +159,10 @@ impl CardLayout {
                 }
                 Some(t) => {
                     if !titles.insert(t.to_lowercase()) {
-                        problems.add(format!("{at}.title"), format!("`{t}` is the title of an earlier section"));
+                        problems.add(
+                            format!("{at}.title"),
+                            format!("`{t}` is the title of an earlier section"),
+                        );
                     }
                     t.to_owned()
                 }
@@ -177,7 +183,10 @@ impl CardLayout {
                     continue;
                 };
                 if !known.contains(key) {
-                    problems.add(path, format!("no extra field `{}`", key.chars().take(100).collect::<String>()));
+                    problems.add(
+                        path,
+                        format!("no extra field `{}`", key.chars().take(100).collect::<String>()),
+                    );
                 } else if let Some(first) = placed.get(key) {
                     problems.add(path, format!("`{key}` is already placed at {first}"));
                 } else {
@@ -302,7 +311,10 @@ impl SchemaService {
             layout: Set(serde_json::to_value(&layout).map_err(|e| Error::Internal(e.to_string()))?),
             updated_at: Set(crate::clock::stored(self.base.clock.now())),
         };
-        let exists = card_layouts::Entity::find_by_id(t.id).one(&self.base.db).await?.is_some();
+        let exists = card_layouts::Entity::find_by_id(t.id)
+            .one(&self.base.db)
+            .await?
+            .is_some();
         if exists {
             row.update(&self.base.db).await?;
         } else {
@@ -366,7 +378,11 @@ mod tests {
                 "sections[2].title"
             ]
         );
-        assert!(problems.iter().any(|p| p.message.contains("already placed at sections[0].fields[0]")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("already placed at sections[0].fields[0]"))
+        );
     }
 
     #[test]
@@ -384,7 +400,10 @@ mod tests {
             ],
         };
         let arranged = layout.arrange(vec![("nps".into(), 1), ("size".into(), 2), ("budget".into(), 3)]);
-        assert_eq!(arranged.sections, vec![("Sales".to_owned(), vec![3, 1]), ("Empty".to_owned(), vec![])]);
+        assert_eq!(
+            arranged.sections,
+            vec![("Sales".to_owned(), vec![3, 1]), ("Empty".to_owned(), vec![])]
+        );
         assert_eq!(arranged.other, vec![2]);
     }
 }

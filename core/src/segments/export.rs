@@ -29,13 +29,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Re
 use serde_json::Value;
 
 use super::Segments;
+use crate::Result;
 use crate::auth::Actor;
 use crate::contacts::visibility::{self, Access};
 use crate::contacts::{Contact, CoreColumn, to_contact};
 use crate::entities::{contact_types, contacts, segment_members};
 use crate::fields::FieldDef;
 use crate::sheet::{BOM, cell, file_slug, write};
-use crate::Result;
 
 /// How many members one query of the export reads.
 pub const EXPORT_CHUNK: u64 = 1_000;

@@ -169,7 +169,10 @@ pub fn resolve(names: &[String], schema: &Schema, models: &[ModelRef]) -> Result
         problems.add("columns", "must name at least one column");
     }
     if names.len() > MAX_COLUMNS {
-        problems.add("columns", format!("names {}; a view shows at most {MAX_COLUMNS}", names.len()));
+        problems.add(
+            "columns",
+            format!("names {}; a view shows at most {MAX_COLUMNS}", names.len()),
+        );
     }
     let mut out: Vec<ViewColumn> = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -208,7 +211,10 @@ pub async fn models(db: &impl ConnectionTrait) -> Result<Vec<ModelRef>> {
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|(id, key, name)| ModelRef { id, key, name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, key, name)| ModelRef { id, key, name })
+        .collect())
 }
 
 /// A cell of a view, typed so that a spreadsheet gets numbers and times as such.
@@ -333,7 +339,12 @@ impl TableCells {
         if ids.is_empty() {
             return Ok(extras);
         }
-        if all_scores || self.columns.iter().any(|c| matches!(c, ViewColumn::Core(CoreColumn::Company))) {
+        if all_scores
+            || self
+                .columns
+                .iter()
+                .any(|c| matches!(c, ViewColumn::Core(CoreColumn::Company)))
+        {
             let company_ids: Vec<i64> = page.iter().filter_map(|c| c.company_id).collect();
             extras.companies = reader.contact_names(actor, &company_ids).await?;
         }
@@ -390,7 +401,9 @@ impl TableCells {
 
     /// The owner's name of contact `c` (empty for none).
     pub fn owner(&self, c: &Contact) -> String {
-        c.owner_id.and_then(|id| self.owners.get(&id).cloned()).unwrap_or_default()
+        c.owner_id
+            .and_then(|id| self.owners.get(&id).cloned())
+            .unwrap_or_default()
     }
 
     /// The company's name of contact `c` (empty for none or one out of sight).

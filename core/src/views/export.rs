@@ -15,7 +15,9 @@
 //!   sheet; when the last row is in, the workbook (a ZIP of the sheet files) is written
 //!   into the response in 64 KiB pieces. The download starts only then: a ZIP's central
 //!   directory needs the sheet complete, and `rust_xlsxwriter` assembles it at save.
-//!   Numbers, yes/no and times are typed cells, so Excel sorts and sums them. A sheet holds
+//!   Numbers, yes/no and times are typed cells, so Excel sorts and sums them. A text longer
+//!   than the 32,767 characters an Excel cell holds is cut there (the CSV keeps it whole:
+//!   only a long text field can be that long). A sheet holds
 //!   at most 1,048,576 rows; past that the export goes on in a second sheet, with the
 //!   header again.
 //!
@@ -23,6 +25,8 @@
 //! writing the XML and ZIP by hand; `csv` for RFC 4180 quoting.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::SecondsFormat;
 use tokio::sync::mpsc;
@@ -54,7 +58,10 @@ impl Format {
             "xlsx" => Ok(Format::Xlsx),
             other => Err(Error::invalid(
                 "format",
-                format!("`{}` is not an export format; use csv or xlsx", other.chars().take(50).collect::<String>()),
+                format!(
+                    "`{}` is not an export format; use csv or xlsx",
+                    other.chars().take(50).collect::<String>()
+                ),
             )),
         }
     }
@@ -88,6 +95,8 @@ pub struct ViewExport {
     after: Option<String>,
     header_sent: bool,
     done: bool,
+    /// Rows read so far (shared with whoever shows progress).
+    rows: Arc<AtomicU64>,
 }
 
 impl Views {
@@ -104,6 +113,7 @@ impl Views {
             after: None,
             header_sent: false,
             done: false,
+            rows: Arc::new(AtomicU64::new(0)),
         })
     }
 }
@@ -112,6 +122,11 @@ impl ViewExport {
     /// A file name for the export: `<slug of the name>.<extension>`, ASCII only.
     pub fn file_name(&self, format: Format) -> String {
         format!("{}.{}", file_slug(&self.name, "contacts"), format.extension())
+    }
+
+    /// The rows read so far, counted as the export goes (for a progress bar).
+    pub fn progress(&self) -> Arc<AtomicU64> {
+        self.rows.clone()
     }
 
     /// The header: each column's label; a score's column is followed by its band's.
@@ -140,11 +155,17 @@ impl ViewExport {
         if page.items.is_empty() {
             return Ok(None);
         }
+        self.rows.fetch_add(page.items.len() as u64, Ordering::Relaxed);
         let extras = self
             .cells
             .extras(self.views.reader(), &self.actor, &page.items, false)
             .await?;
-        Ok(Some(page.items.iter().map(|c| self.export_row(self.cells.row(c, &extras))).collect()))
+        Ok(Some(
+            page.items
+                .iter()
+                .map(|c| self.export_row(self.cells.row(c, &extras)))
+                .collect(),
+        ))
     }
 
     /// A row of [`TableCells::row`] as exported: a score column's cell split in two, the
@@ -168,7 +189,9 @@ impl ViewExport {
         if !self.header_sent {
             self.header_sent = true;
             let mut bytes = BOM.as_bytes().to_vec();
-            bytes.extend(write(std::iter::once(self.header().into_iter().map(|h| cell(&h)).collect()))?);
+            bytes.extend(write(std::iter::once(
+                self.header().into_iter().map(|h| cell(&h)).collect(),
+            ))?);
             return Ok(Some(bytes));
         }
         let Some(rows) = self.next_rows().await? else {
@@ -256,7 +279,7 @@ fn write_workbook(header: &[String], mut rows: mpsc::Receiver<Rows>, mut out: Pi
                 match c {
                     Cell::Empty => {}
                     Cell::Text(t) => {
-                        sheet.write_string(row, col, t).map_err(bad)?;
+                        sheet.write_string(row, col, excel_text(t)).map_err(bad)?;
                     }
                     Cell::Number(n) | Cell::Score(n, _) => {
                         sheet.write_number(row, col, *n).map_err(bad)?;
@@ -285,6 +308,17 @@ fn write_workbook(header: &[String], mut rows: mpsc::Receiver<Rows>, mut out: Pi
     workbook.save_to_writer(&mut out).map_err(bad)?;
     out.flush().map_err(|e| Error::Internal(format!("xlsx: {e}")))
 }
+
+/// `text` cut to the 32,767 characters an Excel cell holds (the CSV export keeps it whole).
+fn excel_text(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        Some((at, _)) => text.get(..at).unwrap_or(text),
+        None => text,
+    }
+}
+
+/// The most characters an Excel cell holds.
+pub const MAX_CELL_CHARS: usize = 32_767;
 
 /// A writer that hands what is written to the response in pieces of [`PIECE`] bytes.
 struct Pieces {
@@ -315,5 +349,17 @@ impl Write for Pieces {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.send()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_to_what_a_cell_holds() {
+        let long = "ż".repeat(MAX_CELL_CHARS + 5);
+        assert_eq!(excel_text(&long).chars().count(), MAX_CELL_CHARS);
+        assert_eq!(excel_text("Łódź"), "Łódź");
     }
 }

@@ -28,9 +28,7 @@ pub mod export;
 use std::collections::HashMap;
 
 use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
 use serde_json::{Value, json};
 
 use crate::auth::{Actor, Role};
@@ -72,10 +70,12 @@ impl Mode {
 
     /// The mode named `text`.
     pub fn parse(text: &str) -> Result<Self> {
-        Mode::ALL
-            .into_iter()
-            .find(|m| m.as_str() == text)
-            .ok_or_else(|| Error::invalid("mode", format!("`{}` is not a mode; use list, table or tiles", clip(text))))
+        Mode::ALL.into_iter().find(|m| m.as_str() == text).ok_or_else(|| {
+            Error::invalid(
+                "mode",
+                format!("`{}` is not a mode; use list, table or tiles", clip(text)),
+            )
+        })
     }
 }
 
@@ -193,7 +193,10 @@ impl Input {
     fn read(body: &Value, problems: &mut Problems) -> Self {
         let mut input = Input::default();
         let Some(obj) = body.as_object() else {
-            problems.add("", "must be a JSON object: {\"name\": ..., \"mode\": ..., \"columns\": [...], ...}");
+            problems.add(
+                "",
+                "must be a JSON object: {\"name\": ..., \"mode\": ..., \"columns\": [...], ...}",
+            );
             return input;
         };
         for (key, value) in obj {
@@ -208,7 +211,11 @@ impl Input {
                 "name" => input.name = text(problems),
                 "sort" => input.sort = text(problems),
                 "q" => {
-                    input.q = if value.is_null() { Some(String::new()) } else { text(problems) };
+                    input.q = if value.is_null() {
+                        Some(String::new())
+                    } else {
+                        text(problems)
+                    };
                 }
                 "mode" => {
                     input.mode = text(problems).and_then(|m| problems.take(Mode::parse(&m)).ok().flatten());
@@ -263,7 +270,12 @@ impl Views {
         let mut problems = Problems::default();
         let columns = problems.take(columns::resolve(&spec.columns, &schema, &models))?;
         let sort = problems.take(resolve_sort(&spec.sort, &models))?;
-        let search = problems.take(SearchQuery::parse(&spec.q))?;
+        let search = if spec.q.chars().any(char::is_control) {
+            problems.add("q", "must not contain control characters");
+            None
+        } else {
+            problems.take(SearchQuery::parse(&spec.q))?
+        };
         let filter = match &spec.filter {
             None => Some(None),
             Some(json) => match self.filter.prepare_filter(json).await {
@@ -322,7 +334,10 @@ impl Views {
             .all(&self.filter.base.db)
             .await?;
         let names = self.user_names().await?;
-        let mut out: Vec<View> = rows.into_iter().map(|r| to_view(r, actor, &names)).collect::<Result<_>>()?;
+        let mut out: Vec<View> = rows
+            .into_iter()
+            .map(|r| to_view(r, actor, &names))
+            .collect::<Result<_>>()?;
         out.sort_by_cached_key(|v| (v.user_id != actor.user_id, crate::text::fold(&v.name), v.id));
         Ok(out)
     }
@@ -477,7 +492,10 @@ impl Views {
             .into_iter()
             .any(|v| Some(v.id) != except && crate::text::fold(&v.name) == folded);
         if taken {
-            return Err(Error::invalid("name", format!("you already have a view named `{name}`")));
+            return Err(Error::invalid(
+                "name",
+                format!("you already have a view named `{name}`"),
+            ));
         }
         Ok(name.to_owned())
     }
@@ -485,6 +503,11 @@ impl Views {
     /// Remembers view `id` (`None`: the plain table) as the one `actor` opened last.
     pub async fn mark_used(&self, actor: &Actor, id: Option<i64>) -> Result<()> {
         let db = &self.filter.base.db;
+        // Most page loads open the view already remembered: no write then.
+        let current = view_last_used::Entity::find_by_id(actor.user_id).one(db).await?;
+        if current.map(|r| r.view_id) == id {
+            return Ok(());
+        }
         view_last_used::Entity::delete_by_id(actor.user_id).exec(db).await?;
         if let Some(id) = id {
             view_last_used::ActiveModel {
@@ -547,7 +570,10 @@ pub fn resolve_sort(sort: &str, models: &[ModelRef]) -> Result<Sort> {
 pub fn sort_text(sort: Sort, models: &[ModelRef]) -> String {
     match sort.key {
         crate::contacts::SortKey::Score(id) => {
-            let key = models.iter().find(|m| m.id == id).map_or_else(|| id.to_string(), |m| m.key.clone());
+            let key = models
+                .iter()
+                .find(|m| m.id == id)
+                .map_or_else(|| id.to_string(), |m| m.key.clone());
             format!("{}score.{key}", if sort.descending { "-" } else { "" })
         }
         _ => sort.as_param(),

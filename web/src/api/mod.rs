@@ -62,7 +62,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/contact-types/{key}/layout",
-            get(views::get_layout).put(views::put_layout).delete(views::delete_layout),
+            get(views::get_layout)
+                .put(views::put_layout)
+                .delete(views::delete_layout),
         )
         .route("/plugins", get(plugins::list).post(plugins::upload))
         .route("/plugins/{name}", get(plugins::get_one).delete(plugins::remove))

@@ -8,10 +8,10 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::body::Bytes;
 use futures_util::StreamExt;
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
@@ -187,11 +187,7 @@ fn clip(text: &str) -> String {
 /// `view`'s spec (or the plain table's) with what `pairs` overrides.
 pub fn with_overrides(view: Option<View>, pairs: &[(String, String)]) -> Resolved {
     let mut spec = view.as_ref().map(|v| v.spec.clone()).unwrap_or_default();
-    let mut filter = spec
-        .filter
-        .take()
-        .map(|f| f.to_string())
-        .unwrap_or_default();
+    let mut filter = spec.filter.take().map(|f| f.to_string()).unwrap_or_default();
     if let Some(mode) = param(pairs, "mode").filter(|m| !m.is_empty()) {
         // A bad mode is the check's to report; keep what was asked.
         spec.mode = Mode::parse(mode).unwrap_or(spec.mode);
@@ -247,7 +243,9 @@ pub async fn checked(state: &AppState, resolved: &Resolved) -> Result<CheckedSpe
            ("sort" = Option<String>, Query, description = "as for the contacts list"),
            ("filter" = Option<String>, Query, description = "a filter as JSON, as for the contacts list"),
            ("q" = Option<String>, Query, description = "global search, as for the contacts list")),
-    responses((status = 200, description = "the file", content_type = "text/csv"),
+    responses((status = 200, description = "the file", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = ErrorBody, description = "every problem of the view or the query, each at its path"),
         (status = 404, body = ErrorBody, description = "no such view")))]
 pub async fn export(

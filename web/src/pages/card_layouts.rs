@@ -83,7 +83,16 @@ async fn show(
     user.actor.require_admin()?;
     let stored = state.core.schema().card_layout(&key).await?;
     let contact = param(&query_pairs(query.as_deref()), "contact").and_then(|c| c.parse().ok());
-    let mut response = page(&state, &user, &key, stored.layout.clone(), contact, Vec::new(), flash.message()).await?;
+    let mut response = page(
+        &state,
+        &user,
+        &key,
+        stored.layout.clone(),
+        contact,
+        Vec::new(),
+        flash.message(),
+    )
+    .await?;
     flash.clear(&state, &mut response);
     Ok(response)
 }
@@ -114,7 +123,11 @@ async fn change(
             return match state.core.schema().set_card_layout(&user.actor, &key, &body).await {
                 Ok(_) => Ok(flash::redirect(&state, &back, "Saved the layout.")),
                 Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => {
-                    let errors = e.problems().into_iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+                    let errors = e
+                        .problems()
+                        .into_iter()
+                        .map(|p| format!("{}: {}", p.path, p.message))
+                        .collect();
                     page(&state, &user, &key, draft, None, errors, None).await
                 }
                 Err(e) => Err(e.into()),
@@ -158,26 +171,34 @@ fn apply(draft: &mut CardLayout, op: &str, form: &FormData, schema: &Schema) {
         }
         ("section_up", Some(s), _) if s > 0 && s < sections.len() => sections.swap(s, s - 1),
         ("section_down", Some(s), _) if s + 1 < sections.len() => sections.swap(s, s + 1),
-        ("up", Some(s), Some(f)) if s < sections.len() => {
-            if f > 0 && f < sections[s].fields.len() {
-                sections[s].fields.swap(f, f - 1);
-            } else if f == 0 && s > 0 && !sections[s].fields.is_empty() {
+        ("up", Some(s), Some(f)) => {
+            if f > 0 {
+                if let Some(key) = take(sections, s, f) {
+                    put(sections, s, f - 1, key);
+                }
+            } else if s > 0 {
                 // Up from the top of a section: to the end of the one above.
-                let key = sections[s].fields.remove(0);
-                sections[s - 1].fields.push(key);
+                if let Some(key) = take(sections, s, 0) {
+                    let end = len(sections, s - 1);
+                    put(sections, s - 1, end, key);
+                }
             }
         }
-        ("down", Some(s), Some(f)) if s < sections.len() => {
-            if f + 1 < sections[s].fields.len() {
-                sections[s].fields.swap(f, f + 1);
-            } else if f + 1 == sections[s].fields.len() && s + 1 < sections.len() {
+        ("down", Some(s), Some(f)) => {
+            let n = len(sections, s);
+            if f + 1 < n {
+                if let Some(key) = take(sections, s, f) {
+                    put(sections, s, f + 1, key);
+                }
+            } else if f + 1 == n && s + 1 < sections.len() {
                 // Down from the bottom of a section: to the top of the one below.
-                let key = sections[s].fields.remove(f);
-                sections[s + 1].fields.insert(0, key);
+                if let Some(key) = take(sections, s, f) {
+                    put(sections, s + 1, 0, key);
+                }
             }
         }
-        ("hide", Some(s), Some(f)) if s < sections.len() && f < sections[s].fields.len() => {
-            sections[s].fields.remove(f);
+        ("hide", Some(s), Some(f)) => {
+            take(sections, s, f);
         }
         ("place", _, _) => {
             // `place:<key>`: to the section its select names.
@@ -201,8 +222,32 @@ fn apply(draft: &mut CardLayout, op: &str, form: &FormData, schema: &Schema) {
     }
 }
 
+/// Takes the field at `f` of section `s` out, if there is one.
+fn take(sections: &mut [Section], s: usize, f: usize) -> Option<String> {
+    let fields = &mut sections.get_mut(s)?.fields;
+    (f < fields.len()).then(|| fields.remove(f))
+}
+
+/// Puts `key` at `f` of section `s` (at its end when `f` is past it).
+fn put(sections: &mut [Section], s: usize, f: usize, key: String) {
+    if let Some(section) = sections.get_mut(s) {
+        let at = f.min(section.fields.len());
+        section.fields.insert(at, key);
+    }
+}
+
+/// How many fields section `s` holds.
+fn len(sections: &[Section], s: usize) -> usize {
+    sections.get(s).map_or(0, |section| section.fields.len())
+}
+
 /// The first contact of the type `actor` sees (or contact `id`), for the preview.
-async fn preview_contact(state: &AppState, actor: &Actor, key: &str, id: Option<i64>) -> Result<Option<Contact>, Error> {
+async fn preview_contact(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    id: Option<i64>,
+) -> Result<Option<Contact>, Error> {
     if let Some(id) = id {
         let c = state.core.contacts().get_contact(actor, id).await?;
         return Ok((c.type_key == key).then_some(c));
@@ -269,8 +314,7 @@ async fn page(
         .iter()
         .filter(|f| !placed.contains(&f.key.as_str()))
         .filter(|f| {
-            f.applies_to_type(&schema.types, key)
-                || preview.as_ref().is_some_and(|c| c.fields.contains_key(&f.key))
+            f.applies_to_type(&schema.types, key) || preview.as_ref().is_some_and(|c| c.fields.contains_key(&f.key))
         })
         .filter_map(|f| field(&f.key))
         .collect();
@@ -278,7 +322,10 @@ async fn page(
         LayoutSource::Own => "its own".to_owned(),
         LayoutSource::Inherited(parent) => format!(
             "inherited from {}",
-            schema.types.by_key(parent).map_or(parent.as_str(), |p| p.label.as_str())
+            schema
+                .types
+                .by_key(parent)
+                .map_or(parent.as_str(), |p| p.label.as_str())
         ),
         LayoutSource::Default => "the default (every field of the type, in one section)".to_owned(),
     };

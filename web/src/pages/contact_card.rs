@@ -211,7 +211,12 @@ async fn card_page(
             })
         })
         .collect();
-    let layout = state.core.schema().layout_book().await?.resolve(&schema, &contact.type_key);
+    let layout = state
+        .core
+        .schema()
+        .layout_book()
+        .await?
+        .resolve(&schema, &contact.type_key);
     let arranged = layout.layout.arrange(fields);
     let field_sections = arranged.sections.into_iter().filter(|(_, f)| !f.is_empty()).collect();
     let activities = state

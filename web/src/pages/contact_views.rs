@@ -205,7 +205,11 @@ pub fn headers(list: &ListState, checked: &CheckedSpec) -> Vec<Header> {
             let key = c.sort_key();
             let current = key.is_some_and(|k| k == list.sort.key);
             let sort_url = key.map(|key| {
-                let descending = if current { !list.sort.descending } else { default_descending(key) };
+                let descending = if current {
+                    !list.sort.descending
+                } else {
+                    default_descending(key)
+                };
                 ListState {
                     sort: kartoteka_core::contacts::Sort { key, descending },
                     ..list.clone()
@@ -321,15 +325,18 @@ fn form_body(form: &crate::auth::FormData, with_name: bool) -> Value {
             text => serde_json::from_str(text).unwrap_or(Value::String(text.to_owned())),
         },
     });
-    if with_name {
-        body["name"] = json!(form.text("name"));
-        body["shared"] = json!(form.checked("shared"));
+    if with_name && let Some(map) = body.as_object_mut() {
+        map.insert("name".into(), json!(form.text("name")));
+        map.insert("shared".into(), json!(form.checked("shared")));
     }
     body
 }
 
 /// `POST /contacts/views`: saves the page's state as a new view, then opens it.
-pub async fn save(State(state): State<AppState>, CheckedForm { user, form }: CheckedForm) -> Result<Response, PageError> {
+pub async fn save(
+    State(state): State<AppState>,
+    CheckedForm { user, form }: CheckedForm,
+) -> Result<Response, PageError> {
     match state.core.views().create(&user.actor, &form_body(&form, true)).await {
         Ok(view) => Ok(flash::redirect(
             &state,
@@ -352,7 +359,12 @@ pub async fn update(
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
     let id = view_id(&id)?;
-    match state.core.views().update(&user.actor, id, &form_body(&form, false)).await {
+    match state
+        .core
+        .views()
+        .update(&user.actor, id, &form_body(&form, false))
+        .await
+    {
         Ok(view) => Ok(flash::redirect(
             &state,
             &format!("{}?view={}", urls::CONTACTS, view.id),

@@ -360,7 +360,11 @@ async fn list(
     } else {
         let resolved = crate::api::views::resolve(&state, actor, &pairs).await?;
         if pairs.iter().any(|(k, _)| k == "view") {
-            state.core.views().mark_used(actor, resolved.view.as_ref().map(|v| v.id)).await?;
+            state
+                .core
+                .views()
+                .mark_used(actor, resolved.view.as_ref().map(|v| v.id))
+                .await?;
         }
         resolved
     };

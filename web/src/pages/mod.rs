@@ -2,8 +2,8 @@
 //! call one `core` service and render.
 
 pub mod actions;
-pub mod company_picker;
 pub mod card_layouts;
+pub mod company_picker;
 pub mod contact_card;
 pub mod contact_filter;
 pub mod contact_form;

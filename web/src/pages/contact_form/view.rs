@@ -363,7 +363,13 @@ pub(super) async fn form_page(
     } else if schema.types.by_key(&type_key).is_none() {
         vec![("Extra fields".to_owned(), fields.clone())]
     } else {
-        let layout = state.core.schema().layout_book().await?.resolve(&schema, &type_key).layout;
+        let layout = state
+            .core
+            .schema()
+            .layout_book()
+            .await?
+            .resolve(&schema, &type_key)
+            .layout;
         let keyed = fields
             .iter()
             .map(|f| (f.name.strip_prefix("f.").unwrap_or(&f.name).to_owned(), f.clone()))
