@@ -46,7 +46,7 @@ use kartoteka_core::{Core, SystemClock};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use serde_json::{Value, json};
 
-use support::{Res, arg, flag, ms, on_each_database, ratio};
+use support::{Res, arg, flag, ms, on_each_database, peak_mib, ratio, reset_peak};
 
 const FIRST: [&str; 12] = [
     "Anna",
@@ -121,21 +121,6 @@ fn write_file(path: &Path, rows: usize) -> Res<u64> {
 }
 
 /// The resident high-water mark in MiB, then reset.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
-fn reset_peak() {
-    // "5" resets the peak resident set size (Linux 4.0+).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 struct Quiet;
 
 impl ImportSink for Quiet {

@@ -44,7 +44,7 @@ use kartoteka_core::views::columns::Cell;
 use kartoteka_core::views::export::EXPORT_PAGE;
 use kartoteka_core::views::{CheckedSpec, Mode, ViewSpec};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
-use support::{Res, demo_size, flag, load_base, ms, on_each_database, ratio, time_it};
+use support::{Res, demo_size, flag, load_base, ms, on_each_database, peak_mib, ratio, reset_peak, time_it};
 
 const COLUMNS: [&str; 8] = [
     "name",
@@ -58,21 +58,6 @@ const COLUMNS: [&str; 8] = [
 ];
 
 const PAGE: u64 = 50;
-
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
-fn reset_peak() {
-    // "5" resets the peak resident set size (Linux 4.0+).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 /// The hand-written page after `(name_sort, id)`: `limit` rows of the view's columns.
 fn hand_sql(backend: DbBackend, after: Option<(&[u8], i64)>, limit: u64) -> Statement {

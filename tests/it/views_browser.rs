@@ -6,7 +6,7 @@ use fantoccini::{Client, Locator};
 use kartoteka_tests::*;
 use serde_json::json;
 
-use crate::browser::{Browser, err, sign_in, wait_for_text};
+use crate::browser::{Browser, click, err, sign_in, wait_for_text};
 
 both!(views_and_a_layout_in_a_browser: views_and_a_layout_in_a_browser_sqlite, views_and_a_layout_in_a_browser_postgres);
 async fn views_and_a_layout_in_a_browser(app: TestApp) {
@@ -44,17 +44,6 @@ async fn views_and_a_layout_in_a_browser(app: TestApp) {
         layout["sections"],
         json!([{"title": "Fields", "fields": ["nps", "source"]}, {"title": "Origin", "fields": []}])
     );
-}
-
-async fn click(browser: &Client, css: &str) -> Result<(), String> {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .map_err(err(&format!("finding `{css}`")))?
-        .click()
-        .await
-        .map_err(err(&format!("clicking `{css}`")))?;
-    Ok(())
 }
 
 async fn scenario(browser: &Client, app: &TestApp, email: &str, anna: i64) -> Result<(), String> {

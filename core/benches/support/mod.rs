@@ -340,3 +340,20 @@ pub async fn on_each_database(bench: &str, keep: bool, run: impl AsyncFn(&'stati
     }
     result
 }
+
+/// The process's resident high-water mark (`VmHWM`), in MiB.
+pub fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// Resets the high-water mark [`peak_mib`] reads.
+pub fn reset_peak() {
+    // "5" resets the peak resident set size (Linux 4.0+).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -11,7 +11,7 @@ use kartoteka_core::contacts::{Contact, SortKey};
 use kartoteka_core::fields::Schema;
 use kartoteka_core::schema::layouts::LayoutBook;
 use kartoteka_core::views::columns::{PageExtras, TableCells, ViewColumn, catalogue};
-use kartoteka_core::views::{CheckedSpec, Mode, View, sort_text};
+use kartoteka_core::views::{CheckedSpec, Mode, View, ViewSpec, sort_text};
 use serde_json::{Value, json};
 
 use super::contacts::{ListState, SortLink};
@@ -28,7 +28,8 @@ pub struct Tab {
     pub id: String,
     pub label: String,
     pub url: String,
-    pub count: u64,
+    /// The count, or `?` for a view that no longer checks (a field it names was removed).
+    pub count: String,
     pub current: bool,
     pub shared: bool,
 }
@@ -128,15 +129,16 @@ pub async fn bar(
         id: "view-all".into(),
         label: "All contacts".into(),
         url: format!("{}?view=", urls::CONTACTS),
-        count: state.core.contacts().count_contacts(actor).await?,
+        count: state.core.contacts().count_contacts(actor).await?.to_string(),
         current: view.is_none(),
         shared: false,
     }];
     for v in views.list(actor).await? {
-        // A view whose filter no longer checks (a field removed) shows no count.
+        // A view that no longer checks (a field removed) shows no count; opening it
+        // says what is wrong.
         let count = match views.check(&v.spec).await {
-            Ok(c) => views.count(actor, &c).await?,
-            Err(Error::Validation { .. } | Error::Invalid(_)) => 0,
+            Ok(c) => views.count(actor, &c).await?.to_string(),
+            Err(Error::Validation { .. } | Error::Invalid(_)) => "?".to_owned(),
             Err(e) => return Err(e),
         };
         tabs.push(Tab {
@@ -193,6 +195,35 @@ pub async fn bar(
         csv_url: export("csv"),
         xlsx_url: export("xlsx"),
     })
+}
+
+/// `spec` without what `error` (its check) found wrong in its columns and its order: the
+/// columns at the paths named dropped (all of them: the default columns), a bad order
+/// replaced by the name order, a bad search removed.
+pub fn without_problems(spec: &ViewSpec, error: &Error) -> ViewSpec {
+    let problems = error.problems();
+    let mut out = spec.clone();
+    let bad: Vec<usize> = problems
+        .iter()
+        .filter_map(|p| p.path.strip_prefix("columns[")?.strip_suffix(']')?.parse().ok())
+        .collect();
+    out.columns = spec
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !bad.contains(i))
+        .map(|(_, c)| c.clone())
+        .collect();
+    if out.columns.is_empty() || problems.iter().any(|p| p.path == "columns") {
+        out.columns = ViewSpec::default().columns;
+    }
+    if problems.iter().any(|p| p.path == "sort") {
+        out.sort = ViewSpec::default().sort;
+    }
+    if problems.iter().any(|p| p.path == "q") {
+        out.q = String::new();
+    }
+    out
 }
 
 /// The table's headers: each column's label and, where an index serves it, the link

@@ -147,6 +147,8 @@ struct ListPage {
     has_actions: bool,
     /// What the last form did ("12 added to Newsletter").
     notice: Option<String>,
+    /// What of the open view no longer applies.
+    view_warning: Option<String>,
 }
 
 /// The page size of a table unless its URL says otherwise (`limit=`).
@@ -373,7 +375,20 @@ async fn list(
     let (mut list, mut list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
     // The spec without its filter: a bad filter is shown on the page, at the path of its
     // bad node, over no rows; anything else wrong in the URL is the error page.
-    let mut checked = state.core.views().check(&resolved.spec).await?;
+    let (mut checked, view_warning) = match state.core.views().check(&resolved.spec).await {
+        Ok(checked) => (checked, None),
+        // A saved view that no longer checks (a field or a model it names was removed)
+        // opens with what still works, and says what was left out.
+        Err(e @ (Error::Validation { .. } | Error::Invalid(_))) if resolved.view.is_some() => {
+            let spec = contact_views::without_problems(&resolved.spec, &e);
+            let warning = format!(
+                "Part of this view no longer applies and is left out: {}. Update the view to save what is shown.",
+                e.describe()
+            );
+            (state.core.views().check(&spec).await?, Some(warning))
+        }
+        Err(e) => return Err(e.into()),
+    };
     list.view = resolved.view.as_ref().map(|v| v.id);
     list.sort = checked.sort;
     list.q = resolved.spec.q.clone();
@@ -454,6 +469,7 @@ async fn list(
         has_actions: list_tools.is_some() && !state.core.jobs().actions(actor).await?.is_empty(),
         list_tools,
         notice: flash.message(),
+        view_warning,
     })?;
     let mut response = (status, html).into_response();
     flash.clear(&state, &mut response);
