@@ -308,18 +308,30 @@ impl PageExtras {
 }
 
 impl TableCells {
-    /// The cells of `columns`, with the names `reader` shows.
-    pub async fn new(columns: Vec<ViewColumn>, schema: &Schema, reader: &ContactReader, actor: &Actor) -> Result<Self> {
-        Ok(TableCells {
-            columns,
-            types: schema
-                .types
+    /// The cells of `columns`, with the names `reader` shows. The type labels and the
+    /// owners' names are read when a column shows them or `cards` (the list and the tiles
+    /// show both whatever the columns); otherwise not at all, which saves a page two
+    /// queries.
+    pub async fn new(columns: Vec<ViewColumn>, reader: &ContactReader, actor: &Actor, cards: bool) -> Result<Self> {
+        let shows = |c: CoreColumn| cards || columns.contains(&ViewColumn::Core(c));
+        let types = if shows(CoreColumn::Type) {
+            reader
+                .schema
+                .type_tree()
+                .await?
                 .all()
                 .iter()
                 .map(|t| (t.key.clone(), t.label.clone()))
-                .collect(),
-            owners: reader.people(actor).await?.into_iter().collect(),
-        })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let owners = if shows(CoreColumn::Owner) {
+            reader.people(actor).await?.into_iter().collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(TableCells { columns, types, owners })
     }
 
     /// Reads what the cells of `page` need beyond the contacts themselves: the names of

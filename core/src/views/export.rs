@@ -103,7 +103,7 @@ impl Views {
     /// Starts the export of `checked` for `actor`, named `name` (the view's name, or
     /// "contacts"). Nothing is read until the first chunk.
     pub async fn export(&self, actor: &Actor, checked: CheckedSpec, name: &str) -> Result<ViewExport> {
-        let cells = self.cells(actor, &checked).await?;
+        let cells = self.cells(actor, &checked, false).await?;
         Ok(ViewExport {
             views: self.clone(),
             actor: actor.clone(),

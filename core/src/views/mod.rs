@@ -307,10 +307,10 @@ impl Views {
         }
     }
 
-    /// The cells of `spec`'s columns for `actor`.
-    pub async fn cells(&self, actor: &Actor, checked: &CheckedSpec) -> Result<TableCells> {
-        let schema = self.filter.schema.current().await?;
-        TableCells::new(checked.columns.clone(), &schema, &self.filter.contacts, actor).await
+    /// The cells of `checked`'s columns for `actor`; `cards` for the list and the tiles,
+    /// which show each contact's type and owner whatever the columns.
+    pub async fn cells(&self, actor: &Actor, checked: &CheckedSpec, cards: bool) -> Result<TableCells> {
+        TableCells::new(checked.columns.clone(), &self.filter.contacts, actor, cards).await
     }
 
     /// The contacts' reader (for a page's extras).

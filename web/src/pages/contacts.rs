@@ -414,7 +414,7 @@ async fn list(
         ),
     };
     let mode = checked.spec.mode;
-    let cells = state.core.views().cells(actor, &checked).await?;
+    let cells = state.core.views().cells(actor, &checked, mode != Mode::Table).await?;
     let extras = contact_views::extras(&state, actor, &cells, &page.items, mode).await?;
     let (rows, lines, tiles) = match mode {
         Mode::Table => (contact_views::table_rows(&cells, &page.items, &extras), vec![], vec![]),
