@@ -760,3 +760,96 @@ async fn the_document_describes_the_users_answers(app: TestApp) {
         );
     }
 }
+
+both!(a_deactivated_user_gets_no_new_contacts_or_tasks: a_deactivated_user_gets_no_new_work_sqlite, a_deactivated_user_gets_no_new_work_postgres);
+async fn a_deactivated_user_gets_no_new_contacts_or_tasks(app: TestApp) {
+    let (admin, admin_token) = app.admin().await;
+    let leaving = add_user(&app, &admin_token, "leaving@example.com", "agent").await;
+    let staying = add_user(&app, &admin_token, "staying@example.com", "agent").await;
+    let kept = app
+        .create_contact(
+            &admin_token,
+            &json!({"type": "client", "name": "Kept Contact", "owner": leaving}),
+        )
+        .await;
+    let (status, _) = app
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/users/{leaving}"),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // No new contact, owner change or task for them, each said plainly.
+    let refused = app
+        .post_json(
+            &admin_token,
+            "/api/v1/contacts",
+            &json!({"type": "client", "name": "New One", "owner": leaving}),
+        )
+        .await;
+    assert_invalid(&refused, "owner");
+    assert!(
+        refused.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is deactivated"),
+        "{}",
+        refused.1
+    );
+    let other = app
+        .create_contact(
+            &admin_token,
+            &json!({"type": "client", "name": "Other", "owner": staying}),
+        )
+        .await;
+    let moved = app
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/contacts/{}", id(&other)),
+            &json!({"version": 1, "owner": leaving}),
+        )
+        .await;
+    assert_invalid(&moved, "owner");
+    let task = app
+        .post_json(
+            &admin_token,
+            "/api/v1/tasks",
+            &json!({"contact_id": id(&kept), "title": "Call", "assignee_id": leaving}),
+        )
+        .await;
+    assert_invalid(&task, "assignee_id");
+
+    // What they own stays theirs and can still be changed otherwise.
+    let renamed = app
+        .patch_json(
+            &admin_token,
+            &format!("/api/v1/contacts/{}", id(&kept)),
+            &json!({"version": 1, "name": "Kept Contact Renamed"}),
+        )
+        .await;
+    assert_eq!(renamed.0, StatusCode::OK, "{}", renamed.1);
+    assert_eq!(renamed.1["owner"], leaving);
+
+    // The pickers offer active users, and the stored owner on its own form.
+    let (client, _) = app.signed_in_client(&admin.email, PASSWORD).await;
+    let new_form = app.page(&client, "/contacts/new").await;
+    assert!(
+        !new_form.text.contains(&format!("value=\"{leaving}\"")),
+        "a new contact's owners"
+    );
+    assert!(new_form.text.contains(&format!("value=\"{staying}\"")));
+    let edit_form = app.page(&client, &format!("/contacts/{}/edit", id(&kept))).await;
+    assert!(
+        edit_form.text.contains(&format!("value=\"{leaving}\" selected")),
+        "the stored owner stays shown"
+    );
+    let card = app.page(&client, &format!("/contacts/{}", id(&other))).await;
+    let tasks_form = element_html(&card.text, "tasks").unwrap_or(card.text.clone());
+    assert!(
+        !tasks_form.contains(&format!("<option value=\"{leaving}\"")),
+        "the assignees"
+    );
+    assert!(tasks_form.contains(&format!("<option value=\"{staying}\"")));
+}

@@ -280,13 +280,14 @@ impl Tasks {
     }
 
     async fn check_assignee(&self, problems: &mut Problems, path: &str, assignee: Option<i64>) -> Result<()> {
-        if let Some(user) = assignee
-            && users::Entity::find_by_id(user)
-                .one(&self.reader.base.db)
-                .await?
-                .is_none()
-        {
-            problems.add(path, format!("no user with id {user}"));
+        if let Some(user) = assignee {
+            match users::Entity::find_by_id(user).one(&self.reader.base.db).await? {
+                None => problems.add(path, format!("no user with id {user}")),
+                Some(u) if u.deactivated_at.is_some() => {
+                    problems.add(path, crate::contacts::ownership::deactivated(&u));
+                }
+                Some(_) => {}
+            }
         }
         Ok(())
     }

@@ -420,7 +420,7 @@ async fn page_with(
         actions,
         chosen,
         errors,
-        users: state.core.contacts().people(&user.actor).await?,
+        users: state.core.contacts().choosable_people(&user.actor, None).await?,
         preview_contacts,
         preview_contact,
         preview: extra.preview,

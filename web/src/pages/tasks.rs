@@ -313,12 +313,16 @@ pub async fn section(
         people,
         may_write: can_write,
     };
-    let users = people
-        .iter()
+    let users = state
+        .core
+        .contacts()
+        .choosable_people(&user.actor, form.assignee.parse().ok())
+        .await?
+        .into_iter()
         .map(|(uid, label)| Choice {
-            value: uid.to_string(),
-            label: label.clone(),
             selected: uid.to_string() == form.assignee,
+            value: uid.to_string(),
+            label,
         })
         .collect();
     Ok(TasksSection {

@@ -15,6 +15,10 @@
 //!   beyond their grants (managers differ from agents in what they may define: segments),
 //!   so assigning new contacts to other people is an admin's decision.
 //!
+//! A deactivated user is given nothing new: choosing them as the owner is refused (a
+//! contact they own keeps them until someone changes it), and pickers offer active users
+//! ([`ContactReader::choosable_people`]).
+//!
 //! An owner a non-admin may not choose answers the same message whether or not a user with
 //! that id exists, so the answer doesn't tell which user ids exist. Where people are
 //! named (the owner on a card, the owner picker), managers and agents see names; only
@@ -33,6 +37,12 @@ pub const ONLY_YOURSELF: &str = "you may only create contacts that you own; an a
 
 /// The answer to a non-owner changing the owner.
 pub const ONLY_OWNER: &str = "only the contact's owner or an admin may change its owner";
+
+/// Why deactivated user `u` can't be given new contacts or tasks.
+pub fn deactivated(u: &users::Model) -> String {
+    let name = if u.name.trim().is_empty() { &u.email } else { &u.name };
+    format!("{name} is deactivated and gets no new contacts or tasks; choose an active user")
+}
 
 impl ContactReader {
     /// Checks that `actor` may make `wanted` the owner of `current` (a new contact when
@@ -58,9 +68,12 @@ impl ContactReader {
         // The actor exists: they are acting.
         if let Some(owner) = wanted
             && owner != actor.user_id
-            && users::Entity::find_by_id(owner).one(&self.base.db).await?.is_none()
         {
-            return Err(Error::invalid("owner", format!("no user with id {owner}")));
+            match users::Entity::find_by_id(owner).one(&self.base.db).await? {
+                None => return Err(Error::invalid("owner", format!("no user with id {owner}"))),
+                Some(u) if u.deactivated_at.is_some() => return Err(Error::invalid("owner", deactivated(&u))),
+                Some(_) => {}
+            }
         }
         Ok(())
     }
@@ -69,8 +82,30 @@ impl ContactReader {
 impl ContactReader {
     /// Every user as `actor` may see them, by name: `(id, label)`, the label being the
     /// name, with the e-mail address for admins (and the address for a user without a
-    /// name, to admins; `user <id>` to others).
+    /// name, to admins; `user <id>` to others). Deactivated users are in it: they still
+    /// name the contacts and tasks they had.
     pub async fn people(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+        Ok(self
+            .labelled(actor)
+            .await?
+            .into_iter()
+            .map(|(id, label, _)| (id, label))
+            .collect())
+    }
+
+    /// The users a picker offers for a new owner or assignee: the active ones, and `keep`
+    /// (the one chosen now) even when deactivated, so that a form shows what is stored.
+    pub async fn choosable_people(&self, actor: &Actor, keep: Option<i64>) -> Result<Vec<(i64, String)>> {
+        Ok(self
+            .labelled(actor)
+            .await?
+            .into_iter()
+            .filter(|(id, _, active)| *active || Some(*id) == keep)
+            .map(|(id, label, _)| (id, label))
+            .collect())
+    }
+
+    async fn labelled(&self, actor: &Actor) -> Result<Vec<(i64, String, bool)>> {
         let users = users::Entity::find()
             .order_by_asc(users::Column::Name)
             .order_by_asc(users::Column::Id)
@@ -85,7 +120,7 @@ impl ContactReader {
                     (name, true) => format!("{name} <{}>", u.email),
                     (name, false) => name.to_owned(),
                 };
-                (u.id, label)
+                (u.id, label, u.deactivated_at.is_none())
             })
             .collect())
     }

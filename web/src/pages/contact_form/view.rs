@@ -326,7 +326,7 @@ pub(super) async fn form_page(
     let owners = state
         .core
         .contacts()
-        .people(actor)
+        .choosable_people(actor, start.owner_id)
         .await?
         .into_iter()
         .map(|(id, label)| (id.to_string(), label))
