@@ -276,7 +276,8 @@ impl SchemaService {
         self.layout_book_in(&tree).await
     }
 
-    async fn layout_book_in(&self, tree: &TypeTree) -> Result<LayoutBook> {
+    /// Every stored layout, with the type tree already read.
+    pub async fn layout_book_in(&self, tree: &TypeTree) -> Result<LayoutBook> {
         let rows = card_layouts::Entity::find().all(&self.base.db).await?;
         let mut stored = HashMap::new();
         for row in rows {

@@ -109,6 +109,14 @@ impl Default for ViewSpec {
     }
 }
 
+/// What views are checked against: the schema and the scoring models
+/// ([`Views::catalogue`]).
+#[derive(Debug, Clone)]
+pub struct ViewCatalogue {
+    pub schema: crate::fields::Schema,
+    pub models: Vec<ModelRef>,
+}
+
 /// A view spec checked and ready to run.
 #[derive(Debug, Clone)]
 pub struct CheckedSpec {
@@ -265,11 +273,24 @@ impl Views {
 
     /// Checks `spec`: every problem at its path.
     pub async fn check(&self, spec: &ViewSpec) -> Result<CheckedSpec> {
-        let schema = self.filter.schema.current().await?;
-        let models = self.models().await?;
+        self.check_in(spec, &self.catalogue().await?).await
+    }
+
+    /// What a check reads: the fields, the types and the scoring models. A page that checks
+    /// several views (the contacts page: its own and one per tab) reads it once.
+    pub async fn catalogue(&self) -> Result<ViewCatalogue> {
+        Ok(ViewCatalogue {
+            schema: self.filter.schema.current().await?,
+            models: self.models().await?,
+        })
+    }
+
+    /// [`Views::check`] against a catalogue already read.
+    pub async fn check_in(&self, spec: &ViewSpec, catalogue: &ViewCatalogue) -> Result<CheckedSpec> {
+        let ViewCatalogue { schema, models } = catalogue;
         let mut problems = Problems::default();
-        let columns = problems.take(columns::resolve(&spec.columns, &schema, &models))?;
-        let sort = problems.take(resolve_sort(&spec.sort, &models))?;
+        let columns = problems.take(columns::resolve(&spec.columns, schema, models))?;
+        let sort = problems.take(resolve_sort(&spec.sort, models))?;
         let search = if spec.q.chars().any(char::is_control) {
             problems.add("q", "must not contain control characters");
             None

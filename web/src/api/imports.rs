@@ -7,8 +7,8 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use kartoteka_core::imports::{CORE_TARGETS, MAX_FILE_BYTES, Preview, StoredImport};
 use serde::{Deserialize, Serialize};
@@ -241,15 +241,9 @@ pub async fn outcomes_csv(
         .outcomes(actor, id)
         .await?
         .ok_or(kartoteka_core::Error::NotFound { what: "import outcome" })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"import-{id}-outcomes.csv\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::download::attachment(
+        axum::body::Body::from(bytes),
+        "text/csv; charset=utf-8",
+        &format!("import-{id}-outcomes.csv"),
+    ))
 }

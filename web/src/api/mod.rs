@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod contact_types;
 pub mod contacts;
+pub mod download;
 pub mod dto;
 pub mod fields;
 pub mod imports;

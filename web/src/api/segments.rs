@@ -5,12 +5,10 @@
 //! explained.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use kartoteka_core::filter::ContactQuery;
 use kartoteka_core::segments::explain::{ExplainNode, SegmentExplanation};
 use kartoteka_core::segments::export::SegmentCsv;
@@ -322,37 +320,11 @@ pub async fn members_csv(
     Ok(csv_download(export).await?)
 }
 
-/// A CSV export as a download: the header and the first rows are read before answering
-/// (so a failure there is an error status), the rest is streamed a chunk at a time.
-pub async fn csv_download(mut export: SegmentCsv) -> Result<Response, kartoteka_core::Error> {
-    let mut first = Vec::new();
-    for _ in 0..2 {
-        if let Some(chunk) = export.next_chunk().await? {
-            first.extend(chunk);
-        }
-    }
-    let disposition = format!("attachment; filename=\"{}\"", export.file_name());
-    let rest = futures_util::stream::try_unfold(export, |mut export| async move {
-        match export.next_chunk().await {
-            Ok(chunk) => Ok(chunk.map(|c| (Bytes::from(c), export))),
-            Err(e) => {
-                tracing::error!(error = %e, "the CSV export stopped");
-                Err(e)
-            }
-        }
-    });
-    let head = futures_util::stream::once(async move { Ok(Bytes::from(first)) });
-    let mut response = Body::from_stream(head.chain(rest)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+/// A segment's CSV export as a download (see [`super::download::streamed`]).
+pub async fn csv_download(export: SegmentCsv) -> Result<Response, kartoteka_core::Error> {
+    let file_name = export.file_name();
+    let body = super::download::streamed(export).await?;
+    Ok(super::download::attachment(body, "text/csv; charset=utf-8", &file_name))
 }
 
 /// One node of a dynamic segment's filter, evaluated for one contact: a group (`and`,

@@ -10,9 +10,8 @@ use axum::Json;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::http::StatusCode;
+use axum::response::Response;
 use kartoteka_core::Error;
 use kartoteka_core::auth::Actor;
 use kartoteka_core::schema::layouts::TypeLayout;
@@ -268,30 +267,13 @@ pub async fn export_response(state: &AppState, actor: &Actor, pairs: &[(String, 
     download(export, format).await
 }
 
-/// A view's export as a download. The CSV's header and first page are read before
-/// answering, so a failure there is an error status; the rest is streamed.
-pub async fn download(mut export: ViewExport, format: Format) -> Result<Response, Error> {
+/// A view's export as a download: the CSV streamed a page at a time (its header and first
+/// page read before answering, see [`super::download::streamed`]), the workbook in pieces
+/// once its sheet is written.
+pub async fn download(export: ViewExport, format: Format) -> Result<Response, Error> {
     let file_name = export.file_name(format);
     let body = match format {
-        Format::Csv => {
-            let mut first = Vec::new();
-            for _ in 0..2 {
-                if let Some(chunk) = export.next_csv_chunk().await? {
-                    first.extend(chunk);
-                }
-            }
-            let rest = futures_util::stream::try_unfold(export, |mut export| async move {
-                match export.next_csv_chunk().await {
-                    Ok(chunk) => Ok(chunk.map(|c| (Bytes::from(c), export))),
-                    Err(e) => {
-                        tracing::error!(error = %e, "the CSV export of a view stopped");
-                        Err(e)
-                    }
-                }
-            });
-            let head = futures_util::stream::once(async move { Ok(Bytes::from(first)) });
-            Body::from_stream(head.chain(rest))
-        }
+        Format::Csv => super::download::streamed(export).await?,
         Format::Xlsx => {
             let pieces = export.into_xlsx();
             let stream = futures_util::stream::unfold(pieces, |mut rx| async move {
@@ -304,14 +286,7 @@ pub async fn download(mut export: ViewExport, format: Format) -> Result<Response
             Body::from_stream(stream)
         }
     };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(super::download::attachment(body, format.media_type(), &file_name))
 }
 
 /// A type's card layout.

@@ -10,8 +10,8 @@ use kartoteka_core::auth::Actor;
 use kartoteka_core::contacts::{Contact, SortKey};
 use kartoteka_core::fields::Schema;
 use kartoteka_core::schema::layouts::LayoutBook;
-use kartoteka_core::views::columns::{PageExtras, TableCells, ViewColumn, catalogue};
-use kartoteka_core::views::{CheckedSpec, Mode, View, ViewSpec, sort_text};
+use kartoteka_core::views::columns::{self, PageExtras, TableCells, ViewColumn};
+use kartoteka_core::views::{CheckedSpec, Mode, View, ViewCatalogue, ViewSpec, sort_text};
 use serde_json::{Value, json};
 
 use super::contacts::{ListState, SortLink};
@@ -123,6 +123,7 @@ pub async fn bar(
     list: &ListState,
     view: Option<&View>,
     checked: &CheckedSpec,
+    catalogue: &ViewCatalogue,
 ) -> Result<ViewBar, Error> {
     let views = state.core.views();
     let mut tabs = vec![Tab {
@@ -136,7 +137,7 @@ pub async fn bar(
     for v in views.list(actor).await? {
         // A view that no longer checks (a field removed) shows no count; opening it
         // says what is wrong.
-        let count = match views.check(&v.spec).await {
+        let count = match views.check_in(&v.spec, catalogue).await {
             Ok(c) => views.count(actor, &c).await?.to_string(),
             Err(Error::Validation { .. } | Error::Invalid(_)) => "?".to_owned(),
             Err(e) => return Err(e),
@@ -162,9 +163,8 @@ pub async fn bar(
             current: m == checked.spec.mode,
         })
         .collect();
-    let schema = state.core.schema().current().await?;
-    let models = views.models().await?;
-    let picker = catalogue(&schema, &models)
+    let models = &catalogue.models;
+    let picker = columns::catalogue(&catalogue.schema, models)
         .into_iter()
         .map(|c| PickColumn {
             checked: checked.columns.contains(&c),
@@ -191,7 +191,7 @@ pub async fn bar(
         ),
         state_mode: checked.spec.mode.as_str().to_owned(),
         state_cols: checked.spec.columns.join(","),
-        state_sort: sort_text(checked.sort, &models),
+        state_sort: sort_text(checked.sort, models),
         csv_url: export("csv"),
         xlsx_url: export("xlsx"),
     })
@@ -368,19 +368,8 @@ pub async fn save(
     State(state): State<AppState>,
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
-    match state.core.views().create(&user.actor, &form_body(&form, true)).await {
-        Ok(view) => Ok(flash::redirect(
-            &state,
-            &format!("{}?view={}", urls::CONTACTS, view.id),
-            &format!("Saved the view “{}”.", view.name),
-        )),
-        Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => Ok(flash::redirect(
-            &state,
-            &form.opt("back").unwrap_or_else(|| urls::CONTACTS.to_owned()),
-            &format!("The view was not saved: {}", e.describe()),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let saved = state.core.views().create(&user.actor, &form_body(&form, true)).await;
+    answer(&state, &form, saved, ("Saved", "saved"))
 }
 
 /// `POST /contacts/views/{id}`: stores the page's state in view `id`.
@@ -390,21 +379,32 @@ pub async fn update(
     CheckedForm { user, form }: CheckedForm,
 ) -> Result<Response, PageError> {
     let id = view_id(&id)?;
-    match state
+    let updated = state
         .core
         .views()
         .update(&user.actor, id, &form_body(&form, false))
-        .await
-    {
+        .await;
+    answer(&state, &form, updated, ("Updated", "updated"))
+}
+
+/// After a save or an update (`done`: the verb for a notice and for a refusal): the view
+/// opened with a notice, or the page the form came from with every problem.
+fn answer(
+    state: &AppState,
+    form: &crate::auth::FormData,
+    result: Result<View, Error>,
+    done: (&str, &str),
+) -> Result<Response, PageError> {
+    match result {
         Ok(view) => Ok(flash::redirect(
-            &state,
+            state,
             &format!("{}?view={}", urls::CONTACTS, view.id),
-            &format!("Updated the view “{}”.", view.name),
+            &format!("{} the view “{}”.", done.0, view.name),
         )),
         Err(e @ (Error::Validation { .. } | Error::Invalid(_))) => Ok(flash::redirect(
-            &state,
+            state,
             &form.opt("back").unwrap_or_else(|| urls::CONTACTS.to_owned()),
-            &format!("The view was not updated: {}", e.describe()),
+            &format!("The view was not {}: {}", done.1, e.describe()),
         )),
         Err(e) => Err(e.into()),
     }

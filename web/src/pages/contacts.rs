@@ -375,7 +375,10 @@ async fn list(
     let (mut list, mut list_query) = ListState::from_query(urls::CONTACTS, &pairs)?;
     // The spec without its filter: a bad filter is shown on the page, at the path of its
     // bad node, over no rows; anything else wrong in the URL is the error page.
-    let (mut checked, view_warning) = match state.core.views().check(&resolved.spec).await {
+    // Read once for this page's check, its tabs' checks, the column picker and the tiles.
+    let catalogue = state.core.views().catalogue().await?;
+    let models: Vec<(i64, String)> = catalogue.models.iter().map(|m| (m.id, m.name.clone())).collect();
+    let (mut checked, view_warning) = match state.core.views().check_in(&resolved.spec, &catalogue).await {
         Ok(checked) => (checked, None),
         // A saved view that no longer checks (a field or a model it names was removed)
         // opens with what still works, and says what was left out.
@@ -385,7 +388,7 @@ async fn list(
                 "Part of this view no longer applies and is left out: {}. Update the view to save what is shown.",
                 e.describe()
             );
-            (state.core.views().check(&spec).await?, Some(warning))
+            (state.core.views().check_in(&spec, &catalogue).await?, Some(warning))
         }
         Err(e) => return Err(e.into()),
     };
@@ -420,15 +423,13 @@ async fn list(
         Mode::Table => (contact_views::table_rows(&cells, &page.items, &extras), vec![], vec![]),
         Mode::List => (vec![], contact_views::lines(&cells, &page.items, &extras), vec![]),
         Mode::Tiles => {
-            let schema = state.core.schema().current().await?;
-            let layouts = state.core.schema().layout_book().await?;
-            let models = score_sorts(&state).await?;
-            let tiles = contact_views::tiles(&cells, &page.items, &extras, &schema, &layouts, &models);
+            let layouts = state.core.schema().layout_book_in(&catalogue.schema.types).await?;
+            let tiles = contact_views::tiles(&cells, &page.items, &extras, &catalogue.schema, &layouts, &models);
             (vec![], vec![], tiles)
         }
     };
     let headers = contact_views::headers(&list, &checked);
-    let bar = contact_views::bar(&state, actor, &list, resolved.view.as_ref(), &checked).await?;
+    let bar = contact_views::bar(&state, actor, &list, resolved.view.as_ref(), &checked, &catalogue).await?;
     let next_url = page.next.map(|cursor| list.url(Some(&cursor)));
     let first_url = list_query.after.as_ref().map(|_| list.url(None));
     let list_tools = contact_lists::tools(&state, actor, list.url(list_query.after.as_deref())).await?;
@@ -447,7 +448,7 @@ async fn list(
         bar,
         back: list.url(list_query.after.as_deref()),
         total,
-        sort_links: list.sort_links(&score_sorts(&state).await?),
+        sort_links: list.sort_links(&models),
         size_links: list.size_links(),
         limit: list.limit_param(),
         next_url,
